@@ -1,0 +1,1 @@
+// Coordinator module placeholder; see README.md in this folder.

@@ -1,0 +1,1 @@
+// Worker module placeholder; see README.md in this folder.

@@ -1,0 +1,213 @@
+import Foundation
+
+/// A transformer ready to run: weights plus precomputed rotary frequencies.
+public final class Transformer: Sendable {
+    public let config: ModelConfig
+    public let weights: TransformerWeights
+    let inverseFrequencies: [Double]
+
+    public init(weights: TransformerWeights) {
+        self.config = weights.config
+        self.weights = weights
+        if case let .rotary(theta, scaling) = weights.config.positional {
+            inverseFrequencies = rotaryInverseFrequencies(dHead: weights.config.dHead, theta: theta, scaling: scaling)
+        } else {
+            inverseFrequencies = []
+        }
+    }
+
+    /// Loads `config.json` and the safetensors weights of a Hugging Face model folder.
+    public convenience init(directory: URL) throws {
+        let config = try ModelConfig(directory: directory)
+        self.init(weights: try TransformerWeights(directory: directory, config: config))
+    }
+
+    /// Runs the model on `tokens`, recording every intermediate attribution needs.
+    ///
+    /// - Parameter allLogits: also compute logits at every position (debugging; `[nPos, nVocab]`).
+    /// - Complexity: O(nLayers · nPos · dModel · (dModel + dMLP) + nLayers · nPos² · dModel).
+    public func forward(tokens: [Int], allLogits: Bool = false) throws -> ForwardRecord {
+        let c = config, w = weights
+        let nPos = tokens.count, d = c.dModel
+        guard nPos > 0 else { throw TracerError.emptyPrompt }
+        guard nPos <= c.nCtx else { throw TracerError.promptTooLong(tokens: nPos, context: c.nCtx) }
+        for t in tokens where t < 0 || t >= c.nVocab { throw TracerError.tokenOutOfRange(t, vocabulary: c.nVocab) }
+
+        // x = E[tok]·scale (+ P[pos])
+        var tokenEmbeddings = [Float](repeating: 0, count: nPos * d)
+        for (p, t) in tokens.enumerated() {
+            for i in 0..<d { tokenEmbeddings[p * d + i] = w.embedding[t * d + i] * c.embeddingScale }
+        }
+        var x = tokenEmbeddings
+        if let pe = w.positionEmbedding { for i in 0..<(nPos * d) { x[i] += pe[i] } }
+
+        var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], pattern: [],
+                                postAttentionScale: [], residMid: [], ln2Scale: [], ln2Normalized: [], mlpIn: [],
+                                mlpOut: [], postMLPScale: [], residFinal: [], lnFinalScale: [], lastLogits: [], allLogits: [])
+        var scratch = [Float](repeating: 0, count: nPos * d)
+        for l in 0..<c.nLayers {
+            rec.residPre.append(x)
+            // Attention sub-block.
+            var ln1Scale = [Float](repeating: 0, count: nPos)
+            let lw = w.layers[l]
+            normForward(out: &scratch, normalized: nil, scale: &ln1Scale, x: x, weight: lw.ln1.weight, bias: lw.ln1.bias,
+                        rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+            var (attnOut, pattern) = attention(layer: l, input: scratch, nPos: nPos)
+            if let post = lw.postAttentionNorm {
+                var s = [Float](repeating: 0, count: nPos)
+                var normed = [Float](repeating: 0, count: nPos * d)
+                normForward(out: &normed, normalized: nil, scale: &s, x: attnOut, weight: post.weight, bias: nil,
+                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+                attnOut = normed
+                rec.postAttentionScale.append(s)
+            }
+            for i in 0..<(nPos * d) { x[i] += attnOut[i] }
+            rec.ln1Scale.append(ln1Scale)
+            rec.pattern.append(pattern)
+            rec.residMid.append(x)
+
+            // MLP sub-block.
+            var ln2Scale = [Float](repeating: 0, count: nPos)
+            var normalized = [Float](repeating: 0, count: nPos * d)
+            var mlpIn = [Float](repeating: 0, count: nPos * d)
+            normForward(out: &mlpIn, normalized: &normalized, scale: &ln2Scale, x: x, weight: lw.ln2.weight, bias: lw.ln2.bias,
+                        rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+            var mlpOut = mlp(layer: l, input: mlpIn, nPos: nPos)
+            if let post = lw.postMLPNorm {
+                var s = [Float](repeating: 0, count: nPos)
+                var normed = [Float](repeating: 0, count: nPos * d)
+                normForward(out: &normed, normalized: nil, scale: &s, x: mlpOut, weight: post.weight, bias: nil,
+                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+                mlpOut = normed
+                rec.postMLPScale.append(s)
+            }
+            for i in 0..<(nPos * d) { x[i] += mlpOut[i] }
+            rec.ln2Scale.append(ln2Scale)
+            rec.ln2Normalized.append(normalized)
+            rec.mlpIn.append(mlpIn)
+            rec.mlpOut.append(mlpOut)
+        }
+        rec.residFinal = x
+        var lnfScale = [Float](repeating: 0, count: nPos)
+        normForward(out: &scratch, normalized: nil, scale: &lnfScale, x: x, weight: w.lnFinal.weight, bias: w.lnFinal.bias,
+                    rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+        rec.lnFinalScale = lnfScale
+        // logits[p, v] = lnf(x)[p] · W_U[:, v] (+ b_U)
+        let rows = allLogits ? nPos : 1
+        let first = nPos - rows
+        var logits = [Float](repeating: 0, count: rows * c.nVocab)
+        scratch.withUnsafeBufferPointer { s in
+            w.unembedding.withUnsafeBufferPointer { u in
+                logits.withUnsafeMutableBufferPointer { o in
+                    gemm(o.baseAddress!, ldc: c.nVocab, s.baseAddress! + first * d, lda: d, u.baseAddress!, ldb: c.nVocab,
+                         m: rows, n: c.nVocab, k: d)
+                }
+            }
+        }
+        if let b = w.unembeddingBias { for r in 0..<rows { for v in 0..<c.nVocab { logits[r * c.nVocab + v] += b[v] } } }
+        rec.lastLogits = Array(logits[((rows - 1) * c.nVocab)...])
+        if allLogits { rec.allLogits = logits }
+        for v in rec.lastLogits where !v.isFinite { throw TracerError.nonFinite("logits") }
+        return rec
+    }
+
+    /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`.
+    /// Returns the output `[nPos, dModel]` and the pattern `[nHeads, nPos, nPos]`.
+    func attention(layer l: Int, input: [Float], nPos: Int) -> (out: [Float], pattern: [Float]) {
+        let c = config, lw = weights.layers[l]
+        let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
+        let qDim = H * dh, kvDim = KV * dh
+        var q = [Float](repeating: 0, count: nPos * qDim)
+        var k = [Float](repeating: 0, count: nPos * kvDim)
+        var v = [Float](repeating: 0, count: nPos * kvDim)
+        input.withUnsafeBufferPointer { x in
+            // q[T, H·dh] = x[T, d] · W_Q[d, H·dh]; likewise k, v.
+            gemm(&q, ldc: qDim, x.baseAddress!, lda: d, lw.wQ, ldb: qDim, m: nPos, n: qDim, k: d)
+            gemm(&k, ldc: kvDim, x.baseAddress!, lda: d, lw.wK, ldb: kvDim, m: nPos, n: kvDim, k: d)
+            gemm(&v, ldc: kvDim, x.baseAddress!, lda: d, lw.wV, ldb: kvDim, m: nPos, n: kvDim, k: d)
+        }
+        func addBias(_ m: inout [Float], _ b: [Float]?, _ width: Int) {
+            guard let b else { return }
+            for p in 0..<nPos { for i in 0..<width { m[p * width + i] += b[i] } }
+        }
+        addBias(&q, lw.bQ, qDim); addBias(&k, lw.bK, kvDim); addBias(&v, lw.bV, kvDim)
+        if let qn = lw.qNorm, let kn = lw.kNorm {
+            var s = [Float](repeating: 0, count: nPos * max(H, KV))
+            var tmp = q
+            normForward(out: &tmp, normalized: nil, scale: &s, x: q, weight: qn.weight, bias: nil, rows: nPos * H, dim: dh, kind: .rmsNorm, eps: c.normEps)
+            q = tmp
+            tmp = k
+            normForward(out: &tmp, normalized: nil, scale: &s, x: k, weight: kn.weight, bias: nil, rows: nPos * KV, dim: dh, kind: .rmsNorm, eps: c.normEps)
+            k = tmp
+        }
+        if !inverseFrequencies.isEmpty {
+            applyRotary(&q, nPos: nPos, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
+            applyRotary(&k, nPos: nPos, nHeads: KV, dHead: dh, inverseFrequencies: inverseFrequencies)
+        }
+        var pattern = [Float](repeating: 0, count: H * nPos * nPos)
+        var z = [Float](repeating: 0, count: nPos * qDim)
+        let group = H / KV
+        let window = c.slidingWindow[l]
+        for h in 0..<H {
+            let kvh = h / group
+            for qi in 0..<nPos {
+                let row = (h * nPos + qi) * nPos
+                var maxScore = -Float.infinity
+                for ki in 0...qi {
+                    if let window, qi - ki >= window { continue }
+                    var s: Float = 0
+                    for e in 0..<dh { s += q[qi * qDim + h * dh + e] * k[ki * kvDim + kvh * dh + e] }
+                    s *= c.attentionScale
+                    if let cap = c.attentionSoftcap { s = cap * tanh(s / cap) }
+                    pattern[row + ki] = s
+                    maxScore = max(maxScore, s)
+                }
+                var sum: Float = 0
+                for ki in 0...qi {
+                    if let window, qi - ki >= window { pattern[row + ki] = 0; continue }
+                    let e = exp(pattern[row + ki] - maxScore)
+                    pattern[row + ki] = e
+                    sum += e
+                }
+                for ki in 0...qi { pattern[row + ki] /= sum }
+                // z[q, h, :] = Σ_k pattern[h, q, k] · v[k, kvh, :]
+                for ki in 0...qi {
+                    let a = pattern[row + ki]
+                    if a == 0 { continue }
+                    for e in 0..<dh { z[qi * qDim + h * dh + e] += a * v[ki * kvDim + kvh * dh + e] }
+                }
+            }
+        }
+        // out[T, d] = z[T, H·dh] · W_O[H·dh, d] + b_O
+        var out = [Float](repeating: 0, count: nPos * d)
+        gemm(&out, ldc: d, z, lda: qDim, lw.wO, ldb: d, m: nPos, n: d, k: qDim)
+        addBias(&out, lw.bO, d)
+        return (out, pattern)
+    }
+
+    /// The MLP of layer `l` on its input `[nPos, dModel]` (the norm already applied).
+    func mlp(layer l: Int, input: [Float], nPos: Int) -> [Float] {
+        let c = config, lw = weights.layers[l]
+        let d = c.dModel, m = c.dMLP
+        var hidden = [Float](repeating: 0, count: nPos * m)
+        // hidden[T, dMLP] = x[T, d] · W_in[d, dMLP] (+ b_in)
+        gemm(&hidden, ldc: m, input, lda: d, lw.wIn, ldb: m, m: nPos, n: m, k: d)
+        if let b = lw.bIn { for p in 0..<nPos { for i in 0..<m { hidden[p * m + i] += b[i] } } }
+        switch c.mlp {
+        case .geluTanh:
+            for i in hidden.indices { hidden[i] = geluTanh(hidden[i]) }
+        case let .gated(act):
+            var up = [Float](repeating: 0, count: nPos * m)
+            gemm(&up, ldc: m, input, lda: d, lw.wUp!, ldb: m, m: nPos, n: m, k: d)
+            switch act {
+            case .silu: for i in hidden.indices { hidden[i] = silu(hidden[i]) * up[i] }
+            case .geluTanh: for i in hidden.indices { hidden[i] = geluTanh(hidden[i]) * up[i] }
+            }
+        }
+        // out[T, d] = hidden[T, dMLP] · W_out[dMLP, d] (+ b_out)
+        var out = [Float](repeating: 0, count: nPos * d)
+        gemm(&out, ldc: d, hidden, lda: m, lw.wOut, ldb: d, m: nPos, n: d, k: m)
+        if let b = lw.bOut { for p in 0..<nPos { for i in 0..<d { out[p * d + i] += b[i] } } }
+        return out
+    }
+}

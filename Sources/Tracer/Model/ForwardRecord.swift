@@ -1,0 +1,36 @@
+/// Every intermediate of one forward pass that attribution freezes or reads, per layer.
+///
+/// Names follow TransformerLens hooks. All buffers are row-major `[nPos, dModel]` unless noted.
+public struct ForwardRecord: Sendable {
+    public var nPos: Int
+    /// Token embeddings as added to the residual (Gemma: scaled), `[nPos, dModel]`.
+    public var tokenEmbeddings: [Float]
+    /// `blocks.l.hook_resid_pre`, per layer.
+    public var residPre: [[Float]]
+    /// `blocks.l.ln1.hook_scale`, `[nPos]` per layer.
+    public var ln1Scale: [[Float]]
+    /// `blocks.l.attn.hook_pattern`, `[nHeads, nPos(query), nPos(key)]` per layer.
+    public var pattern: [[Float]]
+    /// Gemma-2 post-attention norm scale, `[nPos]` per layer (empty otherwise).
+    public var postAttentionScale: [[Float]]
+    /// `blocks.l.hook_resid_mid`, per layer.
+    public var residMid: [[Float]]
+    /// `blocks.l.ln2.hook_scale`, `[nPos]` per layer.
+    public var ln2Scale: [[Float]]
+    /// `blocks.l.ln2.hook_normalized` (before the norm weight), per layer.
+    public var ln2Normalized: [[Float]]
+    /// `blocks.l.mlp.hook_in` (after the norm weight and bias), per layer.
+    public var mlpIn: [[Float]]
+    /// `blocks.l.hook_mlp_out` (Gemma-2: after the post-feed-forward norm), per layer.
+    public var mlpOut: [[Float]]
+    /// Gemma-2 post-feed-forward norm scale, `[nPos]` per layer (empty otherwise).
+    public var postMLPScale: [[Float]]
+    /// The residual after the last block, `[nPos, dModel]`.
+    public var residFinal: [Float]
+    /// `ln_final.hook_scale`, `[nPos]`.
+    public var lnFinalScale: [Float]
+    /// Logits of the last position (before any final softcap), `[nVocab]`.
+    public var lastLogits: [Float]
+    /// Logits of every position when requested, `[nPos, nVocab]` (else empty).
+    public var allLogits: [Float]
+}

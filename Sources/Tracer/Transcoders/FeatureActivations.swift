@@ -1,0 +1,123 @@
+import Foundation
+
+/// The transcoders applied to one recorded forward pass: active features, their scaled
+/// decoder vectors, and the error vectors that make the replacement exact.
+public struct FeatureActivations: Sendable {
+    /// Every non-zero activation at positions ≥ 1, sorted by (layer, pos, index). `[nActive]`
+    public var activeFeatures: [ActiveFeature]
+    /// Post-nonlinearity values. `[nActive]`
+    public var values: [Float]
+    /// `slotStart[l·nPos + p] ..< slotStart[l·nPos + p + 1]` are the active features of (l, p). `[nLayers·nPos + 1]`
+    public var slotStart: [Int]
+    /// Activation-scaled decoder rows of each layer's active features, in `activeFeatures` order:
+    /// `[nActive(l), nOutputs(l), dModel]` per source layer l.
+    public var scaledDecoders: [[Float]]
+    /// `mlp_out − reconstruction` per layer (position 0 zeroed). `[nPos, dModel]` per layer
+    public var errors: [[Float]]
+    /// The transcoder input `x_in` per layer. `[nPos, dModel]` per layer
+    public var inputs: [[Float]]
+    /// Pre-activations per layer when requested (`[nPos, dTranscoder]`), else empty.
+    public var preactivations: [[Float]]
+
+    public var count: Int { activeFeatures.count }
+
+    /// The range of `activeFeatures` at (layer, pos).
+    public func slot(layer: Int, pos: Int, nPos: Int) -> Range<Int> {
+        slotStart[layer * nPos + pos]..<slotStart[layer * nPos + pos + 1]
+    }
+
+    /// Encodes every layer's transcoder input, reads the active features' decoder rows and
+    /// forms the reconstruction and error of every MLP output.
+    ///
+    /// - Parameter keepPreactivations: also return the dense pre-activations (debugging).
+    public init(record: ForwardRecord, transcoders tc: TranscoderSet, keepPreactivations: Bool = false) throws {
+        let nPos = record.nPos, d = tc.dModel, dT = tc.dTranscoder, L = tc.nLayers
+        var active: [ActiveFeature] = [], values: [Float] = [], slotStart: [Int] = [0]
+        var inputs: [[Float]] = [], pres: [[Float]] = []
+        active.reserveCapacity(L * nPos * 16)
+        var pre = [Float](repeating: 0, count: nPos * dT)
+        for l in 0..<L {
+            let x: [Float]
+            switch tc.inputHook {
+            case .residMid: x = record.residMid[l]
+            case .ln2Normalized: x = record.ln2Normalized[l]
+            case .mlpIn: x = record.mlpIn[l]
+            }
+            inputs.append(x)
+            // pre[T, dT] = x_in[T, d] · W_encᵀ[d, dT] + b_enc
+            gemm(&pre, ldc: dT, x, lda: d, tc.encoders[l], ldb: d, transB: true, m: nPos, n: dT, k: d)
+            let b = tc.encoderBiases[l]
+            for p in 0..<nPos { for f in 0..<dT { pre[p * dT + f] += b[f] } }
+            if keepPreactivations { pres.append(pre) }
+            for p in 0..<nPos {
+                let row = p * dT
+                var kept: [Int]
+                switch tc.activation {
+                case .relu:
+                    kept = (0..<dT).filter { pre[row + $0] > 0 }
+                case .jumpReLU:
+                    let t = tc.thresholds[l]!
+                    kept = (0..<dT).filter { pre[row + $0] > t[$0] }
+                case let .topK(k):
+                    // torch.topk: the k largest (ties → lower index first), kept unchanged.
+                    kept = Array((0..<dT).sorted { pre[row + $0] != pre[row + $1] ? pre[row + $0] > pre[row + $1] : $0 < $1 }.prefix(k)).sorted()
+                    kept = kept.filter { pre[row + $0] != 0 }
+                }
+                if p > 0 {  // position 0 (BOS) is zeroed
+                    for f in kept {
+                        let v = pre[row + f]
+                        guard v.isFinite else { throw TracerError.nonFinite("transcoder pre-activation (layer \(l), position \(p), feature \(f))") }
+                        active.append(ActiveFeature(layer: l, pos: p, index: f))
+                        values.append(v)
+                    }
+                }
+                slotStart.append(active.count)
+            }
+        }
+
+        // Scaled decoder rows, read lazily from the mapped files.
+        var scaled: [[Float]] = []
+        for l in 0..<L {
+            let range = slotStart[l * nPos]..<slotStart[(l + 1) * nPos]
+            var rows = try tc.decoderRows(layer: l, features: active[range].map(\.index))
+            let width = tc.outputLayers(of: l).count * d
+            for (i, a) in range.enumerated() {
+                let v = values[a]
+                for j in 0..<width { rows[i * width + j] *= v }
+            }
+            scaled.append(rows)
+        }
+
+        // reconstruction[m] = Σ_{l ≤ m} Σ act·W_dec_l[f, m−l] + b_dec[m] (+ skip); error = mlp_out − reconstruction.
+        var errors: [[Float]] = []
+        for m in 0..<L {
+            var recon = [Float](repeating: 0, count: nPos * d)
+            for p in 0..<nPos { for i in 0..<d { recon[p * d + i] = tc.decoderBiases[m][i] } }
+            if let s = tc.skips[m] {
+                // recon[T, d] += x_in[T, d] · S[d, d]
+                gemm(&recon, ldc: d, inputs[m], lda: d, s, ldb: d, m: nPos, n: d, k: d, beta: 1)
+            }
+            for l in 0...m where tc.outputLayers(of: l).contains(m) {
+                let nOut = tc.outputLayers(of: l).count, off = (m - l) * d
+                let base = slotStart[l * nPos]
+                for p in 0..<nPos {
+                    for a in slotStart[l * nPos + p]..<slotStart[l * nPos + p + 1] {
+                        let r = (a - base) * nOut * d + off
+                        for i in 0..<d { recon[p * d + i] += scaled[l][r + i] }
+                    }
+                }
+            }
+            var err = record.mlpOut[m]
+            for i in 0..<(nPos * d) { err[i] -= recon[i] }
+            for i in 0..<d { err[i] = 0 }  // position 0
+            errors.append(err)
+        }
+        self.activeFeatures = active
+        self.values = values
+        self.slotStart = slotStart
+        self.scaledDecoders = scaled
+        self.errors = errors
+        self.inputs = inputs
+        self.preactivations = pres
+    }
+}

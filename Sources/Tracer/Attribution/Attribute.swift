@@ -1,0 +1,157 @@
+import Foundation
+
+/// A model and its transcoders: the replacement model whose local linearisation on a prompt
+/// is the attribution graph.
+public final class ReplacementModel: Sendable {
+    public let model: Transformer
+    public let transcoders: TranscoderSet
+
+    public init(model: Transformer, transcoders: TranscoderSet) {
+        self.model = model
+        self.transcoders = transcoders
+    }
+
+    /// Loads a Hugging Face model folder and a transcoder folder, checking they fit together.
+    public convenience init(modelDirectory: URL, transcoderDirectory: URL) throws {
+        let model = try Transformer(directory: modelDirectory)
+        let tc = try TranscoderSet(directory: transcoderDirectory, nLayers: model.config.nLayers, dModel: model.config.dModel)
+        self.init(model: model, transcoders: tc)
+    }
+
+    /// The attribution graph of `tokens` (BOS included), as circuit-tracer's `attribute()`.
+    ///
+    /// - Parameters:
+    ///   - tokenText: decodes one token id (for token and logit labels).
+    ///   - timings: receives the seconds spent per phase.
+    ///   - progress: called with (feature rows done, feature rows to do) after each batch.
+    public func attribute(tokens: [Int], options: AttributionOptions = AttributionOptions(),
+                          tokenText: (Int) -> String = { "\($0)" }, timings: inout PhaseTimings,
+                          progress: ((Int, Int) -> Void)? = nil) throws -> AttributionGraph {
+        try options.validate()
+        var clock = Date()
+        func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
+
+        let record = try model.forward(tokens: tokens)
+        timings.forward = lap()
+        let features = try FeatureActivations(record: record, transcoders: transcoders)
+        timings.transcoders = lap()
+
+        let c = model.config
+        let logits = LogitTargets(logits: record.lastLogits, unembedding: model.weights.unembedding, dModel: c.dModel,
+                                  softcap: c.finalLogitSoftcap, maxLogits: options.maxLogits,
+                                  desiredProbability: options.desiredLogitProbability, tokenText: tokenText)
+        let backward = LinearisedBackward(model: model, transcoders: transcoders, record: record, features: features,
+                                          logitDirections: logits.directions)
+        let nActive = features.count, nLogits = logits.targets.count, nCols = backward.nColumns
+        let maxFeatures = min(options.maxFeatureNodes ?? nActive, nActive)
+        let layout = NodeLayout(nFeatures: maxFeatures, nLayers: c.nLayers, nPos: tokens.count, nLogits: nLogits)
+        let N = layout.count
+
+        // edge[row, column]: logit rows first, then feature rows in the order computed.
+        var edge = [Float](repeating: 0, count: (maxFeatures + nLogits) * nCols)
+        var rowNode = [Int](repeating: 0, count: maxFeatures + nLogits)   // feature index, or nCols + rank for logits
+        var batchRows = [Float](repeating: 0, count: options.batchSize * nCols)
+        func run(_ targets: [AttributionTarget], intoRow start: Int) {
+            batchRows.withUnsafeMutableBufferPointer { rb in
+                backward.computeRows(targets, into: rb.baseAddress!)
+                edge.withUnsafeMutableBufferPointer { eb in
+                    (eb.baseAddress! + start * nCols).update(from: rb.baseAddress!, count: targets.count * nCols)
+                }
+            }
+        }
+        for start in stride(from: 0, to: nLogits, by: options.batchSize) {
+            let ranks = Array(start..<min(start + options.batchSize, nLogits))
+            run(ranks.map { .logit(rank: $0) }, intoRow: start)
+            for r in ranks { rowNode[r] = nCols + r }
+        }
+        timings.logitRows = lap()
+
+        // Feature rows: all of them (sorted by layer so batches stay short), or by influence.
+        var visited = [Bool](repeating: false, count: nActive)
+        var st = nLogits, nVisited = 0
+        while nVisited < maxFeatures {
+            var pending: [Int]
+            if maxFeatures == nActive {
+                pending = (0..<nActive).sorted { (features.activeFeatures[$0].layer, $0) > (features.activeFeatures[$1].layer, $1) }
+            } else {
+                let influence = partialInfluences(edge: edge, rows: st, columns: nCols + nLogits, rowNode: rowNode,
+                                                  logitProbabilities: logits.targets.map(\.probability))
+                let rank = stableArgsortDescending(Array(influence[0..<nActive]))
+                let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
+                pending = Array(rank.lazy.filter { !visited[$0] }.prefix(queueSize))
+            }
+            for start in stride(from: 0, to: pending.count, by: options.batchSize) {
+                let batch = Array(pending[start..<min(start + options.batchSize, pending.count)])
+                run(batch.map { .feature(features.activeFeatures[$0]) }, intoRow: st)
+                for (i, f) in batch.enumerated() { rowNode[st + i] = f; visited[f] = true }
+                st += batch.count
+                nVisited += batch.count
+                progress?(nVisited, maxFeatures)
+            }
+        }
+        timings.featureRows = lap()
+
+        // Assemble A[N, N] in node order: selected features ascending, errors, tokens, logits.
+        let selected = (0..<nActive).filter { visited[$0] }
+        var column = [Int](repeating: -1, count: nCols)   // edge column → node index
+        for (i, f) in selected.enumerated() { column[f] = i }
+        for j in nActive..<nCols { column[j] = maxFeatures + (j - nActive) }
+        var featureNode = [Int](repeating: -1, count: nActive)
+        for (i, f) in selected.enumerated() { featureNode[f] = i }
+        var adjacency = [Float](repeating: 0, count: N * N)
+        adjacency.withUnsafeMutableBufferPointer { A in
+            edge.withUnsafeBufferPointer { E in
+                for r in 0..<(maxFeatures + nLogits) {
+                    let node = rowNode[r] >= nCols ? layout.index(of: .logit(rank: rowNode[r] - nCols)) : featureNode[rowNode[r]]
+                    let src = E.baseAddress! + r * nCols, dst = A.baseAddress! + node * N
+                    if maxFeatures == nActive {
+                        dst.update(from: src, count: nCols)
+                    } else {
+                        for j in 0..<nCols where column[j] >= 0 { dst[column[j]] = src[j] }
+                    }
+                }
+            }
+        }
+        for v in adjacency where !v.isFinite { throw TracerError.nonFinite("adjacency matrix") }
+        return AttributionGraph(inputTokens: tokens, tokenStrings: tokens.map(tokenText), activeFeatures: features.activeFeatures,
+                                activationValues: features.values, selectedFeatures: selected, logitTargets: logits.targets,
+                                nLayers: c.nLayers, adjacency: adjacency)
+    }
+}
+
+/// circuit-tracer's `compute_partial_influences`: power iteration of the logit weights through
+/// the row-normalised |edge| rows computed so far (row sums clamped at 1e-8, at most 128 steps).
+///
+/// - Parameters:
+///   - edge: `[rows, nCols]` computed rows (only the first `rows` are read).
+///   - columns: `nCols + nLogits`: the influence vector covers every node incl. logits.
+///   - rowNode: node (column) index of each row: feature index, or `nCols + rank` for logits.
+/// - Returns: influence per column. `[columns]`
+func partialInfluences(edge: [Float], rows: Int, columns: Int, rowNode: [Int], logitProbabilities: [Float]) -> [Float] {
+    let nCols = columns - logitProbabilities.count
+    var normalized = [Float](repeating: 0, count: rows * nCols)
+    for r in 0..<rows {
+        var sum: Float = 0
+        for j in 0..<nCols { let v = abs(edge[r * nCols + j]); normalized[r * nCols + j] = v; sum += v }
+        let inv = 1 / max(sum, 1e-8)
+        for j in 0..<nCols { normalized[r * nCols + j] *= inv }
+    }
+    var prod = [Float](repeating: 0, count: columns)
+    for (k, p) in logitProbabilities.enumerated() { prod[nCols + k] = p }
+    var influence = [Float](repeating: 0, count: columns)
+    var gathered = [Float](repeating: 0, count: rows)
+    for _ in 0..<128 {
+        for r in 0..<rows { gathered[r] = prod[rowNode[r]] }
+        // prod[nCols] = gathered[rows] · normalized[rows, nCols]; logit columns stay 0.
+        prod = [Float](repeating: 0, count: columns)
+        gemv(&prod, normalized, lda: nCols, trans: true, gathered, m: rows, n: nCols)
+        if !prod.contains(where: { $0 != 0 }) { break }
+        for j in 0..<columns { influence[j] += prod[j] }
+    }
+    return influence
+}
+
+/// Indices sorting `values` descending, ties by ascending index.
+func stableArgsortDescending(_ values: [Float]) -> [Int] {
+    values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
+}

@@ -1,0 +1,44 @@
+/// Parameters of `attribute`, with circuit-tracer's defaults.
+public struct AttributionOptions: Sendable, Equatable {
+    /// At most this many logit targets (`max_n_logits`).
+    public var maxLogits: Int = 10
+    /// Stop adding logit targets once their cumulative probability reaches this (`desired_logit_prob`).
+    public var desiredLogitProbability: Double = 0.95
+    /// Targets per backward pass (`batch_size`).
+    public var batchSize: Int = 256
+    /// At most this many feature nodes, chosen by influence (`max_feature_nodes`; nil: all).
+    public var maxFeatureNodes: Int? = nil
+    /// Batches between re-rankings of the features by partial influence (`update_interval`).
+    public var updateInterval: Int = 4
+
+    public init(maxLogits: Int = 10, desiredLogitProbability: Double = 0.95, batchSize: Int = 256,
+                maxFeatureNodes: Int? = nil, updateInterval: Int = 4) {
+        self.maxLogits = maxLogits
+        self.desiredLogitProbability = desiredLogitProbability
+        self.batchSize = batchSize
+        self.maxFeatureNodes = maxFeatureNodes
+        self.updateInterval = updateInterval
+    }
+
+    /// Checks ranges; the message names the option.
+    public func validate() throws {
+        guard maxLogits >= 1 else { throw TracerError.invalidArgument("max logits must be at least 1 (got \(maxLogits))") }
+        guard desiredLogitProbability > 0, desiredLogitProbability <= 1 else {
+            throw TracerError.invalidArgument("logit probability must be in (0, 1] (got \(desiredLogitProbability))")
+        }
+        guard batchSize >= 1 else { throw TracerError.invalidArgument("batch size must be at least 1 (got \(batchSize))") }
+        if let m = maxFeatureNodes, m < 0 { throw TracerError.invalidArgument("max feature nodes must be ≥ 0 (got \(m))") }
+        guard updateInterval >= 1 else { throw TracerError.invalidArgument("update interval must be at least 1 (got \(updateInterval))") }
+    }
+}
+
+/// Seconds spent in each phase of one trace.
+public struct PhaseTimings: Sendable, Codable, Equatable {
+    public var forward: Double = 0
+    public var transcoders: Double = 0
+    public var logitRows: Double = 0
+    public var featureRows: Double = 0
+    public var pruning: Double = 0
+    public var total: Double { forward + transcoders + logitRows + featureRows + pruning }
+    public init() {}
+}

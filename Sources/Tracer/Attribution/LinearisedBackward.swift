@@ -1,0 +1,217 @@
+import Foundation
+
+/// Backward passes through the local replacement model: attention patterns, norm scales and
+/// MLP outputs frozen at their values on the prompt, so every target is a linear function of
+/// the sources and one backward pass per batch of targets gives whole adjacency rows.
+///
+/// Columns follow circuit-tracer's edge matrix: `[0, nActive)` active features (all of them,
+/// in `activeFeatures` order), then errors `nActive + layer·nPos + pos`, then tokens
+/// `nActive + nLayers·nPos + pos` (`nColumns` in all).
+///
+/// The gradient block is `[P, B, dModel]` (position-major, `P` = the batch's last position + 1:
+/// causal attention means later positions cannot matter). A batch runs from its highest layer
+/// down; targets join the block at their own layer.
+final class LinearisedBackward {
+    let model: Transformer
+    let transcoders: TranscoderSet
+    let record: ForwardRecord
+    let features: FeatureActivations
+    let logitDirections: [Float]    // [nLogits, dModel]
+    let nColumns: Int
+
+    // Work buffers, grown on demand and reused across batches.
+    private var grad: [Float] = []      // G  [P, B, d]: gradient w.r.t. the residual stream
+    private var work: [Float] = []      // T  [P, B, d]
+    private var acc: [Float] = []       // Z  [P, B, d]
+    private var headIn: [Float] = []    // X  [P, B, dHead]
+    private var headOut: [Float] = []   // Y  [P, B, dHead]
+
+    init(model: Transformer, transcoders: TranscoderSet, record: ForwardRecord, features: FeatureActivations, logitDirections: [Float]) {
+        self.model = model
+        self.transcoders = transcoders
+        self.record = record
+        self.features = features
+        self.logitDirections = logitDirections
+        let c = model.config
+        self.nColumns = features.count + (c.nLayers + 1) * record.nPos
+    }
+
+    var nLayers: Int { model.config.nLayers }
+    var nPos: Int { record.nPos }
+
+    func layer(of t: AttributionTarget) -> Int {
+        if case let .feature(f) = t { return f.layer }
+        return nLayers
+    }
+
+    func position(of t: AttributionTarget) -> Int {
+        if case let .feature(f) = t { return f.pos }
+        return nPos - 1
+    }
+
+    /// Computes the adjacency rows of `targets` into `rows`. `[targets.count, nColumns]`, overwritten.
+    func computeRows(_ targets: [AttributionTarget], into rows: UnsafeMutablePointer<Float>) {
+        let B = targets.count
+        guard B > 0 else { return }
+        let d = model.config.dModel
+        let P = targets.map(position).max()! + 1
+        let top = targets.map(layer).max()!
+        let n = P * B * d
+        for buf in [\LinearisedBackward.grad, \.work, \.acc] where self[keyPath: buf].count < n {
+            self[keyPath: buf] = [Float](repeating: 0, count: n)
+        }
+        let hn = P * B * model.config.dHead
+        if headIn.count < hn { headIn = [Float](repeating: 0, count: hn); headOut = headIn }
+        rows.update(repeating: 0, count: B * nColumns)
+
+        grad.withUnsafeMutableBufferPointer { G in
+            let G = G.baseAddress!
+            G.update(repeating: 0, count: n)
+            var live = false
+            if top == nLayers {
+                injectLogits(targets, G: G, B: B)
+                live = true
+            }
+            for l in stride(from: min(top, nLayers - 1), through: 0, by: -1) {
+                if live {
+                    readSources(outputLayer: l, G: G, P: P, B: B, rows: rows)
+                    skipBackward(layer: l, G: G, P: P, B: B)
+                }
+                live = injectFeatures(targets, layer: l, G: G, B: B) || live
+                if live { attentionBackward(layer: l, G: G, P: P, B: B) }
+            }
+            // Token nodes: rows[b, token p] = G[p, b] · embedding[p]
+            record.tokenEmbeddings.withUnsafeBufferPointer { E in
+                let col = features.count + nLayers * nPos
+                for p in 0..<P {
+                    gemv(rows + col + p, incY: nColumns, G + p * B * d, lda: d, E.baseAddress! + p * d, m: B, n: d)
+                }
+            }
+        }
+    }
+
+    /// Logit rows read `u · LN_f(δ)[last]`: the gradient is `P(w_f ⊙ u) / s_f[last]`.
+    private func injectLogits(_ targets: [AttributionTarget], G: UnsafeMutablePointer<Float>, B: Int) {
+        let c = model.config, d = c.dModel, last = nPos - 1
+        let s = record.lnFinalScale[last]
+        for (b, t) in targets.enumerated() {
+            guard case let .logit(rank) = t else { continue }
+            logitDirections.withUnsafeBufferPointer { u in
+                frozenNormTranspose(out: G + (last * B + b) * d, g: u.baseAddress! + rank * d, weight: model.weights.lnFinal.weight,
+                                    rows: 1, dim: d, centred: c.norm == .layerNorm, accumulate: true) { _ in s }
+            }
+        }
+    }
+
+    /// Feature rows read `W_enc[f] · x_in(δ)[l, p]`: the gradient at `resid_mid[l]` is `x_inᵀ(W_enc[f])`.
+    private func injectFeatures(_ targets: [AttributionTarget], layer l: Int, G: UnsafeMutablePointer<Float>, B: Int) -> Bool {
+        let d = model.config.dModel
+        var any = false
+        for (b, t) in targets.enumerated() {
+            guard case let .feature(f) = t, f.layer == l else { continue }
+            any = true
+            transcoders.encoders[l].withUnsafeBufferPointer { enc in
+                inputHookTranspose(layer: l, out: G + (f.pos * B + b) * d, g: enc.baseAddress! + f.index * d, rows: 1) { _ in f.pos }
+            }
+        }
+        return any
+    }
+
+    /// Adds `x_inᵀ(g)` for `rows` rows of `g` into `out` (rows' positions given by `posOfRow`).
+    private func inputHookTranspose(layer l: Int, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, rows: Int, posOfRow: (Int) -> Int) {
+        let c = model.config, d = c.dModel
+        let scale = record.ln2Scale[l]
+        switch transcoders.inputHook {
+        case .residMid:
+            for i in 0..<(rows * d) { out[i] += g[i] }
+        case .ln2Normalized:
+            frozenNormTranspose(out: out, g: g, weight: nil, rows: rows, dim: d, centred: c.norm == .layerNorm, accumulate: true) { scale[posOfRow($0)] }
+        case .mlpIn:
+            model.weights.layers[l].ln2.weight.withUnsafeBufferPointer { w in
+                frozenNormTranspose(out: out, g: g, weight: w.baseAddress!, rows: rows, dim: d, centred: c.norm == .layerNorm, accumulate: true) { scale[posOfRow($0)] }
+            }
+        }
+    }
+
+    /// Sources written into `mlp_out[m]`: active features of layers l ≤ m that decode into m,
+    /// and the error of layer m. `rows[b, source] += G[p, b] · vector(source)`.
+    private func readSources(outputLayer m: Int, G: UnsafeMutablePointer<Float>, P: Int, B: Int, rows: UnsafeMutablePointer<Float>) {
+        let d = model.config.dModel
+        for l in 0...m where transcoders.outputLayers(of: l).contains(m) {
+            let nOut = transcoders.outputLayers(of: l).count
+            let layerBase = features.slotStart[l * nPos]
+            features.scaledDecoders[l].withUnsafeBufferPointer { D in
+                for p in 0..<P {
+                    let slot = features.slot(layer: l, pos: p, nPos: nPos)
+                    guard !slot.isEmpty else { continue }
+                    // rows[B, slot] += G_p[B, d] · D_slotᵀ[d, n]   (D rows strided by nOut·d)
+                    let dec = D.baseAddress! + ((slot.lowerBound - layerBase) * nOut + (m - l)) * d
+                    gemm(rows + slot.lowerBound, ldc: nColumns, G + p * B * d, lda: d, dec, ldb: nOut * d, transB: true,
+                         m: B, n: slot.count, k: d, beta: 1)
+                }
+            }
+        }
+        features.errors[m].withUnsafeBufferPointer { E in
+            let col = features.count + m * nPos
+            for p in 1..<max(P, 1) {   // errors at position 0 are zero
+                gemv(rows + col + p, incY: nColumns, G + p * B * d, lda: d, E.baseAddress! + p * d, m: B, n: d)
+            }
+        }
+    }
+
+    /// The transcoder skip is the only linear path through an MLP slot:
+    /// `mlp_out += x_in · S`, so `G_mid += x_inᵀ(G · Sᵀ)`.
+    private func skipBackward(layer l: Int, G: UnsafeMutablePointer<Float>, P: Int, B: Int) {
+        guard let S = transcoders.skips[l] else { return }
+        let d = model.config.dModel
+        work.withUnsafeMutableBufferPointer { T in
+            // T[P·B, d] = G[P·B, d] · Sᵀ
+            gemm(T.baseAddress!, ldc: d, G, lda: d, S, ldb: d, transB: true, m: P * B, n: d, k: d)
+            inputHookTranspose(layer: l, out: G, g: T.baseAddress!, rows: P * B) { $0 / B }
+        }
+    }
+
+    /// `resid_mid = resid_pre + post(attn(LN1(resid_pre)))` with frozen patterns and scales:
+    /// `G_pre += LN1ᵀ( Σ_h patternᵀ_h · (post ᵀ(G) · W_O[h]ᵀ) · W_V[h]ᵀ )`.
+    private func attentionBackward(layer l: Int, G: UnsafeMutablePointer<Float>, P: Int, B: Int) {
+        let c = model.config, lw = model.weights.layers[l]
+        let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
+        let rowsPB = P * B
+        work.withUnsafeMutableBufferPointer { Tb in
+        acc.withUnsafeMutableBufferPointer { Zb in
+        headIn.withUnsafeMutableBufferPointer { Xb in
+        headOut.withUnsafeMutableBufferPointer { Yb in
+            let T = Tb.baseAddress!, Z = Zb.baseAddress!, X = Xb.baseAddress!, Y = Yb.baseAddress!
+            // Gemma-2: the attention output passes a frozen post-attention RMSNorm.
+            var input: UnsafePointer<Float> = UnsafePointer(G)
+            if let post = lw.postAttentionNorm {
+                let s = record.postAttentionScale[l]
+                post.weight.withUnsafeBufferPointer { w in
+                    frozenNormTranspose(out: T, g: G, weight: w.baseAddress!, rows: rowsPB, dim: d, centred: false, accumulate: false) { s[$0 / B] }
+                }
+                input = UnsafePointer(T)
+            }
+            record.pattern[l].withUnsafeBufferPointer { A in
+                lw.wO.withUnsafeBufferPointer { WO in
+                    lw.wV.withUnsafeBufferPointer { WV in
+                        for h in 0..<H {
+                            let kvh = h / (H / KV)
+                            // X[P·B, dh] = input[P·B, d] · W_O[h]ᵀ          (W_O[h] = rows h·dh..<(h+1)·dh of [H·dh, d])
+                            gemm(X, ldc: dh, input, lda: d, WO.baseAddress! + h * dh * d, ldb: d, transB: true, m: rowsPB, n: dh, k: d)
+                            // Y[P, B·dh] = pattern_hᵀ[P, P] · X[P, B·dh]     (pattern_h is [q, k] with leading dim nPos)
+                            gemm(Y, ldc: B * dh, A.baseAddress! + h * nPos * nPos, lda: nPos, transA: true, X, ldb: B * dh,
+                                 m: P, n: B * dh, k: P)
+                            // Z[P·B, d] (+)= Y[P·B, dh] · W_V[:, kvh]ᵀ     (column block of [d, KV·dh])
+                            gemm(Z, ldc: d, Y, lda: dh, WV.baseAddress! + kvh * dh, ldb: KV * dh, transB: true,
+                                 m: rowsPB, n: d, k: dh, beta: h == 0 ? 0 : 1)
+                        }
+                    }
+                }
+            }
+            let s1 = record.ln1Scale[l]
+            lw.ln1.weight.withUnsafeBufferPointer { w in
+                frozenNormTranspose(out: G, g: Z, weight: w.baseAddress!, rows: rowsPB, dim: d, centred: c.norm == .layerNorm, accumulate: true) { s1[$0 / B] }
+            }
+        }}}}
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Tracer
+
+/// Whole attribution graphs against circuit-tracer's goldens: every case and variant.
+@Suite struct AttributionTests {
+    @Test(arguments: referenceRuns())
+    func adjacencyMatchesGoldens(run: ReferenceRun) throws {
+        let rm = try ReplacementModel(modelDirectory: run.modelDir, transcoderDirectory: run.transcoderDir)
+        let tokens = try run.array("input_tokens").ints
+        var t = PhaseTimings()
+        let g = try rm.attribute(tokens: tokens, options: run.attributionOptions, timings: &t)
+
+        #expect(g.inputTokens == tokens)
+        #expect(g.activeFeatures.flatMap { [$0.layer, $0.pos, $0.index] } == (try run.array("active_features").ints), "\(run): active features")
+        #expect(g.selectedFeatures == (try run.array("selected_features").ints), "\(run): selected features")
+        #expect(g.logitTargets.map(\.tokenId) == (try run.array("logit_token_ids").ints), "\(run): logit targets")
+        let probs = closeness(g.logitProbabilities, try run.array("logit_probabilities").floats, absScale: 0, rel: 1e-5)
+        #expect(probs.ok, "\(run) logit_probabilities: \(probs)")
+        let golden = try run.array("adjacency_matrix")
+        #expect(golden.shape == [g.layout.count, g.layout.count], "\(run): adjacency shape")
+        // README §7: |Δ| ≤ 5e-6·max|A| + 1e-3·|A_ref|
+        let c = closeness(g.adjacency, golden.floats, absScale: 5e-6, rel: 1e-3)
+        #expect(c.ok, "\(run) adjacency: \(c)")
+    }
+}

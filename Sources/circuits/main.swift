@@ -1,1 +1,1 @@
-print("circuits")
+print("circuits: see README.md")

@@ -29,3 +29,5 @@ static inline unsigned chdf5_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline size_t chdf5_variable(void) { return H5T_VARIABLE; }
 static inline hsize_t chdf5_unlimited(void) { return H5S_UNLIMITED; }
 static inline hid_t chdf5_e_default(void) { return H5E_DEFAULT; }
+// Added for Sources/Shared/HDF5: H5S_ALL is a cast macro, invisible to Swift like the rest.
+static inline hid_t chdf5_s_all(void) { return H5S_ALL; }

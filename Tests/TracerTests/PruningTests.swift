@@ -47,3 +47,41 @@ import TestSupport
         #expect(nodeFlips <= 2 && edgeFlips <= 10, "\(run): \(nodeFlips) node and \(edgeFlips) edge mask flips")
     }
 }
+
+/// The one-pass analysis against the direct transcription (power iteration, full sorts).
+@Suite struct FastPruningTests {
+    @Test(arguments: referenceRuns(), [0.5, 0.8, 1.0])
+    func analyzeMatchesNaive(run: ReferenceRun, threshold: Double) throws {
+        let graph = try goldenGraph(run).graph
+        let fast = try analyze(graph, nodeThreshold: threshold, edgeThreshold: threshold == 0.8 ? 0.98 : threshold)
+        let naive = try naivePrune(graph, nodeThreshold: threshold, edgeThreshold: threshold == 0.8 ? 0.98 : threshold)
+        #expect(fast.pruning.nodeMask == naive.nodeMask, "\(run) @\(threshold): node masks")
+        #expect(fast.pruning.edgeMask == naive.edgeMask, "\(run) @\(threshold): edge masks")
+        let infl = closeness(fast.pruning.nodeInfluence, naive.nodeInfluence, absScale: 1e-6, rel: 1e-4)
+        #expect(infl.ok, "\(run): influence \(infl)")
+        let scores = try naiveScores(graph)
+        #expect(abs(fast.scores.replacement - scores.replacement) < 1e-6 && abs(fast.scores.completeness - scores.completeness) < 1e-6)
+    }
+
+    /// A graph whose edges go against the layer order falls back to the naive path.
+    @Test func nonLayeredGraphFallsBack() throws {
+        var graph = try goldenGraph(referenceRuns()[0]).graph
+        let n = graph.layout.count
+        // feature 0 → feature 1 and feature 1 → feature 0 would be a cycle; one edge from a
+        // lower-layer target to a higher-layer source breaks the order without a cycle.
+        let last = graph.layout.featureRange.upperBound - 1
+        graph.adjacency[0 * n + last] = 0.5
+        let fast = try analyze(graph)
+        let naive = try naivePrune(graph)
+        #expect(fast.pruning.nodeMask == naive.nodeMask && fast.pruning.edgeMask == naive.edgeMask)
+    }
+
+    @Test func cumulativeThresholdMatchesSort() {
+        var rng = SeededRandom(seed: 3)
+        let values = (0..<20000).map { _ in abs(rng.normal()) * (rng.next() % 3 == 0 ? 100 : 1) }
+        for t in [0.1, 0.5, 0.8, 0.98, 0.999, 1.0] {
+            let fast = cumulativeThreshold(forEach: { body in values.forEach(body) }, zeros: 5, threshold: t)
+            #expect(fast == cumulativeThreshold(values + [0, 0, 0, 0, 0], t), "threshold \(t)")
+        }
+    }
+}

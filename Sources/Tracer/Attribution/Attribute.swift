@@ -47,71 +47,94 @@ public final class ReplacementModel: Sendable {
         let layout = NodeLayout(nFeatures: maxFeatures, nLayers: c.nLayers, nPos: tokens.count, nLogits: nLogits)
         let N = layout.count
 
-        // edge[row, column]: logit rows first, then feature rows in the order computed.
-        var edge = [Float](repeating: 0, count: (maxFeatures + nLogits) * nCols)
-        var rowNode = [Int](repeating: 0, count: maxFeatures + nLogits)   // feature index, or nCols + rank for logits
         var batchRows = [Float](repeating: 0, count: options.batchSize * nCols)
-        func run(_ targets: [AttributionTarget], intoRow start: Int) {
+        /// Runs one batch and hands each row (`[nCols]`) to `place` with its batch index.
+        func run(_ targets: [AttributionTarget], place: (Int, UnsafePointer<Float>) -> Void) {
             batchRows.withUnsafeMutableBufferPointer { rb in
                 backward.computeRows(targets, into: rb.baseAddress!)
-                edge.withUnsafeMutableBufferPointer { eb in
-                    (eb.baseAddress! + start * nCols).update(from: rb.baseAddress!, count: targets.count * nCols)
-                }
+                for b in targets.indices { place(b, rb.baseAddress! + b * nCols) }
             }
         }
-        for start in stride(from: 0, to: nLogits, by: options.batchSize) {
-            let ranks = Array(start..<min(start + options.batchSize, nLogits))
-            run(ranks.map { .logit(rank: $0) }, intoRow: start)
-            for r in ranks { rowNode[r] = nCols + r }
-        }
-        timings.logitRows = lap()
+        let logitBatches = stride(from: 0, to: nLogits, by: options.batchSize).map { Array($0..<min($0 + options.batchSize, nLogits)) }
 
-        // Feature rows: all of them (sorted by layer so batches stay short), or by influence.
-        var visited = [Bool](repeating: false, count: nActive)
-        var st = nLogits, nVisited = 0
-        while nVisited < maxFeatures {
-            var pending: [Int]
-            if maxFeatures == nActive {
-                pending = (0..<nActive).sorted { (features.activeFeatures[$0].layer, $0) > (features.activeFeatures[$1].layer, $1) }
-            } else {
+        var adjacency: [Float]
+        let selected: [Int]
+        if maxFeatures == nActive {
+            // Every feature is a node: rows go straight into A (node i = feature i; the first nCols
+            // columns of A are the edge columns in the same order). Targets sorted by layer, then
+            // position, so each batch runs from its own layer down over few positions.
+            adjacency = [Float](repeating: 0, count: N * N)
+            adjacency.withUnsafeMutableBufferPointer { A in
+                for ranks in logitBatches {
+                    run(ranks.map { .logit(rank: $0) }) { b, row in
+                        (A.baseAddress! + layout.index(of: .logit(rank: ranks[b])) * N).update(from: row, count: nCols)
+                    }
+                }
+                timings.logitRows = lap()
+                let order = (0..<nActive).sorted {
+                    let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
+                    return a.layer != b.layer ? a.layer > b.layer : $0 < $1
+                }
+                for start in stride(from: 0, to: nActive, by: options.batchSize) {
+                    let batch = Array(order[start..<min(start + options.batchSize, nActive)])
+                    run(batch.map { .feature(features.activeFeatures[$0]) }) { b, row in
+                        (A.baseAddress! + batch[b] * N).update(from: row, count: nCols)
+                    }
+                    progress?(start + batch.count, nActive)
+                }
+            }
+            selected = Array(0..<nActive)
+        } else {
+            // Influence-ordered selection (circuit-tracer's loop): rows over all nCols columns,
+            // logit rows first, then features in the order computed; re-rank every
+            // updateInterval batches by partial influence.
+            var edge = [Float](repeating: 0, count: (maxFeatures + nLogits) * nCols)
+            var rowNode = [Int](repeating: 0, count: maxFeatures + nLogits)   // feature index, or nCols + rank
+            var st = 0
+            func store(_ b: Int, _ row: UnsafePointer<Float>) {
+                edge.withUnsafeMutableBufferPointer { E in (E.baseAddress! + (st + b) * nCols).update(from: row, count: nCols) }
+            }
+            for ranks in logitBatches {
+                run(ranks.map { .logit(rank: $0) }, place: store)
+                for (i, r) in ranks.enumerated() { rowNode[st + i] = nCols + r }
+                st += ranks.count
+            }
+            timings.logitRows = lap()
+            var visited = [Bool](repeating: false, count: nActive)
+            var nVisited = 0
+            while nVisited < maxFeatures {
                 let influence = partialInfluences(edge: edge, rows: st, columns: nCols + nLogits, rowNode: rowNode,
                                                   logitProbabilities: logits.targets.map(\.probability))
                 let rank = stableArgsortDescending(Array(influence[0..<nActive]))
                 let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
-                pending = Array(rank.lazy.filter { !visited[$0] }.prefix(queueSize))
+                let pending = Array(rank.lazy.filter { !visited[$0] }.prefix(queueSize))
+                for start in stride(from: 0, to: pending.count, by: options.batchSize) {
+                    let batch = Array(pending[start..<min(start + options.batchSize, pending.count)])
+                    run(batch.map { .feature(features.activeFeatures[$0]) }, place: store)
+                    for (i, f) in batch.enumerated() { rowNode[st + i] = f; visited[f] = true }
+                    st += batch.count
+                    nVisited += batch.count
+                    progress?(nVisited, maxFeatures)
+                }
             }
-            for start in stride(from: 0, to: pending.count, by: options.batchSize) {
-                let batch = Array(pending[start..<min(start + options.batchSize, pending.count)])
-                run(batch.map { .feature(features.activeFeatures[$0]) }, intoRow: st)
-                for (i, f) in batch.enumerated() { rowNode[st + i] = f; visited[f] = true }
-                st += batch.count
-                nVisited += batch.count
-                progress?(nVisited, maxFeatures)
-            }
-        }
-        timings.featureRows = lap()
-
-        // Assemble A[N, N] in node order: selected features ascending, errors, tokens, logits.
-        let selected = (0..<nActive).filter { visited[$0] }
-        var column = [Int](repeating: -1, count: nCols)   // edge column → node index
-        for (i, f) in selected.enumerated() { column[f] = i }
-        for j in nActive..<nCols { column[j] = maxFeatures + (j - nActive) }
-        var featureNode = [Int](repeating: -1, count: nActive)
-        for (i, f) in selected.enumerated() { featureNode[f] = i }
-        var adjacency = [Float](repeating: 0, count: N * N)
-        adjacency.withUnsafeMutableBufferPointer { A in
-            edge.withUnsafeBufferPointer { E in
-                for r in 0..<(maxFeatures + nLogits) {
-                    let node = rowNode[r] >= nCols ? layout.index(of: .logit(rank: rowNode[r] - nCols)) : featureNode[rowNode[r]]
-                    let src = E.baseAddress! + r * nCols, dst = A.baseAddress! + node * N
-                    if maxFeatures == nActive {
-                        dst.update(from: src, count: nCols)
-                    } else {
+            // Assemble A[N, N]: selected features ascending, errors, tokens, logits.
+            selected = (0..<nActive).filter { visited[$0] }
+            var column = [Int](repeating: -1, count: nCols)   // edge column → node index
+            for (i, f) in selected.enumerated() { column[f] = i }
+            for j in nActive..<nCols { column[j] = maxFeatures + (j - nActive) }
+            adjacency = [Float](repeating: 0, count: N * N)
+            adjacency.withUnsafeMutableBufferPointer { A in
+                edge.withUnsafeBufferPointer { E in
+                    for r in 0..<st {
+                        let node = rowNode[r] >= nCols ? layout.index(of: .logit(rank: rowNode[r] - nCols)) : column[rowNode[r]]
+                        let src = E.baseAddress! + r * nCols, dst = A.baseAddress! + node * N
                         for j in 0..<nCols where column[j] >= 0 { dst[column[j]] = src[j] }
                     }
                 }
             }
         }
+        timings.featureRows = lap()
+        timings.backwardFlops = backward.flops
         for v in adjacency where !v.isFinite { throw TracerError.nonFinite("adjacency matrix") }
         return AttributionGraph(inputTokens: tokens, tokenStrings: tokens.map(tokenText), activeFeatures: features.activeFeatures,
                                 activationValues: features.values, selectedFeatures: selected, logitTargets: logits.targets,

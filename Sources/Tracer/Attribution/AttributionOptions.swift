@@ -39,6 +39,8 @@ public struct PhaseTimings: Sendable, Codable, Equatable {
     public var logitRows: Double = 0
     public var featureRows: Double = 0
     public var pruning: Double = 0
+    /// Floating-point operations of the backward passes' matrix products.
+    public var backwardFlops: Double = 0
     public var total: Double { forward + transcoders + logitRows + featureRows + pruning }
     public init() {}
 }

@@ -18,6 +18,8 @@ final class LinearisedBackward {
     let features: FeatureActivations
     let logitDirections: [Float]    // [nLogits, dModel]
     let nColumns: Int
+    /// Floating-point operations of the matrix products run so far (2·m·n·k per GEMM).
+    private(set) var flops: Double = 0
 
     // Work buffers, grown on demand and reused across batches.
     private var grad: [Float] = []      // G  [P, B, d]: gradient w.r.t. the residual stream
@@ -80,6 +82,7 @@ final class LinearisedBackward {
                 live = injectFeatures(targets, layer: l, G: G, B: B) || live
                 if live { attentionBackward(layer: l, G: G, P: P, B: B) }
             }
+            flops += 2 * Double(B * d * P)
             // Token nodes: rows[b, token p] = G[p, b] · embedding[p]
             record.tokenEmbeddings.withUnsafeBufferPointer { E in
                 let col = features.count + nLayers * nPos
@@ -148,6 +151,7 @@ final class LinearisedBackward {
                     let dec = D.baseAddress! + ((slot.lowerBound - layerBase) * nOut + (m - l)) * d
                     gemm(rows + slot.lowerBound, ldc: nColumns, G + p * B * d, lda: d, dec, ldb: nOut * d, transB: true,
                          m: B, n: slot.count, k: d, beta: 1)
+                    flops += 2 * Double(B * slot.count * d)
                 }
             }
         }
@@ -157,6 +161,7 @@ final class LinearisedBackward {
                 gemv(rows + col + p, incY: nColumns, G + p * B * d, lda: d, E.baseAddress! + p * d, m: B, n: d)
             }
         }
+        flops += 2 * Double(B * d * P)
     }
 
     /// The transcoder skip is the only linear path through an MLP slot:
@@ -167,6 +172,7 @@ final class LinearisedBackward {
         work.withUnsafeMutableBufferPointer { T in
             // T[P·B, d] = G[P·B, d] · Sᵀ
             gemm(T.baseAddress!, ldc: d, G, lda: d, S, ldb: d, transB: true, m: P * B, n: d, k: d)
+            flops += 2 * Double(P * B * d * d)
             inputHookTranspose(layer: l, out: G, g: T.baseAddress!, rows: P * B) { $0 / B }
         }
     }
@@ -177,6 +183,7 @@ final class LinearisedBackward {
         let c = model.config, lw = model.weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let rowsPB = P * B
+        flops += Double(H) * (4 * Double(rowsPB * d * dh) + 2 * Double(P * P * B * dh))
         work.withUnsafeMutableBufferPointer { Tb in
         acc.withUnsafeMutableBufferPointer { Zb in
         headIn.withUnsafeMutableBufferPointer { Xb in

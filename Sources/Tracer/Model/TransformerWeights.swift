@@ -42,6 +42,18 @@ public struct TransformerWeights: Sendable {
     public var unembedding: [Float]
     public var unembeddingBias: [Float]?   // [nVocab]
 
+    /// Weights already in memory (generated or converted).
+    public init(config: ModelConfig, embedding: [Float], positionEmbedding: [Float]?, layers: [LayerWeights],
+                lnFinal: NormWeights, unembedding: [Float], unembeddingBias: [Float]?) {
+        self.config = config
+        self.embedding = embedding
+        self.positionEmbedding = positionEmbedding
+        self.layers = layers
+        self.lnFinal = lnFinal
+        self.unembedding = unembedding
+        self.unembeddingBias = unembeddingBias
+    }
+
     /// Loads `model.safetensors` (or the shards named by `model.safetensors.index.json`) from `directory`.
     public init(directory: URL, config: ModelConfig) throws {
         self.config = config

@@ -26,6 +26,13 @@ public struct TranscoderConfig: Equatable, Sendable {
     public var activation: String?
     public var k: Int?
 
+    public init(kind: Kind, inputHook: InputHook, outputHook: OutputHook = .mlpOut, scan: String? = nil) {
+        self.kind = kind
+        self.inputHook = inputHook
+        self.outputHook = outputHook
+        self.scan = scan
+    }
+
     public init(directory: URL) throws {
         let url = directory.appendingPathComponent("config.yaml")
         guard FileManager.default.fileExists(atPath: url.path) else {

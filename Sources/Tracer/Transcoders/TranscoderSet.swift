@@ -33,11 +33,12 @@ public final class TranscoderSet: Sendable {
     /// Where each layer's decoder lives.
     let decoders: [DecoderSource]
 
-    struct DecoderSource: Sendable {
-        let file: SafeTensorsFile
-        let tensor: String
-        /// Output layers this layer's features write to (PLT: 1; CLT: nLayers − l).
-        let nOutputs: Int
+    /// Where one source layer's decoder lives: a mapped file, or memory (generated weights).
+    enum DecoderSource: Sendable {
+        /// `tensor` in `file`, `[dTranscoder, nOutputs·dModel]` when viewed by rows.
+        case file(SafeTensorsFile, tensor: String)
+        /// `[dTranscoder, nOutputs, dModel]` in memory.
+        case memory([Float])
     }
 
     public var kind: TranscoderConfig.Kind { config.kind }
@@ -85,7 +86,7 @@ public final class TranscoderSet: Sendable {
                 // skip = x · W_skipᵀ
                 skips.append(f.has("W_skip") ? transpose(try f.floats("W_skip", shape: [dModel, dModel]), rows: dModel, cols: dModel) : nil)
                 if f.has("k"), topK == nil { topK = Int(try f.floats("k").first ?? 0) }
-                decoders.append(DecoderSource(file: f, tensor: "W_dec", nOutputs: 1))
+                decoders.append(.file(f, tensor: "W_dec"))
             }
         case .crossLayer:
             let n = layerCount(prefix: "W_enc_", suffix: ".safetensors")
@@ -103,7 +104,7 @@ public final class TranscoderSet: Sendable {
                 skips.append(e.has("W_skip_\(l)") ? try e.floats("W_skip_\(l)", shape: [dModel, dModel]) : nil)
                 let d = try SafeTensorsFile(directory.appendingPathComponent("W_dec_\(l).safetensors"))
                 try checkShapes(d, "W_dec_\(l)", [dT, n - l, dModel])
-                decoders.append(DecoderSource(file: d, tensor: "W_dec_\(l)", nOutputs: n - l))
+                decoders.append(.file(d, tensor: "W_dec_\(l)"))
             }
         }
         let nLayers = encoders.count
@@ -147,7 +148,35 @@ public final class TranscoderSet: Sendable {
     /// Decoder rows of `features` of source `layer` into every output layer it writes to,
     /// read from the mapped file. `[features.count, nOutputs, dModel]`
     public func decoderRows(layer: Int, features: [Int]) throws -> [Float] {
-        let src = decoders[layer]
-        return try src.file.rows(src.tensor, features)
+        switch decoders[layer] {
+        case let .file(file, tensor):
+            return try file.rows(tensor, features)
+        case let .memory(w):
+            let width = outputLayers(of: layer).count * dModel
+            var out = [Float](repeating: 0, count: features.count * width)
+            for (i, f) in features.enumerated() {
+                out.replaceSubrange((i * width)..<((i + 1) * width), with: w[(f * width)..<((f + 1) * width)])
+            }
+            return out
+        }
+    }
+
+    /// Transcoders held in memory (generated or trained weights), with the same semantics as
+    /// the files: `encoders[l]` `[dT, d]`, `decoders[l]` `[dT, nOutputs(l), d]`, skips as `x · S`.
+    public init(config: TranscoderConfig, nLayers: Int, dModel: Int, dTranscoder: Int, activation: Activation,
+                encoders: [[Float]], encoderBiases: [[Float]], thresholds: [[Float]?], decoders: [[Float]],
+                decoderBiases: [[Float]], skips: [[Float]?]) {
+        self.config = config
+        self.directory = URL(fileURLWithPath: "/dev/null")
+        self.nLayers = nLayers
+        self.dModel = dModel
+        self.dTranscoder = dTranscoder
+        self.activation = activation
+        self.encoders = encoders
+        self.encoderBiases = encoderBiases
+        self.thresholds = thresholds
+        self.decoderBiases = decoderBiases
+        self.skips = skips
+        self.decoders = decoders.map { .memory($0) }
     }
 }

@@ -19,7 +19,7 @@ struct ConfigNode: Sendable {
     /// The path of member `key`, for error messages.
     func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func value(_ key: String) -> JSONValue? {
+    func value(_ key: String) -> TokenizerJSONValue? {
         guard let value = object[key] else { return nil }
         if case .null = value { return nil }
         return value
@@ -73,7 +73,7 @@ struct ConfigNode: Sendable {
     }
 
     /// Member `key` as an array (empty when absent).
-    func array(_ key: String) throws -> [JSONValue] {
+    func array(_ key: String) throws -> [TokenizerJSONValue] {
         guard let value = value(key) else { return [] }
         guard case let .array(elements) = value else { throw invalid(key, "an array, not \(value.kindName)") }
         return elements

@@ -8,13 +8,13 @@ import Foundation
 // member lists and every string keeps the exact scalars of the file.
 
 /// A parsed JSON value. Objects keep their members in file order.
-enum JSONValue: Sendable {
+enum TokenizerJSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([JSONValue])
+    case array([TokenizerJSONValue])
     case object(JSONObject)
 
     /// A short name of the value's kind, for error messages.
@@ -32,12 +32,12 @@ enum JSONValue: Sendable {
 
 /// A JSON object: its members in file order, keys compared byte for byte.
 struct JSONObject: Sendable {
-    var members: [(key: String, value: JSONValue)]
+    var members: [(key: String, value: TokenizerJSONValue)]
 
     /// The value of the first member named `key` (exact UTF-8 comparison), if any.
     ///
     /// - Complexity: O(number of members); meant for the small objects of a config.
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> TokenizerJSONValue? {
         for member in members where member.key.utf8.elementsEqual(key.utf8) { return member.value }
         return nil
     }
@@ -53,7 +53,7 @@ struct JSONParser {
     ///
     /// - Parameter source: the file path, named in errors.
     /// - Throws: `TracerError.malformedFile` with the byte offset of the first error.
-    static func parse(_ data: Data, source: String) throws -> JSONValue {
+    static func parse(_ data: Data, source: String) throws -> TokenizerJSONValue {
         var parser = JSONParser(bytes: [UInt8](data), source: source)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -80,7 +80,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {
+    private mutating func expect(_ literal: String, _ value: TokenizerJSONValue) throws -> TokenizerJSONValue {
         for byte in literal.utf8 {
             guard index < bytes.count, bytes[index] == byte else { throw error("expected '\(literal)'") }
             index += 1
@@ -88,7 +88,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseValue(depth: Int) throws -> JSONValue {
+    private mutating func parseValue(depth: Int) throws -> TokenizerJSONValue {
         guard depth < 512 else { throw error("nesting deeper than 512") }
         guard index < bytes.count else { throw error("unexpected end of file") }
         switch bytes[index] {
@@ -104,7 +104,7 @@ struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws -> JSONObject {
         index += 1  // {
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [(key: String, value: TokenizerJSONValue)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return JSONObject(members: members) }
         while true {
@@ -124,9 +124,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws -> [JSONValue] {
+    private mutating func parseArray(depth: Int) throws -> [TokenizerJSONValue] {
         index += 1  // [
-        var elements: [JSONValue] = []
+        var elements: [TokenizerJSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
         while true {
@@ -211,7 +211,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseNumber() throws -> JSONValue {
+    private mutating func parseNumber() throws -> TokenizerJSONValue {
         let start = index
         var isInteger = true
         while index < bytes.count, Self.isNumberByte(bytes[index]) {

@@ -53,7 +53,7 @@ struct SpecialTokenRoles: Sendable {
     }
 
     /// A token given as `"<s>"` or `{"content": "<s>", …}`.
-    private static func content(_ value: JSONValue, field: String, node: ConfigNode) throws -> String {
+    private static func content(_ value: TokenizerJSONValue, field: String, node: ConfigNode) throws -> String {
         switch value {
         case let .string(text): return text
         case let .object(object):

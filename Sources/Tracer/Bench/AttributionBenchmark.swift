@@ -1,0 +1,76 @@
+import Foundation
+
+/// What `circuits bench attribution` measures: one whole trace (forward, every feature row,
+/// logit rows, pruning, scores) and, in the same process, the machine's sgemm rate, so that the
+/// FLOP efficiency is a ratio measured in one run.
+public struct AttributionBenchmarkResult: Codable, Sendable {
+    public var wall_s: Double
+    public var phases: [String: Double]
+    public var peak_rss_bytes: Int
+    public var n_pos: Int
+    public var active_features: Int
+    public var nodes: Int
+    public var edges: Int
+    public var pruned_nodes: Int
+    public var pruned_edges: Int
+    /// Useful work of the backward passes (GFLOP) …
+    public var gflops: Double
+    /// … per second of the feature- and logit-row phases.
+    public var backward_gflops_per_s: Double
+    /// sgemm 1024³ rate measured in this run with the same threads (GFLOP/s).
+    public var sgemm_gflops: Double
+    /// `gflops / (wall_s × sgemm_gflops)`.
+    public var efficiency: Double
+    public var replacement_score: Double
+    public var completeness_score: Double
+    public var threads: Int
+}
+
+public enum AttributionBenchmark {
+    /// Times `trace` of `tokens` and measures sgemm in the same process.
+    public static func run(_ replacement: ReplacementModel, tokens: [Int], options: AttributionOptions,
+                           nodeThreshold: Double = GraphConstants.defaultNodeThreshold,
+                           edgeThreshold: Double = GraphConstants.defaultEdgeThreshold) throws -> AttributionBenchmarkResult {
+        let sgemm = sgemmRate()
+        var t = PhaseTimings()
+        let start = Date()
+        let graph = try replacement.attribute(tokens: tokens, options: options, timings: &t)
+        let pruneStart = Date()
+        let pruning = try prune(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
+        let scores = try GraphScores(graph)
+        t.pruning = Date().timeIntervalSince(pruneStart)
+        let wall = Date().timeIntervalSince(start)
+        let gflop = t.backwardFlops / 1e9
+        return AttributionBenchmarkResult(
+            wall_s: wall,
+            phases: ["forward": t.forward, "transcoders": t.transcoders, "logit_rows": t.logitRows,
+                     "feature_rows": t.featureRows, "pruning_and_scores": t.pruning],
+            peak_rss_bytes: peakResidentBytes(), n_pos: tokens.count, active_features: graph.activeFeatures.count,
+            nodes: graph.layout.count, edges: graph.adjacency.reduce(0) { $1 != 0 ? $0 + 1 : $0 },
+            pruned_nodes: pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 }, pruned_edges: pruning.edgeMask.reduce(0) { $1 ? $0 + 1 : $0 },
+            gflops: gflop, backward_gflops_per_s: gflop / max(t.logitRows + t.featureRows, 1e-9),
+            sgemm_gflops: sgemm, efficiency: gflop / (wall * sgemm),
+            replacement_score: scores.replacement, completeness_score: scores.completeness, threads: blasThreads)
+    }
+
+    /// The best of three 1024³ sgemm rates, in GFLOP/s.
+    public static func sgemmRate(n: Int = 1024) -> Double {
+        var rng = SeededRandom(seed: 7)
+        let a = rng.normals(n * n, std: 1), b = rng.normals(n * n, std: 1)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        for _ in 0..<3 {
+            let s = Date()
+            gemm(&c, ldc: n, a, lda: n, b, ldb: n, m: n, n: n, k: n)
+            best = max(best, 2 * Double(n * n * n) / Date().timeIntervalSince(s) / 1e9)
+        }
+        return best
+    }
+}
+
+/// Peak resident set size of this process (bytes), from getrusage.
+public func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}

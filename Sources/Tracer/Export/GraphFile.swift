@@ -1,0 +1,102 @@
+import Foundation
+import Shared
+
+/// `graph.h5`: one traced prompt, with datasets named exactly like circuit-tracer's arrays
+/// (`adjacency_matrix`, `active_features`, `prune/node_mask`, …) so the reference tooling and
+/// `h5py` read it directly.
+///
+/// Layout (N nodes in `NodeLayout` order):
+/// - `adjacency_matrix` f32 [N, N] (A[target, source]); `input_tokens` i64 [nPos];
+///   `active_features` i64 [nActive, 3]; `activation_values` f32 [nActive];
+///   `selected_features` i64 [nFeatures]; `logit_token_ids` i64 [nLogits];
+///   `logit_probabilities` f32 [nLogits]; `token_strings`, `logit_tokens` (UTF-8 strings);
+/// - `prune/node_mask` bool [N]; `prune/edge_mask` bool [N, N]; `prune/node_influence` f32 [N];
+///   `prune/cumulative_scores` f32 [N];
+/// - root attributes `replacement_score`, `completeness_score`, `prompt`, `n_layers`,
+///   `node_threshold`, `edge_threshold`, `format_version`, and `timing_<phase>_s`.
+public enum GraphFile {
+    public static let formatVersion = 1
+
+    /// Writes `result` to `url` (replacing it), through a temporary file renamed on success.
+    public static func write(_ result: TraceResult, prompt: String, to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TracerError.fileNotFound(folder.path, what: "output folder")
+        }
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let g = result.graph, n = g.layout.count
+        do {
+            let f = try HDF5File.create(tmp)
+            let big: Int? = n * n > 1 << 16 ? 4 : nil
+            try f.write(g.adjacency, shape: [n, n], at: "adjacency_matrix", compression: big)
+            try f.write(g.inputTokens.map(Int64.init), shape: [g.inputTokens.count], at: "input_tokens")
+            try f.write(g.activeFeatures.flatMap { [Int64($0.layer), Int64($0.pos), Int64($0.index)] },
+                        shape: [g.activeFeatures.count, 3], at: "active_features")
+            try f.write(g.activationValues, shape: [g.activationValues.count], at: "activation_values")
+            try f.write(g.selectedFeatures.map(Int64.init), shape: [g.selectedFeatures.count], at: "selected_features")
+            try f.write(g.logitTargets.map { Int64($0.tokenId) }, shape: [g.logitTargets.count], at: "logit_token_ids")
+            try f.write(g.logitProbabilities, shape: [g.logitTargets.count], at: "logit_probabilities")
+            try f.writeStrings(g.tokenStrings, at: "token_strings")
+            try f.writeStrings(g.logitTargets.map(\.token), at: "logit_tokens")
+            let p = result.pruning
+            try f.writeBools(p.nodeMask, shape: [n], at: "prune/node_mask")
+            try f.writeBools(p.edgeMask, shape: [n, n], at: "prune/edge_mask", compression: big)
+            try f.write(p.nodeInfluence, shape: [n], at: "prune/node_influence")
+            try f.write(p.cumulativeScores, shape: [n], at: "prune/cumulative_scores")
+            try f.setAttribute("replacement_score", result.scores.replacement)
+            try f.setAttribute("completeness_score", result.scores.completeness)
+            try f.setAttribute("prompt", prompt)
+            try f.setAttribute("n_layers", Int64(g.nLayers))
+            try f.setAttribute("node_threshold", result.nodeThreshold)
+            try f.setAttribute("edge_threshold", result.edgeThreshold)
+            try f.setAttribute("format_version", Int64(formatVersion))
+            let t = result.timings
+            for (name, v) in [("forward", t.forward), ("transcoders", t.transcoders), ("logit_rows", t.logitRows),
+                              ("feature_rows", t.featureRows), ("pruning", t.pruning)] {
+                try f.setAttribute("timing_\(name)_s", v)
+            }
+            f.close()
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            try FileManager.default.moveItem(at: tmp, to: url)
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    /// Reads a `graph.h5` back: the graph, its pruning, scores and prompt.
+    public static func read(_ url: URL) throws -> (result: TraceResult, prompt: String) {
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        let tokens = try f.read(Int64.self, at: "input_tokens").values.map(Int.init)
+        let af = try f.read(Int64.self, at: "active_features").values.map(Int.init)
+        let ids = try f.read(Int64.self, at: "logit_token_ids").values.map(Int.init)
+        let probs = try f.read(Float.self, at: "logit_probabilities").values
+        let logitTokens = try f.readStrings(at: "logit_tokens")
+        let graph = AttributionGraph(
+            inputTokens: tokens, tokenStrings: try f.readStrings(at: "token_strings"),
+            activeFeatures: stride(from: 0, to: af.count, by: 3).map { ActiveFeature(layer: af[$0], pos: af[$0 + 1], index: af[$0 + 2]) },
+            activationValues: try f.read(Float.self, at: "activation_values").values,
+            selectedFeatures: try f.read(Int64.self, at: "selected_features").values.map(Int.init),
+            logitTargets: ids.indices.map { LogitTarget(tokenId: ids[$0], token: logitTokens[$0], probability: probs[$0]) },
+            nLayers: Int(try f.attribute("n_layers", as: Int64.self)),
+            adjacency: try f.read(Float.self, at: "adjacency_matrix").values)
+        let pruning = PruneResult(nodeMask: try f.readBools(at: "prune/node_mask").values,
+                                  edgeMask: try f.readBools(at: "prune/edge_mask").values,
+                                  cumulativeScores: try f.read(Float.self, at: "prune/cumulative_scores").values,
+                                  nodeInfluence: try f.read(Float.self, at: "prune/node_influence").values)
+        var timings = PhaseTimings()
+        timings.forward = (try? f.attribute("timing_forward_s", as: Double.self)) ?? 0
+        timings.transcoders = (try? f.attribute("timing_transcoders_s", as: Double.self)) ?? 0
+        timings.logitRows = (try? f.attribute("timing_logit_rows_s", as: Double.self)) ?? 0
+        timings.featureRows = (try? f.attribute("timing_feature_rows_s", as: Double.self)) ?? 0
+        timings.pruning = (try? f.attribute("timing_pruning_s", as: Double.self)) ?? 0
+        let result = TraceResult(graph: graph, pruning: pruning,
+                                 scores: GraphScores(replacement: try f.attribute("replacement_score", as: Double.self),
+                                                     completeness: try f.attribute("completeness_score", as: Double.self)),
+                                 timings: timings, nodeThreshold: try f.attribute("node_threshold", as: Double.self),
+                                 edgeThreshold: try f.attribute("edge_threshold", as: Double.self))
+        return (result, try f.stringAttribute("prompt"))
+    }
+}

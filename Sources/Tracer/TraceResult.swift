@@ -1,0 +1,17 @@
+import Foundation
+
+/// Everything one traced prompt produces.
+public struct TraceResult: Sendable {
+    public var graph: AttributionGraph
+    public var pruning: PruneResult
+    public var scores: GraphScores
+    public var timings: PhaseTimings
+    /// Node thresholds used for pruning.
+    public var nodeThreshold: Double
+    public var edgeThreshold: Double
+
+    /// Edges with a non-zero weight in the unpruned graph.
+    public var edgeCount: Int { graph.adjacency.reduce(0) { $1 != 0 ? $0 + 1 : $0 } }
+    public var prunedNodeCount: Int { pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 } }
+    public var prunedEdgeCount: Int { pruning.edgeMask.reduce(0) { $1 ? $0 + 1 : $0 } }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+
+/// `circuits`: attribution graphs of transformer language models, one prompt or a whole corpus.
+@main
+struct Circuits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "circuits",
+        abstract: "Trace the circuits of transformer language models with transcoders, at corpus scale.",
+        discussion: """
+        Attribution graphs replace a model's MLPs by transcoder features, freeze attention patterns \
+        and norm scales on one prompt, and record every direct linear effect between token \
+        embeddings, features, error nodes and output logits. Results reproduce circuit-tracer 0.5.0.
+
+        Start with `circuits trace --help` for one prompt.
+        """,
+        subcommands: [Trace.self, Bench.self]
+    )
+}
+
+/// Runs `body`; a failure becomes one `error: …` line on standard error and exit status 2.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// Writes `text` to standard error (progress and logs, keeping standard output for results).
+func log(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

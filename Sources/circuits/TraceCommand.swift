@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Tracer
+
+extension Circuits {
+    struct Trace: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compute, prune and save the attribution graph of one prompt.",
+            discussion: """
+            Reads a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) and a \
+            transcoder folder in circuit-tracer's format (config.yaml plus layer_{l}.safetensors for \
+            per-layer transcoders, or W_enc_{l}/W_dec_{l}.safetensors for a cross-layer transcoder). \
+            The prompt is tokenized without special tokens and BOS is prepended, as circuit-tracer does.
+
+            Writes the graph to an HDF5 file whose datasets are named like circuit-tracer's arrays \
+            (adjacency_matrix, active_features, selected_features, prune/node_mask, ...) and, with \
+            --json, the graph JSON that circuit-tracer's viewer and Neuronpedia open.
+
+            Example:
+              circuits trace --model models/demo --transcoders models/demo/plt \\
+                  --prompt "Fact: the capital of the state containing Dallas is" --out graph.h5 --json graph.json
+            """
+        )
+
+        @Option(help: "Hugging Face model folder.")
+        var model: String
+
+        @Option(help: "Transcoder folder (with config.yaml).")
+        var transcoders: String
+
+        @Option(help: "The prompt text.")
+        var prompt: String?
+
+        @Option(help: "A file holding the prompt text (used verbatim, trailing newline removed).")
+        var promptFile: String?
+
+        @OptionGroup var options: AttributionOptionGroup
+
+        @Option(help: "Where to write the graph (HDF5).")
+        var out: String
+
+        @Option(help: "Also write circuit-tracer/Neuronpedia graph JSON here.")
+        var json: String?
+
+        @Option(help: "Graph slug for the JSON export (default: the JSON file's name).")
+        var slug: String?
+
+        func validate() throws {
+            guard (prompt == nil) != (promptFile == nil) else {
+                throw ValidationError("give exactly one of --prompt or --prompt-file")
+            }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let text: String
+                if let promptFile {
+                    let url = URL(fileURLWithPath: promptFile)
+                    guard let s = try? String(contentsOf: url, encoding: .utf8) else {
+                        throw TracerError.fileNotFound(url.path, what: "prompt file")
+                    }
+                    text = s.hasSuffix("\n") ? String(s.dropLast()) : s
+                } else {
+                    text = prompt ?? ""
+                }
+                let load = Date()
+                let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model),
+                                               transcoderDirectory: URL(fileURLWithPath: transcoders))
+                let loadSeconds = Date().timeIntervalSince(load)
+                let tokens = try session.tokens(for: text)
+                let result = try session.trace(tokens: tokens, options: options.attribution,
+                                               nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
+                let outURL = URL(fileURLWithPath: out)
+                try GraphFile.write(result, prompt: text, to: outURL)
+                if let json {
+                    let jsonURL = URL(fileURLWithPath: json)
+                    let slug = slug ?? jsonURL.deletingPathExtension().lastPathComponent
+                    let metadata = GraphJSONMetadata(slug: slug, scan: session.replacement.transcoders.config.scan ?? slug,
+                                                     prompt: session.tokenizer.decode(result.graph.inputTokens), nodeThreshold: result.nodeThreshold)
+                    try GraphJSON.encode(result.graph, pruning: result.pruning, metadata: metadata).write(to: jsonURL)
+                }
+                print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json).text)
+            }
+        }
+    }
+}

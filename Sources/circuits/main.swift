@@ -1,1 +1,0 @@
-print("circuits: see README.md")

@@ -40,22 +40,22 @@ public final class ReplacementModel: Sendable {
         let logits = LogitTargets(logits: record.lastLogits, unembedding: model.weights.unembedding, dModel: c.dModel,
                                   softcap: c.finalLogitSoftcap, maxLogits: options.maxLogits,
                                   desiredProbability: options.desiredLogitProbability, tokenText: tokenText)
-        let backward = LinearisedBackward(model: model, transcoders: transcoders, record: record, features: features,
-                                          logitDirections: logits.directions)
-        let nActive = features.count, nLogits = logits.targets.count, nCols = backward.nColumns
+        let runner = BatchRunner(threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                 batchSize: options.batchSize) {
+            LinearisedBackward(model: model, transcoders: transcoders, record: record, features: features,
+                               logitDirections: logits.directions)
+        }
+        let nActive = features.count, nLogits = logits.targets.count, nCols = runner.nColumns
         let maxFeatures = min(options.maxFeatureNodes ?? nActive, nActive)
         let layout = NodeLayout(nFeatures: maxFeatures, nLayers: c.nLayers, nPos: tokens.count, nLogits: nLogits)
         let N = layout.count
-
-        var batchRows = [Float](repeating: 0, count: options.batchSize * nCols)
-        /// Runs one batch and hands each row (`[nCols]`) to `place` with its batch index.
-        func run(_ targets: [AttributionTarget], place: (Int, UnsafePointer<Float>) -> Void) {
-            batchRows.withUnsafeMutableBufferPointer { rb in
-                backward.computeRows(targets, into: rb.baseAddress!)
-                for b in targets.indices { place(b, rb.baseAddress! + b * nCols) }
+        /// `items` cut into batches of `batchSize`, each item a (target, destination row).
+        func batches(_ items: [(AttributionTarget, Int)]) -> [BatchRunner.Batch] {
+            stride(from: 0, to: items.count, by: options.batchSize).map { start in
+                let slice = items[start..<min(start + options.batchSize, items.count)]
+                return BatchRunner.Batch(targets: slice.map { $0.0 }, rows: slice.map { $0.1 })
             }
         }
-        let logitBatches = stride(from: 0, to: nLogits, by: options.batchSize).map { Array($0..<min($0 + options.batchSize, nLogits)) }
 
         var adjacency: [Float]
         let selected: [Int]
@@ -63,24 +63,25 @@ public final class ReplacementModel: Sendable {
             // Every feature is a node: rows go straight into A (node i = feature i; the first nCols
             // columns of A are the edge columns in the same order). Targets sorted by layer, then
             // position, so each batch runs from its own layer down over few positions.
-            adjacency = [Float](repeating: 0, count: N * N)
-            adjacency.withUnsafeMutableBufferPointer { A in
-                for ranks in logitBatches {
-                    run(ranks.map { .logit(rank: $0) }) { b, row in
-                        (A.baseAddress! + layout.index(of: .logit(rank: ranks[b])) * N).update(from: row, count: nCols)
-                    }
+            // Uninitialised: feature and logit rows are written whole (their first nCols entries) by
+            // the workers, so first-touch page faults happen on both cores; the rest is zeroed here.
+            adjacency = [Float](unsafeUninitializedCapacity: N * N) { A, count in
+                for i in layout.errorRange.lowerBound..<layout.logitRange.lowerBound { (A.baseAddress! + i * N).initialize(repeating: 0, count: N) }
+                for i in Array(layout.featureRange) + Array(layout.logitRange) {
+                    (A.baseAddress! + i * N + nCols).initialize(repeating: 0, count: N - nCols)
                 }
+                count = N * N
+            }
+            adjacency.withUnsafeMutableBufferPointer { A in
+                runner.run(batches((0..<nLogits).map { (.logit(rank: $0), layout.index(of: .logit(rank: $0))) }),
+                           into: A.baseAddress!, stride: N)
                 timings.logitRows = lap()
                 let order = (0..<nActive).sorted {
                     let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
                     return a.layer != b.layer ? a.layer > b.layer : $0 < $1
                 }
-                for start in stride(from: 0, to: nActive, by: options.batchSize) {
-                    let batch = Array(order[start..<min(start + options.batchSize, nActive)])
-                    run(batch.map { .feature(features.activeFeatures[$0]) }) { b, row in
-                        (A.baseAddress! + batch[b] * N).update(from: row, count: nCols)
-                    }
-                    progress?(start + batch.count, nActive)
+                runner.run(batches(order.map { (.feature(features.activeFeatures[$0]), $0) }), into: A.baseAddress!, stride: N) {
+                    progress?($0, nActive)
                 }
             }
             selected = Array(0..<nActive)
@@ -91,14 +92,11 @@ public final class ReplacementModel: Sendable {
             var edge = [Float](repeating: 0, count: (maxFeatures + nLogits) * nCols)
             var rowNode = [Int](repeating: 0, count: maxFeatures + nLogits)   // feature index, or nCols + rank
             var st = 0
-            func store(_ b: Int, _ row: UnsafePointer<Float>) {
-                edge.withUnsafeMutableBufferPointer { E in (E.baseAddress! + (st + b) * nCols).update(from: row, count: nCols) }
+            edge.withUnsafeMutableBufferPointer { E in
+                runner.run(batches((0..<nLogits).map { (.logit(rank: $0), $0) }), into: E.baseAddress!, stride: nCols)
             }
-            for ranks in logitBatches {
-                run(ranks.map { .logit(rank: $0) }, place: store)
-                for (i, r) in ranks.enumerated() { rowNode[st + i] = nCols + r }
-                st += ranks.count
-            }
+            for r in 0..<nLogits { rowNode[r] = nCols + r }
+            st = nLogits
             timings.logitRows = lap()
             var visited = [Bool](repeating: false, count: nActive)
             var nVisited = 0
@@ -108,14 +106,14 @@ public final class ReplacementModel: Sendable {
                 let rank = stableArgsortDescending(Array(influence[0..<nActive]))
                 let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
                 let pending = Array(rank.lazy.filter { !visited[$0] }.prefix(queueSize))
-                for start in stride(from: 0, to: pending.count, by: options.batchSize) {
-                    let batch = Array(pending[start..<min(start + options.batchSize, pending.count)])
-                    run(batch.map { .feature(features.activeFeatures[$0]) }, place: store)
-                    for (i, f) in batch.enumerated() { rowNode[st + i] = f; visited[f] = true }
-                    st += batch.count
-                    nVisited += batch.count
-                    progress?(nVisited, maxFeatures)
+                let base = st
+                edge.withUnsafeMutableBufferPointer { E in
+                    runner.run(batches(pending.enumerated().map { (.feature(features.activeFeatures[$1]), base + $0) }),
+                               into: E.baseAddress!, stride: nCols) { progress?(nVisited + $0, maxFeatures) }
                 }
+                for (i, f) in pending.enumerated() { rowNode[base + i] = f; visited[f] = true }
+                st += pending.count
+                nVisited += pending.count
             }
             // Assemble A[N, N]: selected features ascending, errors, tokens, logits.
             selected = (0..<nActive).filter { visited[$0] }
@@ -134,7 +132,7 @@ public final class ReplacementModel: Sendable {
             }
         }
         timings.featureRows = lap()
-        timings.backwardFlops = backward.flops
+        timings.backwardFlops = runner.flops
         for v in adjacency where !v.isFinite { throw TracerError.nonFinite("adjacency matrix") }
         return AttributionGraph(inputTokens: tokens, tokenStrings: tokens.map(tokenText), activeFeatures: features.activeFeatures,
                                 activationValues: features.values, selectedFeatures: selected, logitTargets: logits.targets,

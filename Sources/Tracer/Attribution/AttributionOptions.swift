@@ -10,9 +10,13 @@ public struct AttributionOptions: Sendable, Equatable {
     public var maxFeatureNodes: Int? = nil
     /// Batches between re-rankings of the features by partial influence (`update_interval`).
     public var updateInterval: Int = 4
+    /// Threads running backward passes in parallel, each with single-threaded BLAS
+    /// (nil: one per core). Results do not depend on it.
+    public var threads: Int? = nil
 
     public init(maxLogits: Int = 10, desiredLogitProbability: Double = 0.95, batchSize: Int = 256,
-                maxFeatureNodes: Int? = nil, updateInterval: Int = 4) {
+                maxFeatureNodes: Int? = nil, updateInterval: Int = 4, threads: Int? = nil) {
+        self.threads = threads
         self.maxLogits = maxLogits
         self.desiredLogitProbability = desiredLogitProbability
         self.batchSize = batchSize
@@ -28,6 +32,7 @@ public struct AttributionOptions: Sendable, Equatable {
         }
         guard batchSize >= 1 else { throw TracerError.invalidArgument("batch size must be at least 1 (got \(batchSize))") }
         if let m = maxFeatureNodes, m < 0 { throw TracerError.invalidArgument("max feature nodes must be ≥ 0 (got \(m))") }
+        if let t = threads, t < 1 { throw TracerError.invalidArgument("threads must be at least 1 (got \(t))") }
         guard updateInterval >= 1 else { throw TracerError.invalidArgument("update interval must be at least 1 (got \(updateInterval))") }
     }
 }

@@ -25,8 +25,12 @@ final class LinearisedBackward {
     private var grad: [Float] = []      // G  [P, B, d]: gradient w.r.t. the residual stream
     private var work: [Float] = []      // T  [P, B, d]
     private var acc: [Float] = []       // Z  [P, B, d]
-    private var headIn: [Float] = []    // X  [P, B, dHead]
-    private var headOut: [Float] = []   // Y  [P, B, dHead]
+    private var headIn: [Float] = []    // X  [P, B, nHeads·dHead]
+    private var headT: [Float] = []     //    [P, nHeads, B, dHead]: X, then Y, head-major
+    private var headOut: [Float] = []   // Y  [P, B, nHeads·dHead]
+    /// W_V with each key/value head repeated for its query heads, `[dModel, nHeads·dHead]`
+    /// per layer (nil where there is no grouping: W_V itself serves).
+    private let valueExpanded: [[Float]?]
 
     init(model: Transformer, transcoders: TranscoderSet, record: ForwardRecord, features: FeatureActivations, logitDirections: [Float]) {
         self.model = model
@@ -36,6 +40,18 @@ final class LinearisedBackward {
         self.logitDirections = logitDirections
         let c = model.config
         self.nColumns = features.count + (c.nLayers + 1) * record.nPos
+        let H = c.nHeads, KV = c.nKVHeads, dh = c.dHead, d = c.dModel
+        valueExpanded = model.weights.layers.map { lw in
+            guard KV != H else { return nil }
+            var out = [Float](repeating: 0, count: d * H * dh)
+            for i in 0..<d {
+                for h in 0..<H {
+                    let kvh = h / (H / KV)
+                    for e in 0..<dh { out[i * H * dh + h * dh + e] = lw.wV[i * KV * dh + kvh * dh + e] }
+                }
+            }
+            return out
+        }
     }
 
     var nLayers: Int { model.config.nLayers }
@@ -59,11 +75,17 @@ final class LinearisedBackward {
         let P = targets.map(position).max()! + 1
         let top = targets.map(layer).max()!
         let n = P * B * d
-        for buf in [\LinearisedBackward.grad, \.work, \.acc] where self[keyPath: buf].count < n {
-            self[keyPath: buf] = [Float](repeating: 0, count: n)
+        if grad.count < n {
+            grad = [Float](repeating: 0, count: n)
+            work = [Float](repeating: 0, count: n)
+            acc = [Float](repeating: 0, count: n)
         }
-        let hn = P * B * model.config.dHead
-        if headIn.count < hn { headIn = [Float](repeating: 0, count: hn); headOut = headIn }
+        let hn = P * B * model.config.dHead * model.config.nHeads
+        if headIn.count < hn {
+            headIn = [Float](repeating: 0, count: hn)
+            headT = [Float](repeating: 0, count: hn)
+            headOut = [Float](repeating: 0, count: hn)
+        }
         rows.update(repeating: 0, count: B * nColumns)
 
         grad.withUnsafeMutableBufferPointer { G in
@@ -178,17 +200,21 @@ final class LinearisedBackward {
     }
 
     /// `resid_mid = resid_pre + post(attn(LN1(resid_pre)))` with frozen patterns and scales:
-    /// `G_pre += LN1ᵀ( Σ_h patternᵀ_h · (post ᵀ(G) · W_O[h]ᵀ) · W_V[h]ᵀ )`.
+    /// `G_pre += LN1ᵀ( Σ_h patternᵀ_h · (postᵀ(G) · W_O[h]ᵀ) · W_V[h]ᵀ )`.
+    ///
+    /// The two projections run for all heads at once (`[P·B, d] × [d, H·dh]`); only the mixing
+    /// over positions is per head, on a head-major copy so that each head is one matrix.
     private func attentionBackward(layer l: Int, G: UnsafeMutablePointer<Float>, P: Int, B: Int) {
         let c = model.config, lw = model.weights.layers[l]
-        let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
+        let d = c.dModel, dh = c.dHead, H = c.nHeads, hd = H * dh
         let rowsPB = P * B
-        flops += Double(H) * (4 * Double(rowsPB * d * dh) + 2 * Double(P * P * B * dh))
+        flops += 4 * Double(rowsPB * d * hd) + 2 * Double(H * P * P * B * dh)
         work.withUnsafeMutableBufferPointer { Tb in
         acc.withUnsafeMutableBufferPointer { Zb in
         headIn.withUnsafeMutableBufferPointer { Xb in
+        headT.withUnsafeMutableBufferPointer { XTb in
         headOut.withUnsafeMutableBufferPointer { Yb in
-            let T = Tb.baseAddress!, Z = Zb.baseAddress!, X = Xb.baseAddress!, Y = Yb.baseAddress!
+            let T = Tb.baseAddress!, Z = Zb.baseAddress!, X = Xb.baseAddress!, XT = XTb.baseAddress!, Y = Yb.baseAddress!
             // Gemma-2: the attention output passes a frozen post-attention RMSNorm.
             var input: UnsafePointer<Float> = UnsafePointer(G)
             if let post = lw.postAttentionNorm {
@@ -198,27 +224,31 @@ final class LinearisedBackward {
                 }
                 input = UnsafePointer(T)
             }
+            // X[P·B, H·dh] = input[P·B, d] · W_Oᵀ          (W_O is [H·dh, d])
+            gemm(X, ldc: hd, input, lda: d, lw.wO, ldb: d, transB: true, m: rowsPB, n: hd, k: d)
+            // [P, B, H, dh] → [P, H, B, dh]
+            for p in 0..<P { for b in 0..<B { for h in 0..<H {
+                (XT + ((p * H + h) * B + b) * dh).update(from: X + ((p * B + b) * H + h) * dh, count: dh)
+            } } }
             record.pattern[l].withUnsafeBufferPointer { A in
-                lw.wO.withUnsafeBufferPointer { WO in
-                    lw.wV.withUnsafeBufferPointer { WV in
-                        for h in 0..<H {
-                            let kvh = h / (H / KV)
-                            // X[P·B, dh] = input[P·B, d] · W_O[h]ᵀ          (W_O[h] = rows h·dh..<(h+1)·dh of [H·dh, d])
-                            gemm(X, ldc: dh, input, lda: d, WO.baseAddress! + h * dh * d, ldb: d, transB: true, m: rowsPB, n: dh, k: d)
-                            // Y[P, B·dh] = pattern_hᵀ[P, P] · X[P, B·dh]     (pattern_h is [q, k] with leading dim nPos)
-                            gemm(Y, ldc: B * dh, A.baseAddress! + h * nPos * nPos, lda: nPos, transA: true, X, ldb: B * dh,
-                                 m: P, n: B * dh, k: P)
-                            // Z[P·B, d] (+)= Y[P·B, dh] · W_V[:, kvh]ᵀ     (column block of [d, KV·dh])
-                            gemm(Z, ldc: d, Y, lda: dh, WV.baseAddress! + kvh * dh, ldb: KV * dh, transB: true,
-                                 m: rowsPB, n: d, k: dh, beta: h == 0 ? 0 : 1)
-                        }
-                    }
+                for h in 0..<H {
+                    // Y_h[P, B·dh] = pattern_hᵀ[P, P] · X_h[P, B·dh]   (pattern_h is [q, k], leading dim nPos;
+                    // X_h rows are H·B·dh apart in the head-major copy). Written back into X, head-major.
+                    gemm(X + h * B * dh, ldc: H * B * dh, A.baseAddress! + h * nPos * nPos, lda: nPos, transA: true,
+                         XT + h * B * dh, ldb: H * B * dh, m: P, n: B * dh, k: P)
                 }
             }
+            // [P, H, B, dh] → [P, B, H, dh]
+            for p in 0..<P { for h in 0..<H { for b in 0..<B {
+                (Y + ((p * B + b) * H + h) * dh).update(from: X + ((p * H + h) * B + b) * dh, count: dh)
+            } } }
+            // Z[P·B, d] = Y[P·B, H·dh] · W_V,expandedᵀ          (W_V is [d, H·dh] after expansion)
+            let wv = valueExpanded[l] ?? lw.wV
+            gemm(Z, ldc: d, Y, lda: hd, wv, ldb: hd, transB: true, m: rowsPB, n: d, k: hd)
             let s1 = record.ln1Scale[l]
             lw.ln1.weight.withUnsafeBufferPointer { w in
                 frozenNormTranspose(out: G, g: Z, weight: w.baseAddress!, rows: rowsPB, dim: d, centred: c.norm == .layerNorm, accumulate: true) { s1[$0 / B] }
             }
-        }}}}
+        }}}}}
     }
 }

@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev). Shims only.
@@ -18,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
 
         // What coordinator and worker both speak: HDF5 files, job specs, messages, errors.
-        .target(name: "Shared", dependencies: ["CHDF5", "CZMQ", "Yams"]),
+        .target(name: "Shared", dependencies: ["CHDF5", "CZMQ", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: load → forward → transcoders → attribute → prune → export.
         .target(name: "Tracer", dependencies: ["Shared", "CBLAS", "Yams"]),
         // The worker loop: receives tasks, runs the engine, writes shards.
@@ -38,6 +39,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tracer"], path: "Tests/TestSupport"),
         .testTarget(name: "TracerTests", dependencies: ["Tracer", "TestSupport"]),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
-        .testTarget(name: "CircuitsCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "TestSupport"]),
+        .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "TestSupport"]),
     ]
 )

@@ -12,9 +12,11 @@ struct Circuits: ParsableCommand {
         and norm scales on one prompt, and record every direct linear effect between token \
         embeddings, features, error nodes and output logits. Results reproduce circuit-tracer 0.5.0.
 
-        Start with `circuits trace --help` for one prompt.
+        One prompt: `circuits trace --help`. A whole corpus on this machine: `circuits run JOB` \
+        (see jobs/demo.yaml). On a cluster: `circuits coordinator JOB` plus `circuits worker` on \
+        every node, then `circuits merge` and `circuits report`.
         """,
-        subcommands: [Trace.self, Bench.self]
+        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Merge.self, Report.self, Export.self, Bench.self]
     )
 }
 

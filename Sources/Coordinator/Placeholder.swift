@@ -1,1 +1,0 @@
-// Coordinator module placeholder; see README.md in this folder.

@@ -1,0 +1,158 @@
+import Foundation
+import Shared
+
+/// The numbers of `report.json` (and of `report.html`, which draws them).
+public struct CircuitReport: Codable, Sendable {
+    public struct PromptEntry: Codable, Sendable {
+        public var id: String
+        public var status: String           // "done" | "failed"
+        public var reason: String?
+        public var replacement_score: Double?
+        public var completeness_score: Double?
+        public var n_tokens: Int?
+        public var n_pruned_nodes: Int?
+        public var n_pruned_edges: Int?
+        public var seconds: Double?
+    }
+    public struct RecurringFeature: Codable, Sendable {
+        public var layer: Int, feature: Int
+        /// Prompts whose pruned graph holds this feature (at any position).
+        public var prompts: Int
+        public var mean_activation: Double
+        public var mean_influence: Double
+    }
+    public struct RecurringEdge: Codable, Sendable {
+        public var source: String, target: String
+        public var prompts: Int
+        public var mean_weight: Double
+    }
+    public struct Path: Codable, Sendable {
+        /// Node labels from the embedding to the logit: `tok "Dallas"`, `L3/F117`, `err L2`, `logit "Austin"`.
+        public var nodes: [String]
+        public var prompts: Int
+        /// Mean over those prompts of the path's strength: the product, along the path, of each
+        /// edge's share of its target's total |incoming weight| in the pruned graph.
+        public var mean_strength: Double
+    }
+    public struct Histogram: Codable, Sendable {
+        public var lower: Double, upper: Double
+        public var counts: [Int]
+    }
+
+    public var job_hash: String
+    public var prompts_total: Int
+    public var prompts_done: Int
+    public var prompts_failed: Int
+    public var mean_replacement_score: Double?
+    public var mean_completeness_score: Double?
+    public var replacement_histogram: Histogram
+    public var completeness_histogram: Histogram
+    public var recurring_features: [RecurringFeature]
+    public var recurring_edges: [RecurringEdge]
+    public var top_paths: [Path]
+    public var prompts: [PromptEntry]
+
+    /// Builds the report from a merged run.
+    public init(_ a: Aggregate, top: Int = 25) {
+        job_hash = a.jobHash
+        prompts_total = a.prompts.count
+        prompts_done = a.prompts.filter(\.done).count
+        prompts_failed = prompts_total - prompts_done
+        let done = a.prompts.filter(\.done)
+        mean_replacement_score = done.isEmpty ? nil : done.map(\.replacement).reduce(0, +) / Double(done.count)
+        mean_completeness_score = done.isEmpty ? nil : done.map(\.completeness).reduce(0, +) / Double(done.count)
+        replacement_histogram = Self.histogram(done.map(\.replacement))
+        completeness_histogram = Self.histogram(done.map(\.completeness))
+        prompts = a.prompts.map {
+            $0.done ? PromptEntry(id: $0.id, status: "done", reason: nil, replacement_score: $0.replacement,
+                                  completeness_score: $0.completeness, n_tokens: $0.nTokens, n_pruned_nodes: $0.nodes,
+                                  n_pruned_edges: $0.edges, seconds: $0.seconds)
+                : PromptEntry(id: $0.id, status: "failed", reason: $0.reason, replacement_score: nil, completeness_score: nil,
+                              n_tokens: nil, n_pruned_nodes: nil, n_pruned_edges: nil, seconds: nil)
+        }
+
+        // Recurrence: features by (layer, feature); edges by their endpoint labels; once per prompt.
+        var featurePrompts: [[Int]: (count: Int, act: Double, infl: Double)] = [:]
+        var edgePrompts: [String: (source: String, target: String, count: Int, weight: Double)] = [:]
+        var pathStats: [[String]: (count: Int, strength: Double)] = [:]
+        for g in a.graphs where !g.nodes.isEmpty {
+            var seen = Set<[Int]>()
+            for (i, n) in g.nodes.enumerated() where n.type == .feature {
+                let key = [n.layer, n.feature]
+                guard seen.insert(key).inserted else { continue }
+                var e = featurePrompts[key] ?? (0, 0, 0)
+                e.count += 1; e.act += Double(g.activation[i]); e.infl += Double(g.influence[i])
+                featurePrompts[key] = e
+            }
+            var seenEdges = Set<String>()
+            for edge in g.edges {
+                let s = Self.label(g.nodes[edge.source], g), t = Self.label(g.nodes[edge.target], g)
+                let key = s + " → " + t
+                guard seenEdges.insert(key).inserted else { continue }
+                var e = edgePrompts[key] ?? (s, t, 0, 0)
+                e.count += 1; e.weight += Double(edge.weight)
+                edgePrompts[key] = e
+            }
+            if let path = Self.strongestPath(g) {
+                var e = pathStats[path.labels] ?? (0, 0)
+                e.count += 1; e.strength += path.strength
+                pathStats[path.labels] = e
+            }
+        }
+        recurring_features = featurePrompts.map {
+            RecurringFeature(layer: $0.key[0], feature: $0.key[1], prompts: $0.value.count,
+                             mean_activation: $0.value.act / Double($0.value.count), mean_influence: $0.value.infl / Double($0.value.count))
+        }.sorted { ($0.prompts, $0.mean_influence) > ($1.prompts, $1.mean_influence) }.prefix(top).map { $0 }
+        recurring_edges = edgePrompts.values.map {
+            RecurringEdge(source: $0.source, target: $0.target, prompts: $0.count, mean_weight: $0.weight / Double($0.count))
+        }.sorted { ($0.prompts, abs($0.mean_weight)) > ($1.prompts, abs($1.mean_weight)) }.prefix(top).map { $0 }
+        top_paths = pathStats.map { Path(nodes: $0.key, prompts: $0.value.count, mean_strength: $0.value.strength / Double($0.value.count)) }
+            .sorted { ($0.prompts, $0.mean_strength) > ($1.prompts, $1.mean_strength) }.prefix(top).map { $0 }
+    }
+
+    /// A position-free label, so that the same feature or token recurs across prompts.
+    static func label(_ n: Aggregate.Node, _ g: Aggregate.Graph) -> String {
+        switch n.type {
+        case .feature: return "L\(n.layer)/F\(n.feature)"
+        case .error: return "err L\(n.layer)"
+        case .token: return "tok \(quote(n.pos < g.tokens.count ? g.tokens[n.pos] : "#\(n.feature)"))"
+        case .logit:
+            // Logit nodes carry their token id in `feature`.
+            let text = g.logitTokenIDs.firstIndex(of: n.feature).map { g.logitTokens[$0] } ?? "#\(n.feature)"
+            return "logit \(quote(text))"
+        }
+    }
+
+    static func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\n", with: "\\n") + "\"" }
+
+    /// The strongest embedding → logit path of a pruned graph: maximise the product of each
+    /// edge's share of its target's |incoming| weight (dynamic programming over the DAG,
+    /// targets processed in order of decreasing layer).
+    static func strongestPath(_ g: Aggregate.Graph) -> (labels: [String], strength: Double)? {
+        let n = g.nodes.count
+        var incoming = [Double](repeating: 0, count: n)
+        for e in g.edges { incoming[e.target] += abs(Double(e.weight)) }
+        var out = [[(Int, Double)]](repeating: [], count: n)     // source → (target, share)
+        for e in g.edges where incoming[e.target] > 0 { out[e.source].append((e.target, abs(Double(e.weight)) / incoming[e.target])) }
+        // best[i]: strongest path from node i to any logit; computed from the top layer down.
+        func rank(_ node: Aggregate.Node) -> Int {
+            switch node.type { case .logit: return Int.max; case .token: return -1; default: return node.layer }
+        }
+        let order = (0..<n).sorted { rank(g.nodes[$0]) > rank(g.nodes[$1]) }
+        var best = [Double](repeating: 0, count: n), next = [Int](repeating: -1, count: n)
+        for i in order {
+            if g.nodes[i].type == .logit { best[i] = 1; continue }
+            for (t, share) in out[i] where share * best[t] > best[i] { best[i] = share * best[t]; next[i] = t }
+        }
+        guard let start = (0..<n).filter({ g.nodes[$0].type == .token && best[$0] > 0 }).max(by: { best[$0] < best[$1] }) else { return nil }
+        var labels: [String] = [], i = start
+        while i >= 0 { labels.append(label(g.nodes[i], g)); i = next[i] }
+        return (labels, best[start])
+    }
+
+    static func histogram(_ values: [Double], bins: Int = 20) -> Histogram {
+        var counts = [Int](repeating: 0, count: bins)
+        for v in values where v.isFinite { counts[min(bins - 1, max(0, Int(v * Double(bins))))] += 1 }
+        return Histogram(lower: 0, upper: 1, counts: counts)
+    }
+}

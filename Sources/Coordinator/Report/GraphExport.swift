@@ -1,0 +1,33 @@
+import Foundation
+import Shared
+
+/// Finds one prompt's graph JSON in a run's shards (`circuits export`).
+public enum GraphExport {
+    public static func frontendJSON(_ layout: RunLayout, promptID: String) throws -> Data {
+        let job = try layout.loadJob()
+        let plan = TaskPlan(corpus: try Corpus.load(URL(fileURLWithPath: job.corpus)), promptsPerTask: job.promptsPerTask)
+        if let bad = plan.invalid.first(where: { $0.id == promptID }) {
+            throw MergeError(path: job.corpus, reason: "prompt '\(promptID)' was not traced: line \(bad.line): \(bad.reason)")
+        }
+        guard let task = plan.tasks.firstIndex(where: { $0.contains { $0.id == promptID } }) else {
+            let examples = plan.tasks.prefix(1).flatMap { $0.prefix(3).map(\.id) }.joined(separator: ", ")
+            throw MergeError(path: job.corpus, reason: "no prompt with id '\(promptID)' in the corpus (ids look like: \(examples))")
+        }
+        let url = layout.shard(taskID: task)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MergeError(path: url.path, reason: "prompt '\(promptID)' is in task \(task), which has not completed")
+        }
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        let ids = try f.readStrings(at: "\(ShardSchema.prompts)/id")
+        guard let k = ids.firstIndex(of: promptID) else {
+            throw MergeError(path: url.path, reason: "shard does not hold prompt '\(promptID)'")
+        }
+        let status = try f.read(Int8.self, at: "\(ShardSchema.prompts)/status").values
+        guard status[k] == 1 else {
+            let reason = try f.readStrings(at: "\(ShardSchema.prompts)/reason")[k]
+            throw MergeError(path: url.path, reason: "prompt '\(promptID)' failed: \(reason)")
+        }
+        return Data(try f.read(UInt8.self, at: "\(ShardSchema.graphGroupName(index: k))/\(ShardSchema.frontendJSON)").values)
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// Writes `report.json` and `report.html` of a merged run.
+public enum Reporter {
+    @discardableResult
+    public static func write(_ layout: RunLayout, title: String? = nil) throws -> CircuitReport {
+        guard FileManager.default.fileExists(atPath: layout.aggregate.path) else {
+            throw MergeError(path: layout.aggregate.path, reason: "not found: run `circuits merge \(layout.root.path)` first")
+        }
+        let report = CircuitReport(try Aggregate(url: layout.aggregate))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(report).write(to: layout.reportJSON, options: .atomic)
+        let name = title ?? "Circuit report: \(layout.root.lastPathComponent)"
+        try Data(ReportHTML.render(report, title: name).utf8).write(to: layout.reportHTML, options: .atomic)
+        return report
+    }
+}

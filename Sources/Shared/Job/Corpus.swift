@@ -1,0 +1,89 @@
+import Foundation
+
+/// One prompt of a corpus.
+public struct PromptItem: Codable, Sendable, Equatable {
+    public var id: String
+    public var text: String
+    public init(id: String, text: String) { self.id = id; self.text = text }
+}
+
+/// A corpus line that could not be read as a prompt; recorded as failed, never fatal.
+public struct InvalidPrompt: Codable, Sendable, Equatable {
+    /// The line's `id` when it could be read, else `line-N`.
+    public var id: String
+    /// 1-based line number.
+    public var line: Int
+    public var reason: String
+}
+
+/// A prompt corpus: JSONL (`{"id": "...", "prompt": "..."}` a line; `.jsonl`/`.json`) or plain
+/// text (one prompt a line, ids `line-N`). Blank lines are skipped. Bad lines (malformed JSON,
+/// missing fields, duplicate ids, empty prompts) become `invalid` entries with their reason.
+public struct Corpus: Sendable {
+    public var prompts: [PromptItem]
+    public var invalid: [InvalidPrompt]
+
+    public init(prompts: [PromptItem], invalid: [InvalidPrompt] = []) {
+        self.prompts = prompts; self.invalid = invalid
+    }
+
+    public static func load(_ url: URL) throws -> Corpus {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CorpusError(file: url.path, reason: FileManager.default.fileExists(atPath: url.path) ? "cannot read the file" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CorpusError(file: url.path, reason: "not UTF-8 text")
+        }
+        let jsonl = ["jsonl", "json", "ndjson"].contains(url.pathExtension.lowercased())
+        let corpus = parse(text, jsonl: jsonl)
+        guard !corpus.prompts.isEmpty || !corpus.invalid.isEmpty else { throw CorpusError(file: url.path, reason: "no prompts") }
+        return corpus
+    }
+
+    public static func parse(_ text: String, jsonl: Bool) -> Corpus {
+        var prompts: [PromptItem] = [], invalid: [InvalidPrompt] = [], seen = Set<String>()
+        // "\r\n" is one Character in Swift: split on both line ends.
+        for (k, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let line = String(raw)
+            let number = k + 1
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            guard jsonl else {
+                prompts.append(PromptItem(id: "line-\(number)", text: line))
+                continue
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "not a JSON object"))
+                continue
+            }
+            let id: String
+            switch object["id"] {
+            case let s as String where !s.isEmpty: id = s
+            case let n as NSNumber: id = n.stringValue
+            default:
+                invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "missing or empty \"id\""))
+                continue
+            }
+            guard let prompt = object["prompt"] as? String else {
+                invalid.append(InvalidPrompt(id: id, line: number, reason: "missing \"prompt\" (a string)"))
+                continue
+            }
+            guard !prompt.isEmpty else {
+                invalid.append(InvalidPrompt(id: id, line: number, reason: "empty prompt"))
+                continue
+            }
+            guard seen.insert(id).inserted else {
+                invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "duplicate id \"\(id)\" (first seen earlier)"))
+                continue
+            }
+            prompts.append(PromptItem(id: id, text: prompt))
+        }
+        return Corpus(prompts: prompts, invalid: invalid)
+    }
+}
+
+/// The corpus file as a whole cannot be used.
+public struct CorpusError: Error, CustomStringConvertible {
+    public var file: String
+    public var reason: String
+    public var description: String { "corpus \(file): \(reason)" }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Yams
+
+/// A corpus job, read from `jobs/*.yaml`: what to trace, with which parameters, into which folder.
+///
+/// ```yaml
+/// model: ../models/demo            # Hugging Face folder (config.json, *.safetensors, tokenizer.json)
+/// transcoders: ../models/demo/plt  # circuit-tracer transcoder folder (config.yaml)
+/// corpus: demo_corpus.jsonl        # JSONL {"id", "prompt"} or plain text, one prompt a line
+/// output: ../out/demo              # shards, journal, aggregate.h5, report.json, report.html
+/// prompts_per_task: 8
+/// workers: 2                       # local workers of `circuits run`
+/// lease_seconds: 120               # a task whose worker is silent this long goes to another worker
+/// heartbeat_seconds: 2
+/// attribution: {max_logits: 10, logit_prob: 0.95, max_feature_nodes: null, batch_size: 256, update_interval: 4}
+/// pruning: {node_threshold: 0.8, edge_threshold: 0.98}
+/// ```
+///
+/// Relative paths are resolved against the folder holding the YAML file. `validate()` checks
+/// every field before a job starts; its errors name the field.
+public struct JobSpec: Codable, Sendable, Equatable {
+    public struct Attribution: Codable, Sendable, Equatable {
+        public var maxLogits: Int = 10
+        public var logitProb: Double = 0.95
+        public var maxFeatureNodes: Int? = nil
+        public var batchSize: Int = 256
+        public var updateInterval: Int = 4
+        public init() {}
+    }
+    public struct Pruning: Codable, Sendable, Equatable {
+        public var nodeThreshold: Double = 0.8
+        public var edgeThreshold: Double = 0.98
+        public init() {}
+    }
+
+    /// Absolute paths.
+    public var model: String
+    public var transcoders: String
+    public var corpus: String
+    public var output: String
+    public var promptsPerTask: Int = 8
+    public var workers: Int = 2
+    public var leaseSeconds: Double = 120
+    public var heartbeatSeconds: Double = 2
+    public var attribution = Attribution()
+    public var pruning = Pruning()
+
+    public init(model: String, transcoders: String, corpus: String, output: String) {
+        self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
+    }
+
+    /// What identifies the work: everything but where it is written and how many local workers
+    /// run it. Shards carry it; a shard of another job is never merged.
+    public var hash: String {
+        var identity = self
+        identity.output = ""
+        identity.workers = 0
+        identity.leaseSeconds = 0
+        identity.heartbeatSeconds = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return SHA256Digest.hex(of: (try? encoder.encode(identity)) ?? Data())
+    }
+
+    /// Reads and validates a job spec.
+    public static func load(_ url: URL) throws -> JobSpec {
+        let path = url.path
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw JobSpecError(file: path, field: nil, reason: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        let parsed: Any?
+        do { parsed = try Yams.load(yaml: text) } catch {
+            let detail = "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "^" }
+            throw JobSpecError(file: path, field: nil, reason: "not valid YAML: " + detail.prefix(2).joined(separator: " "))
+        }
+        guard let dict = parsed as? [String: Any] else {
+            throw JobSpecError(file: path, field: nil, reason: "expected a mapping of fields (model, transcoders, corpus, output, ...)")
+        }
+        return try JobSpec(fields: dict, file: path, base: url.deletingLastPathComponent())
+    }
+
+    init(fields dict: [String: Any], file: String, base: URL) throws {
+        var reader = FieldReader(dict: dict, file: file, base: base, prefix: "")
+        model = try reader.path("model")
+        transcoders = try reader.path("transcoders")
+        corpus = try reader.path("corpus")
+        output = try reader.path("output")
+        promptsPerTask = try reader.int("prompts_per_task", default: 8, range: 1...1_000_000)
+        workers = try reader.int("workers", default: 2, range: 1...1024)
+        leaseSeconds = try reader.double("lease_seconds", default: 120, range: 1...1e6)
+        heartbeatSeconds = try reader.double("heartbeat_seconds", default: 2, range: 0.05...1e5)
+        if heartbeatSeconds * 2 > leaseSeconds {
+            throw JobSpecError(file: file, field: "heartbeat_seconds", reason: "must be at most half of lease_seconds (\(leaseSeconds))")
+        }
+        var a = try reader.section("attribution", keys: ["max_logits", "logit_prob", "max_feature_nodes", "batch_size", "update_interval"])
+        attribution.maxLogits = try a.int("max_logits", default: 10, range: 1...100_000)
+        attribution.logitProb = try a.double("logit_prob", default: 0.95, range: 0...1)
+        attribution.maxFeatureNodes = try a.optionalInt("max_feature_nodes", range: 1...100_000_000)
+        attribution.batchSize = try a.int("batch_size", default: 256, range: 1...100_000)
+        attribution.updateInterval = try a.int("update_interval", default: 4, range: 1...100_000)
+        var p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
+        pruning.nodeThreshold = try p.double("node_threshold", default: 0.8, range: 0...1)
+        pruning.edgeThreshold = try p.double("edge_threshold", default: 0.98, range: 0...1)
+        try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
+                                  "heartbeat_seconds", "attribution", "pruning"])
+    }
+
+    /// Checks that the inputs exist: the model and transcoder folders, the corpus file.
+    public func checkInputs(file: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        for (field, path) in [("model", model), ("transcoders", transcoders)] {
+            guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw JobSpecError(file: file, field: field, reason: "no such folder: \(path)")
+            }
+        }
+        guard fm.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
+            throw JobSpecError(file: file, field: "corpus", reason: "no such file: \(corpus)")
+        }
+    }
+}
+
+/// A job spec is invalid; names the file and the field.
+public struct JobSpecError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var field: String?
+    public var reason: String
+    public init(file: String, field: String?, reason: String) { self.file = file; self.field = field; self.reason = reason }
+    public var description: String { "\(file): " + (field.map { "field '\($0)': " } ?? "") + reason }
+}
+
+/// Reads typed fields from a YAML mapping, naming the field (`attribution.batch_size`) in errors.
+private struct FieldReader {
+    var dict: [String: Any]
+    var file: String
+    var base: URL
+    var prefix: String
+
+    func name(_ key: String) -> String { prefix + key }
+    func fail(_ key: String, _ reason: String) -> JobSpecError { JobSpecError(file: file, field: name(key), reason: reason) }
+
+    func path(_ key: String) throws -> String {
+        guard let value = dict[key] else { throw fail(key, "missing (a path)") }
+        guard let s = value as? String, !s.isEmpty else { throw fail(key, "expected a path, found \(value)") }
+        let url = s.hasPrefix("/") ? URL(fileURLWithPath: s) : base.appendingPathComponent(s)
+        return url.standardizedFileURL.path
+    }
+
+    func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        try optionalInt(key, range: range) ?? value
+    }
+
+    func optionalInt(_ key: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let value = dict[key], !(value is NSNull) else { return nil }
+        guard let i = value as? Int else { throw fail(key, "expected an integer, found \(value)") }
+        guard range.contains(i) else { throw fail(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return i
+    }
+
+    func double(_ key: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
+        guard let raw = dict[key], !(raw is NSNull) else { return value }
+        let d: Double
+        if let x = raw as? Double { d = x } else if let i = raw as? Int { d = Double(i) } else {
+            throw fail(key, "expected a number, found \(raw)")
+        }
+        guard range.contains(d) else { throw fail(key, "\(d) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return d
+    }
+
+    func section(_ key: String, keys: [String]) throws -> FieldReader {
+        guard let raw = dict[key], !(raw is NSNull) else { return FieldReader(dict: [:], file: file, base: base, prefix: name(key) + ".") }
+        guard let sub = raw as? [String: Any] else { throw fail(key, "expected a mapping of \(keys.joined(separator: ", "))") }
+        let reader = FieldReader(dict: sub, file: file, base: base, prefix: name(key) + ".")
+        try reader.rejectUnknown(keys)
+        return reader
+    }
+
+    func rejectUnknown(_ known: [String]) throws {
+        for key in dict.keys.sorted() where !known.contains(key) {
+            throw fail(key, "unknown field (known: \(known.joined(separator: ", ")))")
+        }
+    }
+}

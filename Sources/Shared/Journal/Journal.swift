@@ -1,0 +1,80 @@
+import Foundation
+
+/// One state change of a run, as the coordinator journals it.
+public enum JournalEvent: Codable, Sendable, Equatable {
+    /// A coordinator (re)started the job: its hash, task and prompt counts.
+    case started(jobHash: String, tasks: Int, prompts: Int)
+    /// A task was handed to a worker (informational: leases are not resumed).
+    case taskAssigned(taskID: Int, workerID: String)
+    /// A task's shard was verified (sha256) and accepted. Never redone after a restart.
+    case taskCompleted(taskID: Int, workerID: String, sha256: String, promptsDone: Int, promptsFailed: Int)
+    /// A task failed as a whole (its worker could not write the shard, or it failed too often).
+    case taskFailed(taskID: Int, reason: String)
+    /// Every task completed or failed.
+    case finished
+}
+
+/// The coordinator's append-only journal (`journal.jsonl`): one JSON event a line, each
+/// written with one `write(2)` and `fsync`ed before the coordinator acts on it. A torn last line
+/// (a kill during the write) is ignored on replay.
+public final class Journal: @unchecked Sendable {
+    public let url: URL
+    private let fd: Int32
+    private let lock = NSLock()
+
+    /// Opens (creating if needed) the journal for appending.
+    public init(url: URL) throws {
+        self.url = url
+        fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw JournalError(path: url.path, reason: String(cString: strerror(errno))) }
+        // A torn last line has no newline: start our first record on a fresh line.
+        if let data = FileManager.default.contents(atPath: url.path), let last = data.last, last != UInt8(ascii: "\n") {
+            _ = "\n".withCString { write(fd, $0, 1) }
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Appends `event` and waits until it is on disk.
+    public func append(_ event: JournalEvent) throws {
+        var line = try JSONEncoder().encode(Record(time: Date().timeIntervalSince1970, event: event))
+        line.append(UInt8(ascii: "\n"))
+        lock.lock()
+        defer { lock.unlock() }
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(fd) == 0 else {
+            throw JournalError(path: url.path, reason: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Every complete event of the journal at `url`, in order. Unparseable lines are skipped only
+    /// at the end of the file (a torn write); elsewhere they are an error.
+    public static func replay(_ url: URL) throws -> [JournalEvent] {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        var events: [JournalEvent] = []
+        for (k, line) in lines.enumerated() {
+            do {
+                events.append(try JSONDecoder().decode(Record.self, from: Data(line)).event)
+            } catch {
+                if k == lines.count - 1 { break }
+                // A torn line followed by later records (a restart appended after it): skip it too,
+                // but only if it is not valid JSON at all, i.e. really torn.
+                if (try? JSONSerialization.jsonObject(with: Data(line))) == nil { continue }
+                throw JournalError(path: url.path, reason: "line \(k + 1) is not a journal event: \(error)")
+            }
+        }
+        return events
+    }
+
+    struct Record: Codable {
+        var time: Double
+        var event: JournalEvent
+    }
+}
+
+public struct JournalError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "journal \(path): \(reason)" }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// What a worker tells the coordinator about itself.
+public struct WorkerCapabilities: Codable, Sendable, Equatable {
+    public var host: String
+    public var pid: Int32
+    public var threads: Int
+    public var version: String
+    public init(host: String, pid: Int32, threads: Int, version: String) {
+        self.host = host; self.pid = pid; self.threads = threads; self.version = version
+    }
+}
+
+/// A task: a run of consecutive prompts of the corpus, traced into one shard.
+public struct TaskAssignment: Codable, Sendable, Equatable {
+    public var taskID: Int
+    public var jobHash: String
+    public var prompts: [PromptItem]
+    /// Where the worker writes the shard (absolute path on the shared filesystem).
+    public var shardPath: String
+    public init(taskID: Int, jobHash: String, prompts: [PromptItem], shardPath: String) {
+        self.taskID = taskID; self.jobHash = jobHash; self.prompts = prompts; self.shardPath = shardPath
+    }
+}
+
+/// A finished task: where its shard is, its sha256, and the prompt counts.
+public struct TaskResult: Codable, Sendable, Equatable {
+    public var taskID: Int
+    public var workerID: String
+    public var shardPath: String
+    public var sha256: String
+    public var promptsDone: Int
+    public var promptsFailed: Int
+    public var seconds: Double
+    public init(taskID: Int, workerID: String, shardPath: String, sha256: String, promptsDone: Int, promptsFailed: Int, seconds: Double) {
+        self.taskID = taskID; self.workerID = workerID; self.shardPath = shardPath; self.sha256 = sha256
+        self.promptsDone = promptsDone; self.promptsFailed = promptsFailed; self.seconds = seconds
+    }
+}
+
+/// The coordinator–worker protocol. Workers (DEALER) send `hello`, then `ready` whenever they
+/// can take a task, `heartbeat` while tracing, and `result` or `failure` per task. The
+/// coordinator (ROUTER) answers `hello` with `job` (or `reject`), `ready` with `task` or `idle`
+/// (nothing to hand out now; ask again later), and sends `shutdown` when the job is finished.
+public enum Message: Codable, Sendable, Equatable {
+    // worker → coordinator
+    case hello(workerID: String, capabilities: WorkerCapabilities)
+    case ready(workerID: String)
+    case heartbeat(workerID: String, taskID: Int?)
+    case result(TaskResult)
+    case failure(taskID: Int, workerID: String, reason: String)
+    /// The worker is going away (model failed to load, or asked to stop).
+    case goodbye(workerID: String, reason: String)
+    // coordinator → worker
+    case job(JobSpec)
+    case reject(reason: String)
+    case task(TaskAssignment)
+    case idle(retryMilliseconds: Int)
+    case shutdown
+
+    /// A short name for logs.
+    public var kind: String {
+        switch self {
+        case .hello: "hello"
+        case .ready: "ready"
+        case .heartbeat: "heartbeat"
+        case .result: "result"
+        case .failure: "failure"
+        case .goodbye: "goodbye"
+        case .job: "job"
+        case .reject: "reject"
+        case .task: "task"
+        case .idle: "idle"
+        case .shutdown: "shutdown"
+        }
+    }
+}
+
+/// The wire format of one message frame: magic `CIRC`, protocol version (UInt16, big endian),
+/// payload length (UInt32, big endian), then the payload (JSON of `Message`). A frame whose
+/// magic, version or length does not match is rejected with a `MessageError` naming the cause.
+public enum MessageCodec {
+    public static let magic: [UInt8] = Array("CIRC".utf8)
+    public static let version: UInt16 = 1
+    static let headerSize = 10
+    /// Larger frames are refused before decoding (a task of many long prompts stays far below).
+    public static let maximumPayload = 256 << 20
+
+    public static func encode(_ message: Message) throws -> Data {
+        let payload = try JSONEncoder().encode(message)
+        var frame = Data(magic)
+        frame.append(UInt8(version >> 8)); frame.append(UInt8(version & 0xff))
+        let n = UInt32(payload.count)
+        frame.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)])
+        frame.append(payload)
+        return frame
+    }
+
+    public static func decode(_ frame: Data) throws -> Message {
+        let bytes = [UInt8](frame)
+        guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic else {
+            throw MessageError.notACircuitsMessage(bytes: bytes.count)
+        }
+        let v = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
+        guard v == version else { throw MessageError.versionMismatch(theirs: Int(v), ours: Int(version)) }
+        let n = Int(UInt32(bytes[6]) << 24 | UInt32(bytes[7]) << 16 | UInt32(bytes[8]) << 8 | UInt32(bytes[9]))
+        guard n <= maximumPayload, bytes.count - headerSize == n else {
+            throw MessageError.lengthMismatch(declared: n, actual: bytes.count - headerSize)
+        }
+        do {
+            return try JSONDecoder().decode(Message.self, from: frame.subdata(in: frame.startIndex + headerSize..<frame.endIndex))
+        } catch {
+            throw MessageError.malformedPayload("\(error)")
+        }
+    }
+}
+
+public enum MessageError: Error, CustomStringConvertible, Equatable {
+    case notACircuitsMessage(bytes: Int)
+    case versionMismatch(theirs: Int, ours: Int)
+    case lengthMismatch(declared: Int, actual: Int)
+    case malformedPayload(String)
+    case unexpectedFrames(Int)
+
+    public var description: String {
+        switch self {
+        case let .notACircuitsMessage(n): "not a circuits message (\(n) bytes without the CIRC header)"
+        case let .versionMismatch(theirs, ours): "protocol version \(theirs), this build speaks \(ours): run the same circuits version everywhere"
+        case let .lengthMismatch(declared, actual): "message declares \(declared) payload bytes but carries \(actual)"
+        case let .malformedPayload(reason): "malformed message payload: \(reason)"
+        case let .unexpectedFrames(n): "expected one message frame after the routing id, got \(n)"
+        }
+    }
+}

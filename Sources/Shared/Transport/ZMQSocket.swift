@@ -1,0 +1,94 @@
+import CZMQ
+import Foundation
+
+/// A ZeroMQ socket (ROUTER for the coordinator, DEALER for workers) sending and receiving
+/// multipart messages as `[Data]` frames.
+///
+/// Not thread-safe (libzmq sockets are not): use it from one thread; it may move to another
+/// thread across a thread start or join. Made with `ZMQ_LINGER` 0 so closing never blocks.
+public final class ZMQSocket: @unchecked Sendable {
+    public enum Kind: Sendable {
+        case router, dealer
+        var raw: Int32 { self == .router ? ZMQ_ROUTER : ZMQ_DEALER }
+    }
+
+    public let context: ZMQContext
+    private var handle: UnsafeMutableRawPointer?
+    /// The endpoint bound or connected to, for error messages.
+    public private(set) var endpoint: String?
+
+    public init(_ context: ZMQContext, kind: Kind, identity: String? = nil) throws {
+        self.context = context
+        handle = try context.makeSocket(type: kind.raw)
+        try setOption(ZMQ_LINGER, 0)
+        if kind == .router { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
+        if let identity {
+            let bytes = Array(identity.utf8)
+            guard zmq_setsockopt(handle, ZMQ_ROUTING_ID, bytes, bytes.count) == 0 else { throw ZMQError.last("set identity") }
+        }
+    }
+
+    deinit { close() }
+
+    private func setOption(_ option: Int32, _ value: Int32) throws {
+        var v = value
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
+            throw ZMQError.last("set socket option \(option)", endpoint: endpoint)
+        }
+    }
+
+    /// Binds to `endpoint` (`tcp://127.0.0.1:5555`, `tcp://*:5555`, `tcp://127.0.0.1:*`) and
+    /// returns the endpoint actually bound (with the port chosen for `*`).
+    @discardableResult
+    public func bind(_ endpoint: String) throws -> String {
+        guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind", endpoint: endpoint) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { throw ZMQError.last("read bound endpoint", endpoint: endpoint) }
+        let bound = String(cString: buffer)
+        self.endpoint = bound
+        return bound
+    }
+
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError.last("connect", endpoint: endpoint) }
+        self.endpoint = endpoint
+    }
+
+    /// Sends `frames` as one multipart message. With `ROUTER_MANDATORY`, sending to a peer that
+    /// has gone throws `EHOSTUNREACH`.
+    public func send(_ frames: [Data]) throws {
+        for (k, frame) in frames.enumerated() {
+            let flags = k == frames.count - 1 ? Int32(0) : ZMQ_SNDMORE
+            let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+            guard rc >= 0 else { throw ZMQError.last("send", endpoint: endpoint) }
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1: forever) for a message; nil on timeout.
+    public func receive(timeoutMilliseconds: Int) throws -> [Data]? {
+        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let rc = zmq_poll(&item, 1, timeoutMilliseconds)
+        if rc < 0 {
+            if zmq_errno() == EINTR { return nil }
+            throw ZMQError.last("poll", endpoint: endpoint)
+        }
+        guard rc > 0 else { return nil }
+        var frames: [Data] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw ZMQError.last("receive", endpoint: endpoint) }
+            frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            guard zmq_msg_more(&message) != 0 else { break }
+        }
+        return frames
+    }
+
+    /// Closes the socket. Idempotent.
+    public func close() {
+        if let handle { zmq_close(handle) }
+        handle = nil
+    }
+}

@@ -1,1 +1,0 @@
-// Worker module placeholder; see README.md in this folder.

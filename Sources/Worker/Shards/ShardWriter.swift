@@ -1,0 +1,197 @@
+import Foundation
+import Shared
+import Tracer
+
+/// A shard could not be written.
+public struct ShardError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "shard \(path): \(reason)" }
+}
+
+/// One prompt's outcome inside a task.
+public enum PromptOutcome: Sendable {
+    /// Traced: the result and its circuit-tracer/Neuronpedia graph JSON (for `circuits export`).
+    case traced(id: String, prompt: String, result: TraceResult, frontendJSON: Data)
+    case failed(id: String, prompt: String, reason: String)
+
+    public var id: String {
+        switch self { case let .traced(id, _, _, _), let .failed(id, _, _): return id }
+    }
+}
+
+/// Writes the shard of one task: every prompt's pruned graph (node table and COO edges),
+/// logits, scores and timings, the task's feature statistics, and `/meta`.
+///
+/// The file is written under a temporary name beside `url` and renamed when complete, so a
+/// reader never sees a partial shard, and a killed worker leaves at most a `.tmp` file behind.
+public enum ShardWriter {
+    public struct Meta: Sendable {
+        public var jobHash: String
+        public var taskID: Int
+        public var workerID: String
+        public var modelChecksum: String
+        public var transcoderChecksum: String
+        public var nLayers: Int
+        public var dTranscoder: Int
+        public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
+                    nLayers: Int, dTranscoder: Int) {
+            self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
+            self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
+            self.nLayers = nLayers; self.dTranscoder = dTranscoder
+        }
+    }
+
+    public static func write(_ outcomes: [PromptOutcome], meta: Meta, to url: URL) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        do {
+            let f = try HDF5File.create(tmp)
+            try writeMeta(meta, into: f)
+            try writePromptTable(outcomes, into: f)
+            for (k, outcome) in outcomes.enumerated() {
+                guard case let .traced(id, prompt, result, json) = outcome else { continue }
+                let group = ShardSchema.graphGroupName(index: k)
+                try writeGraph(result, id: id, prompt: prompt, group: group, into: f)
+                try f.write([UInt8](json), shape: [json.count], at: "\(group)/\(ShardSchema.frontendJSON)", compression: json.count > 4096 ? 4 : nil)
+            }
+            try writeFeatureStatistics(outcomes, meta: meta, into: f)
+            f.close()
+            // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
+            // same task first (a lease that expired), the shards hold the same prompts; the later wins.
+            guard rename(tmp.path, url.path) == 0 else {
+                throw ShardError(path: url.path, reason: "cannot rename \(tmp.lastPathComponent): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    static func writeMeta(_ meta: Meta, into f: HDF5File) throws {
+        try f.createGroup(ShardSchema.meta)
+        let m = ShardSchema.meta
+        try f.setAttribute("job_hash", meta.jobHash, at: m)
+        try f.setAttribute("task_id", Int64(meta.taskID), at: m)
+        try f.setAttribute("worker_id", meta.workerID, at: m)
+        try f.setAttribute("model_checksum", meta.modelChecksum, at: m)
+        try f.setAttribute("transcoder_checksum", meta.transcoderChecksum, at: m)
+        try f.setAttribute("format_version", Int64(ShardSchema.formatVersion), at: m)
+        try f.setAttribute("circuits_version", CircuitsVersion.string, at: m)
+        try f.setAttribute("created", ISO8601DateFormatter().string(from: Date()), at: m)
+    }
+
+    static func writePromptTable(_ outcomes: [PromptOutcome], into f: HDF5File) throws {
+        let p = ShardSchema.prompts
+        var status: [Int8] = [], reasons: [String] = [], prompts: [String] = [], replacement: [Double] = [],
+            completeness: [Double] = [], nTokens: [Int64] = [], nActive: [Int64] = [], nodes: [Int64] = [], edges: [Int64] = [],
+            seconds: [Double] = []
+        for o in outcomes {
+            switch o {
+            case let .traced(_, prompt, r, _):
+                status.append(1); reasons.append(""); prompts.append(prompt)
+                replacement.append(r.scores.replacement); completeness.append(r.scores.completeness)
+                nTokens.append(Int64(r.graph.inputTokens.count)); nActive.append(Int64(r.graph.activeFeatures.count))
+                nodes.append(Int64(r.prunedNodeCount)); edges.append(Int64(r.prunedEdgeCount)); seconds.append(r.timings.total)
+            case let .failed(_, prompt, reason):
+                status.append(0); reasons.append(reason); prompts.append(prompt)
+                replacement.append(.nan); completeness.append(.nan)
+                nTokens.append(0); nActive.append(0); nodes.append(0); edges.append(0); seconds.append(0)
+            }
+        }
+        let n = outcomes.count
+        try f.writeStrings(outcomes.map(\.id), at: "\(p)/id")
+        try f.writeStrings(prompts, at: "\(p)/prompt")
+        try f.write(status, shape: [n], at: "\(p)/status")
+        try f.writeStrings(reasons, at: "\(p)/reason")
+        try f.write(replacement, shape: [n], at: "\(p)/replacement_score")
+        try f.write(completeness, shape: [n], at: "\(p)/completeness_score")
+        try f.write(nTokens, shape: [n], at: "\(p)/n_tokens")
+        try f.write(nActive, shape: [n], at: "\(p)/n_active_features")
+        try f.write(nodes, shape: [n], at: "\(p)/n_pruned_nodes")
+        try f.write(edges, shape: [n], at: "\(p)/n_pruned_edges")
+        try f.write(seconds, shape: [n], at: "\(p)/seconds")
+    }
+
+    /// The pruned graph: kept nodes as a table, kept edges as COO indices into that table.
+    static func writeGraph(_ r: TraceResult, id: String, prompt: String, group g: String, into f: HDF5File) throws {
+        let graph = r.graph, layout = graph.layout, n = layout.count
+        let kept = (0..<n).filter { r.pruning.nodeMask[$0] }
+        var local = [Int](repeating: -1, count: n)
+        for (i, node) in kept.enumerated() { local[node] = i }
+        var type: [Int8] = [], layer: [Int32] = [], pos: [Int32] = [], feature: [Int64] = [], activation: [Float] = []
+        for node in kept {
+            switch layout.node(at: node) {
+            case let .feature(s):
+                let a = graph.feature(selected: s)
+                type.append(ShardSchema.NodeType.feature.rawValue); layer.append(Int32(a.layer)); pos.append(Int32(a.pos))
+                feature.append(Int64(a.index)); activation.append(graph.activation(selected: s))
+            case let .error(l, p):
+                type.append(ShardSchema.NodeType.error.rawValue); layer.append(Int32(l)); pos.append(Int32(p)); feature.append(-1); activation.append(0)
+            case let .token(p):
+                type.append(ShardSchema.NodeType.token.rawValue); layer.append(-1); pos.append(Int32(p))
+                feature.append(Int64(graph.inputTokens[p])); activation.append(0)
+            case let .logit(k):
+                type.append(ShardSchema.NodeType.logit.rawValue); layer.append(Int32(graph.nLayers)); pos.append(Int32(graph.inputTokens.count - 1))
+                feature.append(Int64(graph.logitTargets[k].tokenId)); activation.append(graph.logitTargets[k].probability)
+            }
+        }
+        var source: [Int32] = [], target: [Int32] = [], weight: [Float] = []
+        for t in kept {
+            for s in kept where r.pruning.edgeMask[t * n + s] {
+                target.append(Int32(local[t])); source.append(Int32(local[s])); weight.append(graph.adjacency[t * n + s])
+            }
+        }
+        let m = kept.count, e = source.count
+        let z = m * 8 > 4096 ? 4 : nil, ze = e * 4 > 4096 ? 4 : nil
+        try f.createGroup(g)
+        try f.setAttribute("id", id, at: g)
+        try f.setAttribute("prompt", prompt, at: g)
+        try f.write(type, shape: [m], at: "\(g)/node_type", compression: z)
+        try f.write(layer, shape: [m], at: "\(g)/node_layer", compression: z)
+        try f.write(pos, shape: [m], at: "\(g)/node_pos", compression: z)
+        try f.write(feature, shape: [m], at: "\(g)/node_feature", compression: z)
+        try f.write(activation, shape: [m], at: "\(g)/node_activation", compression: z)
+        try f.write(kept.map { r.pruning.nodeInfluence[$0] }, shape: [m], at: "\(g)/node_influence", compression: z)
+        try f.write(kept.map { Int64($0) }, shape: [m], at: "\(g)/node_index", compression: z)
+        try f.write(source, shape: [e], at: "\(g)/edge_source", compression: ze)
+        try f.write(target, shape: [e], at: "\(g)/edge_target", compression: ze)
+        try f.write(weight, shape: [e], at: "\(g)/edge_weight", compression: ze)
+        try f.write(graph.inputTokens.map(Int64.init), shape: [graph.inputTokens.count], at: "\(g)/input_tokens")
+        try f.writeStrings(graph.tokenStrings, at: "\(g)/token_strings")
+        try f.write(graph.logitTargets.map { Int64($0.tokenId) }, shape: [graph.logitTargets.count], at: "\(g)/logit_token_ids")
+        try f.write(graph.logitProbabilities, shape: [graph.logitTargets.count], at: "\(g)/logit_probabilities")
+        try f.writeStrings(graph.logitTargets.map(\.token), at: "\(g)/logit_tokens")
+        try f.setAttribute("replacement_score", r.scores.replacement, at: g)
+        try f.setAttribute("completeness_score", r.scores.completeness, at: g)
+        try f.setAttribute("n_nodes", Int64(n), at: g)
+        try f.setAttribute("n_active_features", Int64(graph.activeFeatures.count), at: g)
+        try f.setAttribute("n_edges", Int64(r.edgeCount), at: g)
+        try f.setAttribute("n_layers", Int64(graph.nLayers), at: g)
+        let t = r.timings
+        try f.setAttribute("timings_s", [t.forward, t.transcoders, t.logitRows, t.featureRows, t.pruning], at: g)
+        try f.setAttribute("timings_phases", ["forward", "transcoders", "logit_rows", "feature_rows", "pruning"], at: g)
+    }
+
+    /// Per-feature counts and sums over every non-BOS position of the task's traced prompts.
+    static func writeFeatureStatistics(_ outcomes: [PromptOutcome], meta: Meta, into f: HDF5File) throws {
+        let count = meta.nLayers * meta.dTranscoder
+        var active = [Int64](repeating: 0, count: count)
+        var sum = [Double](repeating: 0, count: count), sumSq = [Double](repeating: 0, count: count)
+        var tokens: Int64 = 0
+        for case let .traced(_, _, r, _) in outcomes {
+            tokens += Int64(r.graph.inputTokens.count - 1)
+            for (a, v) in zip(r.graph.activeFeatures, r.graph.activationValues) {
+                let k = a.layer * meta.dTranscoder + a.index
+                active[k] += 1
+                sum[k] += Double(v)
+                sumSq[k] += Double(v) * Double(v)
+            }
+        }
+        let s = ShardSchema.featureStats
+        try f.createGroup(s)
+        try f.setAttribute("tokens_seen", tokens, at: s)
+        try f.write(active, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/active_count", compression: 4)
+        try f.write(sum, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/sum_activation", compression: 4)
+        try f.write(sumSq, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/sum_sq_activation", compression: 4)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Shared
+
+/// Why a worker stopped without an error.
+public enum WorkerExit: Sendable, Equatable {
+    /// The coordinator said the job is finished.
+    case shutdown
+}
+
+/// A worker failed: rejected by the coordinator, could not load the model, or lost the coordinator.
+public struct WorkerError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// One worker process: connects a DEALER to the coordinator, says hello, loads the job's model
+/// once, then asks for tasks and traces them one at a time, heartbeating while it works.
+///
+/// The socket lives on the thread that calls `run()`; tracing runs on a second thread, so
+/// heartbeats keep flowing during long prompts.
+public final class WorkerNode {
+    public struct Options: Sendable {
+        public var endpoint: String
+        public var threads: Int
+        public var workerID: String
+        /// Give up when the coordinator has been silent this long while we wait for it.
+        public var patienceSeconds: Double = 120
+        public init(endpoint: String, threads: Int, workerID: String? = nil) {
+            self.endpoint = endpoint
+            self.threads = threads
+            self.workerID = workerID ?? WorkerNode.defaultID()
+        }
+    }
+
+    public let options: Options
+    let log: @Sendable (String) -> Void
+    var socket: ZMQSocket!
+    var lastHeard = Date()
+
+    public init(options: Options, log: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.log = log
+    }
+
+    /// `host-pid-random`: unique across restarts, readable in logs.
+    public static func defaultID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host)-\(getpid())-\(String(UInt32.random(in: 0...0xffff), radix: 16))"
+    }
+
+    public func run() throws -> WorkerExit {
+        let context = try ZMQContext()
+        socket = try ZMQSocket(context, kind: .dealer, identity: options.workerID)
+        defer { socket.close(); context.terminate() }
+        try socket.connect(options.endpoint)
+        let id = options.workerID
+        log("worker \(id): connecting to \(options.endpoint)")
+
+        // hello → job
+        let capabilities = WorkerCapabilities(host: ProcessInfo.processInfo.hostName, pid: getpid(),
+                                              threads: options.threads, version: CircuitsVersion.string)
+        var job: JobSpec?
+        while job == nil {
+            try send(.hello(workerID: id, capabilities: capabilities))
+            switch try next(within: 5) {
+            case let .job(spec)?: job = spec
+            case let .reject(reason)?: throw WorkerError(reason: "coordinator rejected this worker: \(reason)")
+            case .shutdown?: return .shutdown
+            default: try checkPatience()
+            }
+        }
+        guard let job else { return .shutdown }
+        log("worker \(id): loading \(job.model) with \(job.transcoders)")
+        let runner: TaskRunner
+        do {
+            runner = try TaskRunner(job: job, workerID: id, threads: options.threads)
+        } catch {
+            try? send(.goodbye(workerID: id, reason: "cannot load the model: \(error)"))
+            throw WorkerError(reason: "cannot load the model: \(error)")
+        }
+        log("worker \(id): ready")
+
+        var queue: [TaskAssignment] = []
+        while true {
+            if queue.isEmpty {
+                try send(.ready(workerID: id))
+                var asked = Date()
+                waiting: while queue.isEmpty {
+                    switch try next(within: 1) {
+                    case let .task(task)?: queue.append(task)
+                    case let .idle(ms)?:
+                        if case .shutdown? = try next(within: Double(ms) / 1000) { return .shutdown }
+                        break waiting
+                    case .shutdown?: return .shutdown
+                    default:
+                        try checkPatience()
+                        // The coordinator may have restarted and lost our request: ask again.
+                        if Date().timeIntervalSince(asked) > 5 { try send(.ready(workerID: id)); asked = Date() }
+                    }
+                }
+                if queue.isEmpty { continue }
+            }
+            let task = queue.removeFirst()
+            guard task.jobHash == job.hash else {
+                try send(.failure(taskID: task.taskID, workerID: id, reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)"))
+                throw WorkerError(reason: "the coordinator now runs another job (\(task.jobHash)); restart this worker")
+            }
+            if try runTask(task, runner: runner, job: job, queue: &queue) == .shutdown { return .shutdown }
+        }
+    }
+
+    /// Traces `task` on a second thread, heartbeating every `job.heartbeatSeconds`; tasks that
+    /// arrive meanwhile are queued. Returns `.shutdown` if the coordinator ends the job.
+    func runTask(_ task: TaskAssignment, runner: TaskRunner, job: JobSpec, queue: inout [TaskAssignment]) throws -> WorkerExit? {
+        let id = options.workerID
+        let outcome = TaskOutcome()
+        let thread = Thread {
+            do {
+                let result = try runner.run(task) { done in outcome.setProgress(done) }
+                outcome.finish(.result(result))
+            } catch {
+                outcome.finish(.failure(taskID: task.taskID, workerID: id, reason: "\(error)"))
+            }
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+        log("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
+        var lastBeat = Date()
+        while true {
+            if let message = outcome.message {
+                try send(message)
+                switch message {
+                case let .result(r): log("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
+                case let .failure(_, _, reason): log("worker \(id): task \(task.taskID) failed: \(reason)")
+                default: break
+                }
+                return nil
+            }
+            switch try next(within: min(0.2, job.heartbeatSeconds)) {
+            case let .task(t)?: queue.append(t)
+            case .shutdown?: return .shutdown
+            default: break
+            }
+            if Date().timeIntervalSince(lastBeat) >= job.heartbeatSeconds {
+                try send(.heartbeat(workerID: id, taskID: task.taskID))
+                lastBeat = Date()
+            }
+        }
+    }
+
+    func send(_ message: Message) throws {
+        try socket.send([try MessageCodec.encode(message)])
+    }
+
+    /// The next message within `seconds`, or nil. Undecodable frames are logged and skipped.
+    func next(within seconds: Double) throws -> Message? {
+        guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)) else { return nil }
+        lastHeard = Date()
+        guard frames.count == 1 else {
+            log("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")
+            return nil
+        }
+        do { return try MessageCodec.decode(frames[0]) } catch {
+            log("worker \(options.workerID): ignoring a message: \(error)")
+            return nil
+        }
+    }
+
+    func checkPatience() throws {
+        let silent = Date().timeIntervalSince(lastHeard)
+        if silent > options.patienceSeconds {
+            throw WorkerError(reason: "the coordinator at \(options.endpoint) has not answered for \(Int(silent)) s; giving up")
+        }
+    }
+}
+
+/// The tracing thread's result, read by the socket thread.
+final class TaskOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _message: Message?
+    private var _progress = 0
+
+    var message: Message? { lock.lock(); defer { lock.unlock() }; return _message }
+    func finish(_ m: Message) { lock.lock(); _message = m; lock.unlock() }
+    func setProgress(_ k: Int) { lock.lock(); _progress = k; lock.unlock() }
+}

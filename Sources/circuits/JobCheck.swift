@@ -1,0 +1,27 @@
+import Foundation
+import Shared
+import Tracer
+
+/// Loads a job spec and checks, before anything starts, that its model, transcoders and corpus
+/// can be read: a bad field, a missing folder or an unreadable config fails here, naming it.
+enum JobCheck {
+    static func load(_ path: String, out: String?) throws -> JobSpec {
+        let url = URL(fileURLWithPath: path)
+        var job = try JobSpec.load(url)
+        if let out { job.output = URL(fileURLWithPath: out).standardizedFileURL.path }
+        try job.checkInputs(file: url.path)
+        do { _ = try ModelConfig(directory: URL(fileURLWithPath: job.model)) } catch {
+            throw JobSpecError(file: url.path, field: "model", reason: "\(error)")
+        }
+        guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: job.model).appendingPathComponent("tokenizer.json").path) else {
+            throw JobSpecError(file: url.path, field: "model", reason: "no tokenizer.json in \(job.model)")
+        }
+        do { _ = try TranscoderConfig(directory: URL(fileURLWithPath: job.transcoders)) } catch {
+            throw JobSpecError(file: url.path, field: "transcoders", reason: "\(error)")
+        }
+        do { _ = try Corpus.load(URL(fileURLWithPath: job.corpus)) } catch {
+            throw JobSpecError(file: url.path, field: "corpus", reason: "\(error)")
+        }
+        return job
+    }
+}

@@ -1,0 +1,199 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Shared
+import Worker
+
+extension Circuits {
+    struct Coordinate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "coordinator",
+            abstract: "Serve a job's tasks to workers over ZeroMQ until the corpus is traced.",
+            discussion: """
+            Shards the job's corpus into tasks of prompts_per_task prompts, binds a ROUTER socket and \
+            hands tasks to the workers that connect (`circuits worker --connect ...`). A task whose \
+            worker stops heartbeating for lease_seconds goes to another worker. Every state change is \
+            journaled in OUT/journal.jsonl: restarted with the same job and output folder, the \
+            coordinator resumes without redoing completed tasks. Merge and report afterwards with \
+            `circuits merge OUT` and `circuits report OUT`.
+
+            Example:
+              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555
+              circuits worker --connect tcp://coordinator-host:5555     # on each worker machine
+            """
+        )
+
+        @Argument(help: "The job spec (YAML).")
+        var job: String
+
+        @Option(help: "ZeroMQ endpoint to bind (tcp://HOST:PORT; port * picks a free one).")
+        var bind: String = "tcp://127.0.0.1:5555"
+
+        @Option(help: "Output folder (overrides the job's `output`).")
+        var out: String?
+
+        func run() throws {
+            try reportingErrors {
+                let spec = try JobCheck.load(job, out: out)
+                let server = try CoordinatorServer(job: spec, layout: RunLayout(root: URL(fileURLWithPath: spec.output)), log: log)
+                defer { server.close() }
+                let endpoint = try server.bind(bind)
+                log("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
+                let display = ProgressDisplay()
+                let final = try server.serve(shouldStop: { SignalFlag.shared.isSet }) { display.show($0) }
+                display.finish(final)
+                guard server.isFinished else { throw ExitCode(130) }
+                log("coordinator: finished; merge with `circuits merge \(spec.output)`")
+            }
+        }
+    }
+
+    struct WorkerCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "worker",
+            abstract: "Connect to a coordinator and trace the tasks it hands out.",
+            discussion: """
+            Receives the job from the coordinator, loads its model and transcoders once, then traces \
+            task after task, writing one HDF5 shard per task into the job's output folder (which must \
+            be on a filesystem the coordinator sees). Exits when the coordinator says the job is done.
+            """
+        )
+
+        @Option(help: "The coordinator's endpoint, e.g. tcp://10.0.0.5:5555.")
+        var connect: String
+
+        @Option(help: "Threads for attribution (default: all cores).")
+        var threads: Int?
+
+        @Option(help: "Worker id in logs and the journal (default: host-pid-random).")
+        var id: String?
+
+        @Option(help: "Give up after the coordinator has been silent this many seconds.")
+        var patience: Double = 120
+
+        func run() throws {
+            try reportingErrors {
+                var options = WorkerNode.Options(endpoint: connect, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, workerID: id)
+                options.patienceSeconds = patience
+                _ = try WorkerNode(options: options, log: { log($0) }).run()
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge a run's shards into OUT/aggregate.h5.",
+            discussion: """
+            Every prompt of the corpus appears exactly once: traced, failed with its reason, or \
+            "not completed" when its task has no shard yet. Statistics are summed exactly and do not \
+            depend on the order workers finished in.
+            """
+        )
+        @Argument(help: "The run's output folder.")
+        var outdir: String
+
+        func run() throws {
+            try reportingErrors {
+                let s = try Merger.merge(RunLayout(root: URL(fileURLWithPath: outdir)))
+                print("merged \(s.shards) shards: \(s.promptsTotal) prompts, \(s.promptsDone) traced, \(s.promptsFailed) failed → \(outdir)/aggregate.h5")
+            }
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write OUT/report.json and a self-contained OUT/report.html from aggregate.h5.",
+            discussion: "Recurring features and edges, strongest embedding→logit paths, score distributions, per-prompt table, failed prompts."
+        )
+        @Argument(help: "The run's output folder.")
+        var outdir: String
+
+        func run() throws {
+            try reportingErrors {
+                let layout = RunLayout(root: URL(fileURLWithPath: outdir))
+                let r = try Reporter.write(layout)
+                print("report: \(r.prompts_done)/\(r.prompts_total) traced, \(r.prompts_failed) failed → \(layout.reportHTML.path)")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one prompt's pruned graph as circuit-tracer/Neuronpedia graph JSON.",
+            discussion: """
+            The document is the one circuit-tracer's create_graph_files writes; open it in \
+            circuit-tracer's local viewer or upload it to Neuronpedia.
+
+            Example:
+              circuits export out/demo --prompt p0007 --out p0007.json
+            """
+        )
+        @Argument(help: "The run's output folder.")
+        var outdir: String
+
+        @Option(help: "The prompt id (the corpus `id`, or line-N for plain-text corpora).")
+        var prompt: String
+
+        @Option(help: "Output file (default: <prompt>.json in the current folder).")
+        var out: String?
+
+        func run() throws {
+            try reportingErrors {
+                let data = try GraphExport.frontendJSON(RunLayout(root: URL(fileURLWithPath: outdir)), promptID: prompt)
+                let url = URL(fileURLWithPath: out ?? TaskRunner.slug(prompt) + ".json")
+                try data.write(to: url, options: .atomic)
+                print("wrote \(url.path)")
+            }
+        }
+    }
+}
+
+/// SIGINT/SIGTERM set a flag that long loops check, so they stop cleanly.
+final class SignalFlag: @unchecked Sendable {
+    static let shared = SignalFlag()
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var set = false
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+
+    func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in lock.lock(); set = true; lock.unlock() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// Progress on a terminal (one line redrawn in place), plain log lines every 10 s otherwise.
+final class ProgressDisplay {
+    let terminal = isatty(STDERR_FILENO) == 1
+    var lastLog = Date.distantPast
+    var lastLine = ""
+
+    func show(_ p: RunProgress) {
+        let line = p.line
+        if terminal {
+            guard line != lastLine else { return }
+            FileHandle.standardError.write(Data(("\r\u{1b}[2K" + line).utf8))
+        } else if Date().timeIntervalSince(lastLog) >= 10 || (p.tasksCompleted + p.tasksFailed == p.tasksTotal) {
+            guard line != lastLine else { return }
+            log("progress: " + line)
+            lastLog = Date()
+        }
+        lastLine = line
+    }
+
+    func finish(_ p: RunProgress) {
+        if terminal { FileHandle.standardError.write(Data("\r\u{1b}[2K".utf8)) }
+        log("done: \(p.promptsDone) prompts traced, \(p.promptsFailed) failed, \(p.tasksCompleted)/\(p.tasksTotal) tasks in "
+            + RunProgressFormat.duration(p.seconds))
+    }
+}
+
+enum RunProgressFormat {
+    static func duration(_ s: Double) -> String { s < 90 ? String(format: "%.1f s", s) : String(format: "%.1f min", s / 60) }
+}

@@ -1,0 +1,87 @@
+// Merging: every corpus prompt exactly once (traced, failed, not completed, invalid line),
+// statistics summed over shards in task order, report numbers from the merged file.
+import Coordinator
+import Foundation
+import Shared
+import Testing
+import TestSupport
+import Worker
+
+@Suite struct MergeTests {
+    @Test func everyPromptOnceAndStatisticsSummed() throws {
+        let folder = try ScratchFolder("merge")
+        defer { folder.remove() }
+        let corpus = folder.file("corpus.jsonl")
+        try """
+        {"id": "p0", "prompt": "the cat sat on the mat"}
+        {"id": "p1", "prompt": "a dog ran"}
+        {"id": "p2", "prompt": "the bird saw the tree"}
+        {oops
+        {"id": "p3", "prompt": "the lion was very hungry"}
+        {"id": "p4", "prompt": "one cow and two sheep"}
+        """.write(to: corpus, atomically: true, encoding: .utf8)
+        var job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
+        job.promptsPerTask = 2
+        let layout = RunLayout(root: folder.url)
+        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
+        try JSONEncoder().encode(job).write(to: layout.job)
+        let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 2)
+        #expect(plan.tasks.map { $0.map(\.id) } == [["p0", "p1"], ["p2", "p3"], ["p4"]])
+
+        // Tasks 2 and 0 finish (in that order); task 1 never does.
+        let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
+        for task in [2, 0] {
+            _ = try runner.run(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: layout.shard(taskID: task).path))
+        }
+        let summary = try Merger.merge(layout)
+        #expect(summary.promptsTotal == 6 && summary.promptsDone == 3 && summary.promptsFailed == 3 && summary.shards == 2)
+
+        let f = try HDF5File.open(layout.aggregate)
+        defer { f.close() }
+        #expect(try f.readStrings(at: "prompts/id") == ["p0", "p1", "p2", "p3", "p4", "line-4"])
+        #expect(try f.read(Int8.self, at: "prompts/status").values == [1, 1, 0, 0, 1, 0])
+        let reasons = try f.readStrings(at: "prompts/reason")
+        #expect(reasons[2] == "task 1 not completed" && reasons[5].contains("line 4: not a JSON object"))
+
+        // Statistics: the sum of the two shards' statistics, per feature.
+        var count: [Int64]?, sum: [Double]?
+        for task in [0, 2] {
+            let s = try HDF5File.open(layout.shard(taskID: task))
+            defer { s.close() }
+            let c = try s.read(Int64.self, at: "stats/features/active_count").values
+            let a = try s.read(Double.self, at: "stats/features/sum_activation").values
+            count = count.map { zip($0, c).map { $0 + $1 } } ?? c
+            sum = sum.map { zip($0, a).map { $0 + $1 } } ?? a
+        }
+        #expect(try f.read(Int64.self, at: "stats/features/active_count").values == count)
+        let merged = try f.read(Double.self, at: "stats/features/sum_activation").values
+        #expect(zip(merged, sum!).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+
+        // CSR offsets: failed prompts have empty ranges; graph tables concatenate the shards'.
+        let offsets = try f.read(Int64.self, at: "graphs/node_offset").values
+        #expect(offsets.count == 7 && offsets[3] == offsets[2] && offsets[4] == offsets[3])
+
+        // The report reads the merged file.
+        let report = try Reporter.write(layout)
+        #expect(report.prompts_total == 6 && report.prompts_done == 3 && report.prompts_failed == 3)
+        #expect(report.prompts.map(\.status) == ["done", "done", "failed", "failed", "done", "failed"])
+        #expect(report.recurring_features.allSatisfy { $0.prompts >= 1 && $0.prompts <= 3 })
+        #expect(!report.top_paths.isEmpty && report.top_paths.allSatisfy { $0.nodes.first?.hasPrefix("tok ") == true && $0.nodes.last?.hasPrefix("logit ") == true })
+        #expect(try Data(contentsOf: layout.reportHTML).count > 1000)
+    }
+
+    @Test func refusesAShardOfAnotherJob() throws {
+        let folder = try ScratchFolder("merge-foreign")
+        defer { folder.remove() }
+        let corpus = folder.file("c.txt")
+        try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
+        let layout = RunLayout(root: folder.url)
+        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
+        try JSONEncoder().encode(job).write(to: layout.job)
+        let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
+        _ = try runner.run(TaskAssignment(taskID: 0, jobHash: "another-job", prompts: [PromptItem(id: "line-1", text: "the cat")],
+                                          shardPath: layout.shard(taskID: 0).path))
+        #expect { try Merger.merge(layout) } throws: { "\($0)".contains("shard belongs to job another-job") }
+    }
+}

@@ -1,0 +1,183 @@
+// Job specs, corpora, the journal and the wire format of messages.
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@Suite struct JobSpecTests {
+    func write(_ yaml: String) throws -> (ScratchFolder, URL) {
+        let folder = try ScratchFolder("jobspec")
+        let url = folder.file("job.yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        return (folder, url)
+    }
+
+    @Test func readsEveryFieldAndResolvesRelativePaths() throws {
+        let (folder, url) = try write("""
+        model: m
+        transcoders: /abs/t
+        corpus: ../c.jsonl
+        output: out
+        prompts_per_task: 3
+        workers: 4
+        lease_seconds: 30
+        heartbeat_seconds: 1.5
+        attribution: {max_logits: 7, logit_prob: 0.9, max_feature_nodes: 64, batch_size: 32, update_interval: 2}
+        pruning: {node_threshold: 0.7, edge_threshold: 0.9}
+        """)
+        defer { folder.remove() }
+        let job = try JobSpec.load(url)
+        #expect(job.model == folder.url.appendingPathComponent("m").standardizedFileURL.path)
+        #expect(job.transcoders == "/abs/t")
+        #expect(job.corpus == folder.url.deletingLastPathComponent().appendingPathComponent("c.jsonl").standardizedFileURL.path)
+        #expect(job.promptsPerTask == 3 && job.workers == 4 && job.leaseSeconds == 30 && job.heartbeatSeconds == 1.5)
+        #expect(job.attribution.maxLogits == 7 && job.attribution.logitProb == 0.9 && job.attribution.maxFeatureNodes == 64)
+        #expect(job.attribution.batchSize == 32 && job.attribution.updateInterval == 2)
+        #expect(job.pruning.nodeThreshold == 0.7 && job.pruning.edgeThreshold == 0.9)
+    }
+
+    @Test func hashIdentifiesTheWorkNotWhereItRuns() throws {
+        var a = JobSpec(model: "/m", transcoders: "/t", corpus: "/c", output: "/o1")
+        var b = a
+        b.output = "/o2"; b.workers = 9; b.leaseSeconds = 5
+        #expect(a.hash == b.hash)
+        a.attribution.batchSize = 128
+        #expect(a.hash != b.hash)
+        #expect(a.hash.count == 64)
+    }
+
+    @Test(arguments: [
+        ("transcoders: t\ncorpus: c\noutput: o\n", "model", "missing"),
+        ("model: 3\ntranscoders: t\ncorpus: c\noutput: o\n", "model", "expected a path"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nworkers: -1\n", "workers", "outside"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nlease_seconds: 2\nheartbeat_seconds: 2\n", "heartbeat_seconds", "half"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {batch: 3}\n", "attribution.batch", "unknown field"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: 5\n", "attribution", "expected a mapping"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\npruning: {edge_threshold: yes}\n", "pruning.edge_threshold", "expected a number"),
+    ])
+    func errorsNameTheField(yaml: String, field: String, reason: String) throws {
+        let (folder, url) = try write(yaml)
+        defer { folder.remove() }
+        do {
+            _ = try JobSpec.load(url)
+            Issue.record("accepted: \(yaml)")
+        } catch let e as JobSpecError {
+            #expect(e.field == field)
+            #expect(e.reason.contains(reason), "\(e)")
+            #expect(e.description.hasPrefix(url.path))
+        }
+    }
+
+    @Test func missingFileAndNonMapping() throws {
+        #expect(throws: JobSpecError.self) { try JobSpec.load(URL(fileURLWithPath: "/nonexistent/job.yaml")) }
+        let (folder, url) = try write("- a list\n")
+        defer { folder.remove() }
+        #expect { try JobSpec.load(url) } throws: { "\($0)".contains("expected a mapping") }
+    }
+}
+
+@Suite struct CorpusTests {
+    @Test func jsonlRecordsBadLinesWithReasons() {
+        let text = """
+        {"id": "a", "prompt": "one"}
+
+        {"id": 7, "prompt": "two"}
+        {broken
+        {"prompt": "no id"}
+        {"id": "b"}
+        {"id": "a", "prompt": "again"}
+        {"id": "c", "prompt": ""}
+        """
+        let c = Corpus.parse(text, jsonl: true)
+        #expect(c.prompts == [PromptItem(id: "a", text: "one"), PromptItem(id: "7", text: "two")])
+        #expect(c.invalid.map(\.line) == [4, 5, 6, 7, 8])
+        #expect(c.invalid.map(\.id) == ["line-4", "line-5", "b", "line-7", "c"])
+        #expect(c.invalid[0].reason == "not a JSON object")
+        #expect(c.invalid[3].reason.contains("duplicate id \"a\""))
+    }
+
+    @Test func plainTextIsOnePromptPerLine() {
+        let c = Corpus.parse("first prompt\r\n\nsecond\n", jsonl: false)
+        #expect(c.prompts == [PromptItem(id: "line-1", text: "first prompt"), PromptItem(id: "line-3", text: "second")])
+        #expect(c.invalid.isEmpty)
+    }
+}
+
+@Suite struct JournalTests {
+    @Test func replaysEventsAndIgnoresATornLastLine() throws {
+        let folder = try ScratchFolder("journal")
+        defer { folder.remove() }
+        let url = folder.file("journal.jsonl")
+        let events: [JournalEvent] = [
+            .started(jobHash: "h", tasks: 3, prompts: 10),
+            .taskCompleted(taskID: 1, workerID: "w", sha256: "s", promptsDone: 3, promptsFailed: 1),
+            .taskFailed(taskID: 2, reason: "boom"),
+        ]
+        do {
+            let j = try Journal(url: url)
+            for e in events { try j.append(e) }
+        }
+        #expect(try Journal.replay(url) == events)
+        // A kill during a write leaves a torn line; replay ignores it and appending goes on after it.
+        let handle = try FileHandle(forWritingTo: url)
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"time":1,"event":{"taskCompl"#.utf8))
+        try handle.close()
+        #expect(try Journal.replay(url) == events)
+        try Journal(url: url).append(.finished)
+        #expect(try Journal.replay(url) == events + [.finished])
+    }
+
+    @Test func missingJournalIsEmpty() throws {
+        #expect(try Journal.replay(URL(fileURLWithPath: "/nonexistent/journal.jsonl")).isEmpty)
+    }
+}
+
+@Suite struct MessageCodecTests {
+    @Test func roundTripsEveryKind() throws {
+        let messages: [Message] = [
+            .hello(workerID: "w", capabilities: WorkerCapabilities(host: "h", pid: 3, threads: 2, version: "0.1.0")),
+            .ready(workerID: "w"), .heartbeat(workerID: "w", taskID: 4), .heartbeat(workerID: "w", taskID: nil),
+            .result(TaskResult(taskID: 1, workerID: "w", shardPath: "/s", sha256: "ab", promptsDone: 2, promptsFailed: 1, seconds: 0.5)),
+            .failure(taskID: 1, workerID: "w", reason: "r"), .goodbye(workerID: "w", reason: "r"),
+            .job(JobSpec(model: "/m", transcoders: "/t", corpus: "/c", output: "/o")), .reject(reason: "r"),
+            .task(TaskAssignment(taskID: 2, jobHash: "h", prompts: [PromptItem(id: "p", text: "é ✓")], shardPath: "/x")),
+            .idle(retryMilliseconds: 500), .shutdown,
+        ]
+        for m in messages { #expect(try MessageCodec.decode(MessageCodec.encode(m)) == m) }
+    }
+
+    @Test func rejectsForeignTruncatedAndOtherVersions() throws {
+        let frame = try MessageCodec.encode(.shutdown)
+        #expect(throws: MessageError.notACircuitsMessage(bytes: 5)) { try MessageCodec.decode(Data("hello".utf8)) }
+        #expect(throws: MessageError.lengthMismatch(declared: frame.count - 10, actual: frame.count - 11)) {
+            try MessageCodec.decode(frame.dropLast())
+        }
+        var v2 = frame
+        v2[v2.startIndex + 5] = 2
+        #expect(throws: MessageError.versionMismatch(theirs: 2, ours: 1)) { try MessageCodec.decode(v2) }
+        var garbage = Data(frame.prefix(10))
+        garbage[garbage.startIndex + 9] = 3
+        garbage.append(Data("{x}".utf8))
+        #expect { try MessageCodec.decode(garbage) } throws: { "\($0)".contains("malformed message payload") }
+    }
+
+    @Test func travelsOverRealSockets() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context, kind: .router)
+        let endpoint = try router.bind("tcp://127.0.0.1:*")
+        let dealer = try ZMQSocket(context, kind: .dealer, identity: "worker-1")
+        try dealer.connect(endpoint)
+        try dealer.send([MessageCodec.encode(.ready(workerID: "worker-1"))])
+        let frames = try #require(try router.receive(timeoutMilliseconds: 5000))
+        #expect(frames.count == 2 && String(decoding: frames[0], as: UTF8.self) == "worker-1")
+        #expect(try MessageCodec.decode(frames[1]) == .ready(workerID: "worker-1"))
+        try router.send([frames[0], MessageCodec.encode(.idle(retryMilliseconds: 7))])
+        let reply = try #require(try dealer.receive(timeoutMilliseconds: 5000))
+        #expect(try MessageCodec.decode(reply[0]) == .idle(retryMilliseconds: 7))
+        #expect(try dealer.receive(timeoutMilliseconds: 10) == nil)
+        // ROUTER_MANDATORY: a message to a peer that is not there fails instead of vanishing.
+        #expect(throws: ZMQError.self) { try router.send([Data("nobody".utf8), Data("x".utf8)]) }
+        dealer.close(); router.close(); context.terminate()
+    }
+}

@@ -1,0 +1,72 @@
+// A task's shard holds exactly what the engine computed: pruned nodes and edges, scores,
+// failed prompts with reasons, feature statistics, the graph JSON; written atomically.
+import Foundation
+import Shared
+import Testing
+import TestSupport
+import Tracer
+import Worker
+
+@Suite struct ShardWriterTests {
+    @Test func shardHoldsThePrunedGraphsStatisticsAndFailures() throws {
+        let folder = try ScratchFolder("shard")
+        defer { folder.remove() }
+        let job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path,
+                          corpus: "/unused", output: folder.url.path)
+        let runner = try TaskRunner(job: job, workerID: "test", threads: 1)
+        let prompts = [PromptItem(id: "a", text: "the cat sat on the mat because it was very tired"),
+                       PromptItem(id: "b/odd id", text: InterimModel.tooLongPrompt),
+                       PromptItem(id: "c", text: "a big dog ran to the river")]
+        let url = folder.file("task-000000.h5")
+        let result = try runner.run(TaskAssignment(taskID: 0, jobHash: job.hash, prompts: prompts, shardPath: url.path))
+        #expect(result.promptsDone == 2 && result.promptsFailed == 1)
+        #expect(result.sha256 == (try SHA256Digest.hex(ofFileAt: url)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == ["task-000000.h5"], "no temporary file left")
+
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        #expect(try f.stringAttribute("job_hash", at: "meta") == job.hash)
+        #expect(try f.readStrings(at: "prompts/id") == ["a", "b/odd id", "c"])
+        #expect(try f.read(Int8.self, at: "prompts/status").values == [1, 0, 1])
+        #expect(try f.readStrings(at: "prompts/reason")[1].contains("context"))
+
+        var active = [Int64](repeating: 0, count: 4 * runner.session.replacement.transcoders.dTranscoder)
+        var sums = [Double](repeating: 0, count: active.count)
+        var tokens: Int64 = 0
+        for (k, prompt) in prompts.enumerated() where k != 1 {
+            // The same trace again (deterministic), checked against the shard's tables.
+            let r = try runner.session.trace(prompt: prompt.text, options: runner.options, nodeThreshold: 0.8, edgeThreshold: 0.98)
+            let g = ShardSchema.graphGroupName(index: k)
+            #expect(try f.stringAttribute("id", at: g) == prompt.id)
+            let n = r.graph.layout.count
+            let index = try f.read(Int64.self, at: "\(g)/node_index").values.map(Int.init)
+            #expect(index == (0..<n).filter { r.pruning.nodeMask[$0] })
+            #expect(try f.read(Float.self, at: "\(g)/node_influence").values == index.map { r.pruning.nodeInfluence[$0] })
+            let src = try f.read(Int32.self, at: "\(g)/edge_source").values, dst = try f.read(Int32.self, at: "\(g)/edge_target").values
+            let w = try f.read(Float.self, at: "\(g)/edge_weight").values
+            #expect(src.count == r.prunedEdgeCount)
+            for e in src.indices {
+                let t = index[Int(dst[e])], s = index[Int(src[e])]
+                #expect(r.pruning.edgeMask[t * n + s] && w[e] == r.graph.adjacency[t * n + s])
+            }
+            #expect(try f.attribute("replacement_score", as: Double.self, at: g) == r.scores.replacement)
+            let json = try FrontendGraph.decode(Data(try f.read(UInt8.self, at: "\(g)/frontend_json").values))
+            #expect(json.metadata.slug == TaskRunner.slug(prompt.id) && json.links.count == r.prunedEdgeCount)
+            tokens += Int64(r.graph.inputTokens.count - 1)
+            for (a, v) in zip(r.graph.activeFeatures, r.graph.activationValues) {
+                active[a.layer * runner.session.replacement.transcoders.dTranscoder + a.index] += 1
+                sums[a.layer * runner.session.replacement.transcoders.dTranscoder + a.index] += Double(v)
+            }
+        }
+        #expect(try f.read(Int64.self, at: "stats/features/active_count").values == active)
+        #expect(try f.read(Double.self, at: "stats/features/sum_activation").values == sums)
+        #expect(try f.attribute("tokens_seen", as: Int64.self, at: "stats/features") == tokens)
+        #expect(!f.exists("graphs/000001"), "no graph for the failed prompt")
+    }
+
+    @Test func slugsArePlainFileNames() {
+        #expect(TaskRunner.slug("a/b c") == "a_b_c")
+        #expect(TaskRunner.slug("..") == "prompt")
+        #expect(TaskRunner.slug("p-1.x") == "p-1.x")
+    }
+}

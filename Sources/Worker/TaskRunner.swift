@@ -20,6 +20,10 @@ public final class TaskRunner: Sendable {
         self.threads = threads
         session = try TraceSession(modelDirectory: URL(fileURLWithPath: job.model),
                                    transcoderDirectory: URL(fileURLWithPath: job.transcoders))
+        let tc = session.replacement.transcoders
+        for t in job.statistics.targets where t[0] >= tc.nLayers || t[1] >= tc.dTranscoder {
+            throw WorkerError(reason: "statistics target [\(t[0]), \(t[1])] is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
+        }
         modelChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.model))
         transcoderChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.transcoders))
     }
@@ -30,8 +34,10 @@ public final class TaskRunner: Sendable {
                            updateInterval: job.attribution.updateInterval, threads: threads)
     }
 
-    /// Traces one prompt; any error becomes a failed outcome with its description.
+    /// Traces one prompt (or, in a statistics-only job, measures its transcoder activations);
+    /// any error becomes a failed outcome with its description.
     public func trace(_ prompt: PromptItem) -> PromptOutcome {
+        guard job.statistics.attribution else { return measure(prompt) }
         do {
             let result = try session.trace(prompt: prompt.text, options: options,
                                            nodeThreshold: job.pruning.nodeThreshold, edgeThreshold: job.pruning.edgeThreshold)
@@ -48,6 +54,24 @@ public final class TaskRunner: Sendable {
         }
     }
 
+    /// Forward pass and transcoder activations only.
+    func measure(_ prompt: PromptItem) -> PromptOutcome {
+        let start = Date()
+        do {
+            let tokens = try session.tokens(for: prompt.text)
+            let record = try session.replacement.model.forward(tokens: tokens)
+            let features = try FeatureActivations(record: record, transcoders: session.replacement.transcoders)
+            if let bad = features.values.first(where: { !$0.isFinite }) {
+                return .failed(id: prompt.id, prompt: prompt.text, reason: "non-finite values: feature activation \(bad)")
+            }
+            return .measured(id: prompt.id, prompt: prompt.text,
+                             activations: PromptActivations(activeFeatures: features.activeFeatures, values: features.values,
+                                                            nTokens: tokens.count, seconds: Date().timeIntervalSince(start)))
+        } catch {
+            return .failed(id: prompt.id, prompt: prompt.text, reason: "\(error)")
+        }
+    }
+
     /// Traces a task's prompts and writes its shard; `progress(k)` after each prompt.
     public func run(_ task: TaskAssignment, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
         let start = Date()
@@ -58,7 +82,8 @@ public final class TaskRunner: Sendable {
         }
         let meta = ShardWriter.Meta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,
                                     modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum,
-                                    nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder)
+                                    nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
+                                    pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) })
         let url = URL(fileURLWithPath: task.shardPath)
         try ShardWriter.write(outcomes, meta: meta, to: url)
         let failed = outcomes.filter { if case .failed = $0 { true } else { false } }.count

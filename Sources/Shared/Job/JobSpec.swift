@@ -27,6 +27,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var updateInterval: Int = 4
         public init() {}
     }
+    /// Corpus statistics (global weights): whether prompts are attributed at all, and the
+    /// target features whose co-activation with every earlier-layer feature is counted.
+    public struct Statistics: Codable, Sendable, Equatable {
+        /// false: forward passes and transcoder activations only (no graphs), much cheaper.
+        public var attribution: Bool = true
+        /// `[layer, feature]` pairs; empty: no pair statistics.
+        public var targets: [[Int]] = []
+        public init() {}
+    }
     public struct Pruning: Codable, Sendable, Equatable {
         public var nodeThreshold: Double = 0.8
         public var edgeThreshold: Double = 0.98
@@ -44,6 +53,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var heartbeatSeconds: Double = 2
     public var attribution = Attribution()
     public var pruning = Pruning()
+    public var statistics = Statistics()
 
     public init(model: String, transcoders: String, corpus: String, output: String) {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
@@ -80,7 +90,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     }
 
     init(fields dict: [String: Any], file: String, base: URL) throws {
-        var reader = FieldReader(dict: dict, file: file, base: base, prefix: "")
+        let reader = FieldReader(dict: dict, file: file, base: base, prefix: "")
         model = try reader.path("model")
         transcoders = try reader.path("transcoders")
         corpus = try reader.path("corpus")
@@ -92,17 +102,20 @@ public struct JobSpec: Codable, Sendable, Equatable {
         if heartbeatSeconds * 2 > leaseSeconds {
             throw JobSpecError(file: file, field: "heartbeat_seconds", reason: "must be at most half of lease_seconds (\(leaseSeconds))")
         }
-        var a = try reader.section("attribution", keys: ["max_logits", "logit_prob", "max_feature_nodes", "batch_size", "update_interval"])
+        let a = try reader.section("attribution", keys: ["max_logits", "logit_prob", "max_feature_nodes", "batch_size", "update_interval"])
         attribution.maxLogits = try a.int("max_logits", default: 10, range: 1...100_000)
         attribution.logitProb = try a.double("logit_prob", default: 0.95, range: 0...1)
         attribution.maxFeatureNodes = try a.optionalInt("max_feature_nodes", range: 1...100_000_000)
         attribution.batchSize = try a.int("batch_size", default: 256, range: 1...100_000)
         attribution.updateInterval = try a.int("update_interval", default: 4, range: 1...100_000)
-        var p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
+        let p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
         pruning.nodeThreshold = try p.double("node_threshold", default: 0.8, range: 0...1)
         pruning.edgeThreshold = try p.double("edge_threshold", default: 0.98, range: 0...1)
+        let st = try reader.section("statistics", keys: ["attribution", "targets"])
+        statistics.attribution = try st.bool("attribution", default: true)
+        statistics.targets = try st.featureList("targets")
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
-                                  "heartbeat_seconds", "attribution", "pruning"])
+                                  "heartbeat_seconds", "attribution", "pruning", "statistics"])
     }
 
     /// Checks that the inputs exist: the model and transcoder folders, the corpus file.
@@ -165,6 +178,24 @@ private struct FieldReader {
         }
         guard range.contains(d) else { throw fail(key, "\(d) is outside \(range.lowerBound)...\(range.upperBound)") }
         return d
+    }
+
+    func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard let raw = dict[key], !(raw is NSNull) else { return value }
+        guard let b = raw as? Bool else { throw fail(key, "expected true or false, found \(raw)") }
+        return b
+    }
+
+    /// A list of `[layer, feature]` pairs.
+    func featureList(_ key: String) throws -> [[Int]] {
+        guard let raw = dict[key], !(raw is NSNull) else { return [] }
+        guard let list = raw as? [Any] else { throw fail(key, "expected a list of [layer, feature] pairs") }
+        return try list.enumerated().map { k, item in
+            guard let pair = item as? [Int], pair.count == 2, pair[0] >= 0, pair[1] >= 0 else {
+                throw fail(key, "item \(k + 1): expected [layer, feature] (non-negative integers), found \(item)")
+            }
+            return pair
+        }
     }
 
     func section(_ key: String, keys: [String]) throws -> FieldReader {

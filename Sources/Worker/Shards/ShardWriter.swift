@@ -13,10 +13,35 @@ public struct ShardError: Error, CustomStringConvertible {
 public enum PromptOutcome: Sendable {
     /// Traced: the result and its circuit-tracer/Neuronpedia graph JSON (for `circuits export`).
     case traced(id: String, prompt: String, result: TraceResult, frontendJSON: Data)
+    /// Statistics only (a job without attribution): the transcoder activations of the prompt.
+    case measured(id: String, prompt: String, activations: PromptActivations)
     case failed(id: String, prompt: String, reason: String)
 
     public var id: String {
-        switch self { case let .traced(id, _, _, _), let .failed(id, _, _): return id }
+        switch self { case let .traced(id, _, _, _), let .measured(id, _, _), let .failed(id, _, _): return id }
+    }
+
+    /// The active features and their values (positions ≥ 1), for corpus statistics; nil when failed.
+    var activations: PromptActivations? {
+        switch self {
+        case let .traced(_, _, r, _):
+            PromptActivations(activeFeatures: r.graph.activeFeatures, values: r.graph.activationValues,
+                              nTokens: r.graph.inputTokens.count, seconds: r.timings.total)
+        case let .measured(_, _, a): a
+        case .failed: nil
+        }
+    }
+}
+
+/// One prompt's transcoder activations (BOS excluded), as the statistics need them.
+public struct PromptActivations: Sendable {
+    public var activeFeatures: [ActiveFeature]
+    public var values: [Float]
+    /// Tokens, BOS included.
+    public var nTokens: Int
+    public var seconds: Double
+    public init(activeFeatures: [ActiveFeature], values: [Float], nTokens: Int, seconds: Double) {
+        self.activeFeatures = activeFeatures; self.values = values; self.nTokens = nTokens; self.seconds = seconds
     }
 }
 
@@ -34,11 +59,13 @@ public enum ShardWriter {
         public var transcoderChecksum: String
         public var nLayers: Int
         public var dTranscoder: Int
+        /// Targets of the pair statistics (none: no `/stats/pairs`).
+        public var pairTargets: [FeatureID]
         public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
-                    nLayers: Int, dTranscoder: Int) {
+                    nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = []) {
             self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
             self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
-            self.nLayers = nLayers; self.dTranscoder = dTranscoder
+            self.nLayers = nLayers; self.dTranscoder = dTranscoder; self.pairTargets = pairTargets
         }
     }
 
@@ -55,6 +82,11 @@ public enum ShardWriter {
                 try f.write([UInt8](json), shape: [json.count], at: "\(group)/\(ShardSchema.frontendJSON)", compression: json.count > 4096 ? 4 : nil)
             }
             try writeFeatureStatistics(outcomes, meta: meta, into: f)
+            if !meta.pairTargets.isEmpty {
+                var pairs = CoactivationStatistics(targets: meta.pairTargets, dTranscoder: meta.dTranscoder)
+                for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
+                try PairStatisticsFile.write(pairs, into: f)
+            }
             f.close()
             // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
             // same task first (a lease that expired), the shards hold the same prompts; the later wins.
@@ -92,6 +124,11 @@ public enum ShardWriter {
                 replacement.append(r.scores.replacement); completeness.append(r.scores.completeness)
                 nTokens.append(Int64(r.graph.inputTokens.count)); nActive.append(Int64(r.graph.activeFeatures.count))
                 nodes.append(Int64(r.prunedNodeCount)); edges.append(Int64(r.prunedEdgeCount)); seconds.append(r.timings.total)
+            case let .measured(_, prompt, a):
+                status.append(1); reasons.append(""); prompts.append(prompt)
+                replacement.append(.nan); completeness.append(.nan)
+                nTokens.append(Int64(a.nTokens)); nActive.append(Int64(a.activeFeatures.count))
+                nodes.append(0); edges.append(0); seconds.append(a.seconds)
             case let .failed(_, prompt, reason):
                 status.append(0); reasons.append(reason); prompts.append(prompt)
                 replacement.append(.nan); completeness.append(.nan)
@@ -178,9 +215,9 @@ public enum ShardWriter {
         var active = [Int64](repeating: 0, count: count)
         var sum = [Double](repeating: 0, count: count), sumSq = [Double](repeating: 0, count: count)
         var tokens: Int64 = 0
-        for case let .traced(_, _, r, _) in outcomes {
-            tokens += Int64(r.graph.inputTokens.count - 1)
-            for (a, v) in zip(r.graph.activeFeatures, r.graph.activationValues) {
+        for prompt in outcomes.compactMap(\.activations) {
+            tokens += Int64(prompt.nTokens - 1)
+            for (a, v) in zip(prompt.activeFeatures, prompt.values) {
                 let k = a.layer * meta.dTranscoder + a.index
                 active[k] += 1
                 sum[k] += Double(v)

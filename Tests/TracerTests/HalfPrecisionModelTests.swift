@@ -53,18 +53,19 @@ import TestSupport
         let h = try Transformer(directory: half)
         let r = try Transformer(directory: rounded)
         // Exact conversion: the half-precision load equals the float32 load of the rounded values.
-        #expect(h.weights.embedding == r.weights.embedding)
+        #expect(h.weights.embedding == r.weights.embedding && h.weights.unembedding == r.weights.unembedding)
         #expect(h.weights.layers.map(\.wQ) == r.weights.layers.map(\.wQ))
         #expect(h.weights.layers.map(\.wOut) == r.weights.layers.map(\.wOut))
         let hl = try h.forward(tokens: tokens, allLogits: true).allLogits
         let rl = try r.forward(tokens: tokens, allLogits: true).allLogits
         #expect(hl == rl, "\(v): half-precision logits differ from the float32 run on rounded weights")
 
-        // Close to the float32 model: relative rounding u (2⁻⁹ bf16, 2⁻¹² f16) of every weight moves
-        // the logits by a few u times their size; the bound allows 16·u·max|logit|.
+        // Close to the float32 model: a relative rounding of at most u (unit roundoff: 2⁻⁸ bf16,
+        // 2⁻¹¹ f16) of every weight moves the logits by a few u times their size (measured:
+        // 2.4–2.8 u); the bound allows 8·u·max|logit|.
         let fl = try full.forward(tokens: tokens, allLogits: true).allLogits
-        let u: Double = v.dtype == .bf16 ? 0x1p-9 : 0x1p-12
-        let c = closeness(hl, fl, absScale: 16 * u, rel: 0)
+        let u: Double = v.dtype == .bf16 ? 0x1p-8 : 0x1p-11
+        let c = closeness(hl, fl, absScale: 8 * u, rel: 0)
         #expect(c.ok, "\(v): \(c)")
         #expect(c.maxAbsDiff > 0, "\(v): rounding had no effect; the copy is not half precision")
     }

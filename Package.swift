@@ -13,15 +13,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev). Shims only.
+        // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev, zlib1g-dev). Shims only.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
+        // zlib (Debian: zlib1g-dev): deflate entries of .npz transcoder files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // What coordinator and worker both speak: HDF5 files, job specs, messages, errors.
         .target(name: "Shared", dependencies: ["CHDF5", "CZMQ", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: load → forward → transcoders → attribute → prune → export.
-        .target(name: "Tracer", dependencies: ["Shared", "CBLAS", "Yams"]),
+        .target(name: "Tracer", dependencies: ["Shared", "CBLAS", "CZlib", "Yams"]),
         // The worker loop: receives tasks, runs the engine, writes shards.
         .target(name: "Worker", dependencies: ["Shared", "Tracer"]),
         // Sharding, leases, journal, merge, reports.
@@ -35,8 +37,8 @@ let package = Package(
             ]
         ),
 
-        // Test helpers: reference-case discovery, NumPy reader, tolerances.
-        .target(name: "TestSupport", dependencies: ["Tracer"], path: "Tests/TestSupport"),
+        // Test helpers: reference-case discovery, tolerances, safetensors / .npz fixture writers.
+        .target(name: "TestSupport", dependencies: ["Tracer", "CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "TracerTests", dependencies: ["Tracer", "TestSupport"]),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "TestSupport"]),

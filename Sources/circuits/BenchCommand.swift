@@ -27,17 +27,30 @@ extension Circuits.Bench {
 
             Default shape: GPT-2 small (12 layers, d_model 768, 12 heads, vocab 50257) with 8,192 \
             features per layer and 16 tokens: the workload circuit-tracer 0.5.0 takes 232 s for on \
-            this machine class (2 cores).
+            this machine class (2 cores). --preset llama-3.2-1b and --preset gemma-2-2b draw models \
+            of those published shapes (bf16 weights, computed in float32) with 4,096 features per \
+            layer, 8 active per layer and position, and 8 tokens; --arch with the shape options builds \
+            other Llama or Gemma-2 shapes. Setup time (drawing the weights, calibrating the \
+            transcoders) is reported apart from the trace.
             """
         )
 
-        @Option(help: "Layers of the synthetic model.") var layers = 12
-        @Option(help: "Residual width of the synthetic model.") var dModel = 768
-        @Option(help: "Attention heads of the synthetic model.") var heads = 12
-        @Option(help: "Vocabulary of the synthetic model.") var vocab = 50257
-        @Option(help: "Transcoder features per layer.") var width = 8192
-        @Option(help: "Prompt tokens (BOS is added).") var tokens = 16
-        @Option(help: "Mean active features per layer and position (synthetic transcoders).") var activePerSlot = 66.0
+        @Option(help: "A published model shape drawn at random (\(SyntheticModel.Preset.allCases.map(\.rawValue).joined(separator: ", "))); Llama and Gemma presets store bf16 weights.")
+        var preset: SyntheticModel.Preset?
+        @Option(help: "Architecture of a synthetic model of custom shape (\(SyntheticModel.Architecture.allCases.map(\.rawValue).joined(separator: ", "))).")
+        var arch: SyntheticModel.Architecture?
+        @Option(help: "Layers of the synthetic model (default 12, or the preset's).") var layers: Int?
+        @Option(help: "Residual width of the synthetic model (default 768, or the preset's).") var dModel: Int?
+        @Option(help: "Attention heads of the synthetic model (default 12, or the preset's).") var heads: Int?
+        @Option(help: "Key/value heads (llama, gemma2; default: --heads, or the preset's).") var kvHeads: Int?
+        @Option(help: "Head width (llama, gemma2; default d_model / heads, or the preset's).") var dHead: Int?
+        @Option(help: "MLP width (llama, gemma2; default 4·d_model, or the preset's).") var dMLP: Int?
+        @Option(help: "Vocabulary of the synthetic model (default 50257, or the preset's).") var vocab: Int?
+        @Option(help: "Weights as stored (f32 or bf16; llama and gemma2 only; default f32, bf16 for their presets).")
+        var weights: NormalFill.Storage?
+        @Option(help: "Transcoder features per layer (default 8192; 4096 for the llama and gemma presets).") var width: Int?
+        @Option(help: "Prompt tokens, BOS added (default 16; 8 for the llama and gemma presets).") var tokens: Int?
+        @Option(help: "Mean active features per layer and position (default 66; 8 for the llama and gemma presets).") var activePerSlot: Double?
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
         @Option(help: "Real model folder (with --transcoders and --prompt).") var model: String?
@@ -45,14 +58,40 @@ extension Circuits.Bench {
         @Option(help: "Prompt for real files.") var prompt: String?
         @OptionGroup var options: AttributionOptionGroup
 
+        /// The synthetic shape: the preset (or GPT-2 small), then every option given.
+        var shape: SyntheticModel.Shape {
+            var s = preset?.shape ?? SyntheticModel.Shape()
+            let small = preset == nil || preset == .gpt2Small
+            if let arch { s.architecture = arch }
+            if let layers { s.nLayers = layers }
+            if let dModel { s.dModel = dModel }
+            if let heads { s.nHeads = heads }
+            if let kvHeads { s.nKVHeads = kvHeads }
+            if let dHead { s.dHead = dHead }
+            if let dMLP { s.dMLP = dMLP }
+            if let vocab { s.nVocab = vocab }
+            if let weights { s.weightStorage = weights }
+            s.dTranscoder = width ?? (small ? 8192 : 4096)
+            s.activePerSlot = activePerSlot ?? (small ? 66 : 8)
+            s.nCtx = max(s.nCtx, promptTokens + 1)
+            return s
+        }
+        var promptTokens: Int { tokens ?? (preset == nil || preset == .gpt2Small ? 16 : 8) }
+
         func validate() throws {
             if model != nil || transcoders != nil || prompt != nil {
                 guard model != nil, transcoders != nil, prompt != nil else {
                     throw ValidationError("--model, --transcoders and --prompt go together")
                 }
+                guard preset == nil, arch == nil else { throw ValidationError("--preset and --arch build synthetic models; leave them out with --model") }
             }
-            guard tokens >= 1, layers >= 1, width >= 1, dModel % heads == 0 else {
-                throw ValidationError("--tokens, --layers and --width must be positive and --d-model divisible by --heads")
+            let s = shape
+            guard promptTokens >= 1, s.nLayers >= 1, s.dTranscoder >= 1, s.nHeads >= 1, s.dModel % s.nHeads == 0 || s.dHead != nil else {
+                throw ValidationError("--tokens, --layers, --heads and --width must be positive and --d-model divisible by --heads")
+            }
+            guard s.nHeads % (s.nKVHeads ?? s.nHeads) == 0 else { throw ValidationError("--heads must be a multiple of --kv-heads") }
+            if s.architecture == .gpt2, s.nKVHeads != nil || s.dHead != nil || s.dMLP != nil || s.weightStorage != .f32 {
+                throw ValidationError("--kv-heads, --d-head, --d-mlp and --weights apply to llama and gemma2 models")
             }
         }
 
@@ -61,27 +100,35 @@ extension Circuits.Bench {
                 if let threads { setBLASThreads(threads) }
                 let replacement: ReplacementModel, ids: [Int]
                 let setup = Date()
+                let s = shape
                 if let model, let transcoders, let prompt {
                     let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model), transcoderDirectory: URL(fileURLWithPath: transcoders))
                     replacement = session.replacement
                     ids = try session.tokens(for: prompt)
                 } else {
-                    var shape = SyntheticModel.Shape()
-                    shape.nLayers = layers; shape.dModel = dModel; shape.nHeads = heads; shape.nVocab = vocab
-                    shape.dTranscoder = width; shape.activePerSlot = activePerSlot
-                    shape.nCtx = max(1024, tokens + 1)
-                    log("building a synthetic model: \(layers) layers, d_model \(dModel), \(heads) heads, vocab \(vocab), \(width) features per layer")
-                    let m = try SyntheticModel.transformer(shape, seed: seed)
+                    log("building a synthetic \(s.architecture.rawValue) model: \(s.nLayers) layers, d_model \(s.dModel), \(s.nHeads) heads"
+                        + (s.architecture == .gpt2 ? "" : " (\(s.nKVHeads ?? s.nHeads) key/value, d_head \(s.dHead ?? s.dModel / s.nHeads)), d_mlp \(s.dMLP ?? 4 * s.dModel)")
+                        + ", vocab \(s.nVocab), \(String(format: "%.2f", Double(s.parameterCount) / 1e9))B parameters as \(s.weightStorage.rawValue)"
+                        + "; \(s.dTranscoder) features per layer")
+                    let m = try SyntheticModel.transformer(s, seed: seed)
                     var rng = SeededRandom(seed: seed &+ 1)
-                    func randomPrompt() -> [Int] { [vocab - 1] + (0..<tokens).map { _ in Int(rng.next() % UInt64(vocab - 1)) } }
-                    let calibration = (0..<max(4, 256 / tokens)).map { _ in randomPrompt() }
-                    let tc = try SyntheticModel.transcoders(shape, model: m, calibration: calibration, seed: seed &+ 2)
+                    let bos = m.config.bosTokenId ?? s.nVocab - 1
+                    func randomPrompt() -> [Int] { [bos] + (0..<promptTokens).map { _ in Int(rng.next() % UInt64(s.nVocab - 1)) } }
+                    let calibration = (0..<max(4, 256 / promptTokens)).map { _ in randomPrompt() }
+                    let tc = try SyntheticModel.transcoders(s, model: m, calibration: calibration, seed: seed &+ 2)
                     replacement = ReplacementModel(model: m, transcoders: tc)
                     ids = randomPrompt()
                 }
-                log(String(format: "setup %.1fs; tracing %d positions", Date().timeIntervalSince(setup), ids.count))
-                let r = try AttributionBenchmark.run(replacement, tokens: ids, options: options.attribution,
+                let setupSeconds = Date().timeIntervalSince(setup)
+                log(String(format: "setup %.1fs; tracing %d positions", setupSeconds, ids.count))
+                var r = try AttributionBenchmark.run(replacement, tokens: ids, options: options.attribution,
                                                      nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
+                r.setup_s = setupSeconds
+                if model == nil {
+                    r.model = preset?.rawValue ?? "synthetic-\(s.architecture.rawValue)"
+                    r.parameters = s.parameterCount
+                    r.weight_storage = s.weightStorage.rawValue
+                }
                 print(BenchTable.render(r))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -91,9 +138,16 @@ extension Circuits.Bench {
     }
 }
 
+extension SyntheticModel.Preset: ExpressibleByArgument {}
+extension SyntheticModel.Architecture: ExpressibleByArgument {}
+extension NormalFill.Storage: ExpressibleByArgument {}
+
 enum BenchTable {
     static func render(_ r: AttributionBenchmarkResult) -> String {
         var rows: [(String, String)] = [
+            ("model", r.model.map { m in "\(m)" + (r.parameters.map { String(format: ", %.2fB parameters", Double($0) / 1e9) } ?? "")
+                + (r.weight_storage.map { " as \($0)" } ?? "") } ?? "files"),
+            ("setup", String(format: "%.1f s", r.setup_s ?? 0)),
             ("positions", "\(r.n_pos)"), ("active features", "\(r.active_features)"),
             ("nodes / edges", "\(r.nodes) / \(r.edges)"), ("after pruning", "\(r.pruned_nodes) / \(r.pruned_edges)"),
         ]

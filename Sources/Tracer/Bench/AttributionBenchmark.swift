@@ -24,6 +24,12 @@ public struct AttributionBenchmarkResult: Codable, Sendable {
     public var replacement_score: Double
     public var completeness_score: Double
     public var threads: Int
+    /// Synthetic runs: the preset or architecture, its weight count and storage, and the seconds
+    /// spent drawing it and calibrating its transcoders (not part of `wall_s`).
+    public var model: String?
+    public var parameters: Int?
+    public var weight_storage: String?
+    public var setup_s: Double?
 }
 
 public enum AttributionBenchmark {

@@ -78,6 +78,10 @@ public struct ModelConfig: Equatable, Sendable {
             throw TracerError.invalidConfig("missing integer field \(keys.joined(separator: " or "))", file: file)
         }
         func double(_ key: String) -> Double? { (c[key] as? NSNumber)?.doubleValue }
+        // Rotary settings: `rope_theta` + `rope_scaling` (published configs), or transformers ≥ 5's
+        // single `rope_parameters` object holding both.
+        let ropeParameters = c["rope_parameters"] as? [String: Any]
+        let ropeTheta = double("rope_theta") ?? (ropeParameters?["rope_theta"] as? NSNumber)?.doubleValue ?? 10000
         let arch = (c["architectures"] as? [String])?.first ?? (c["model_type"] as? String ?? "unknown")
         architecture = arch
         bosTokenId = c["bos_token_id"] as? Int
@@ -125,7 +129,7 @@ public struct ModelConfig: Equatable, Sendable {
             let act = c["hidden_act"] as? String ?? "silu"
             guard act == "silu" else { throw TracerError.invalidConfig("hidden_act '\(act)' is not supported (silu)", file: file) }
             mlp = .gated(.silu)
-            positional = .rotary(theta: double("rope_theta") ?? 10000, scaling: try Self.ropeScaling(c["rope_scaling"], file: file))
+            positional = .rotary(theta: ropeTheta, scaling: try Self.ropeScaling(c["rope_scaling"] ?? ropeParameters, file: file))
             attentionScale = 1 / Float(Double(dHead).squareRoot())
             attentionSoftcap = nil
             finalLogitSoftcap = nil
@@ -151,7 +155,7 @@ public struct ModelConfig: Equatable, Sendable {
                 throw TracerError.invalidConfig("hidden_activation '\(act)' is not supported (gelu_pytorch_tanh)", file: file)
             }
             mlp = .gated(.geluTanh)
-            positional = .rotary(theta: double("rope_theta") ?? 10000, scaling: nil)
+            positional = .rotary(theta: ropeTheta, scaling: nil)
             let qScalar = double("query_pre_attn_scalar") ?? Double(dHead)
             attentionScale = Float(1 / qScalar.squareRoot())
             attentionSoftcap = double("attn_logit_softcapping").map { Float($0) }
@@ -180,10 +184,10 @@ public struct ModelConfig: Equatable, Sendable {
 
     private static func ropeScaling(_ value: Any?, file: String) throws -> RopeScaling? {
         guard let s = value as? [String: Any] else { return nil }
-        let type = (s["rope_type"] as? String) ?? (s["type"] as? String) ?? ""
+        let type = (s["rope_type"] as? String) ?? (s["type"] as? String) ?? "default"
         guard type == "llama3" else {
             if type == "default" { return nil }
-            throw TracerError.invalidConfig("rope_scaling type '\(type)' is not supported (llama3)", file: file)
+            throw TracerError.invalidConfig("rope_scaling / rope_parameters rope_type '\(type)' is not supported (default, llama3)", file: file)
         }
         func d(_ k: String, _ dflt: Double) -> Double { (s[k] as? NSNumber)?.doubleValue ?? dflt }
         return RopeScaling(factor: d("factor", 8), lowFreqFactor: d("low_freq_factor", 1),

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Used to read reference goldens and token-id files; weights come from safetensors.
 public struct NumPyArray: Sendable {
-    public enum DType: String, Sendable { case f32 = "<f4", f64 = "<f8", i64 = "<i8", i32 = "<i4", i8 = "|i1", u8 = "|u1", bool = "|b1" }
+    public enum DType: String, Sendable { case f16 = "<f2", f32 = "<f4", f64 = "<f8", i64 = "<i8", i32 = "<i4", i8 = "|i1", u8 = "|u1", bool = "|b1" }
     public let dtype: DType
     public let shape: [Int]
     /// Raw little-endian payload, `shape.reduce(1, *)` elements of `dtype`.
@@ -64,14 +64,21 @@ public struct NumPyArray: Sendable {
         return String(rest.prefix(while: { $0 != "," && $0 != "}" })).trimmingCharacters(in: .whitespaces)
     }
 
-    /// The values as `Float` (any numeric dtype converts).
-    public var floats: [Float] { doubles.map { Float($0) } }
+    /// The values as `Float` (any numeric dtype converts; f32 is copied as is).
+    public var floats: [Float] {
+        guard dtype == .f32 else { return doubles.map { Float($0) } }
+        return [Float](unsafeUninitializedCapacity: count) { buf, n in
+            if count > 0 { payload.withUnsafeBytes { raw in _ = memcpy(buf.baseAddress!, raw.baseAddress!, count * 4) } }
+            n = count
+        }
+    }
 
     /// The values as `Double`.
     public var doubles: [Double] {
         payload.withUnsafeBytes { raw -> [Double] in
             let n = count
             switch dtype {
+            case .f16: return (0..<n).map { Double(Float(halfBits: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
             case .f32: return (0..<n).map { Double(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self)) }
             case .f64: return (0..<n).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self) }
             case .i64: return (0..<n).map { Double(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
@@ -91,7 +98,7 @@ public struct NumPyArray: Sendable {
             case .i32: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
             case .i8: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0, as: Int8.self)) }
             case .u8, .bool: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0, as: UInt8.self)) }
-            case .f32, .f64: return doubles.map { Int($0) }
+            case .f16, .f32, .f64: return doubles.map { Int($0) }
             }
         }
     }
@@ -105,6 +112,7 @@ extension NumPyArray.DType {
         switch self {
         case .f64, .i64: return 8
         case .f32, .i32: return 4
+        case .f16: return 2
         case .i8, .u8, .bool: return 1
         }
     }

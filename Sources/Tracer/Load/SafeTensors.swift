@@ -85,19 +85,24 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return try convert(name, info, elementOffset: 0, count: info.count)
     }
 
-    /// Rows of a tensor viewed as `[shape[0], rowLength]`, each row `rowLength` floats, in the
-    /// order given; only those rows' bytes are touched. `[rows.count, rowLength]`
-    public func rows(_ name: String, _ rows: [Int]) throws -> [Float] {
+    /// Rows of a tensor viewed as `[shape[0], rowLength]`, in the order given, each cut to
+    /// `columns` (default: the whole row); only those bytes are touched. `[rows.count, columns.count]`
+    public func rows(_ name: String, _ rows: [Int], columns: Range<Int>? = nil) throws -> [Float] {
         let info = try self.info(name)
         guard let nRows = info.shape.first, nRows > 0 else { return [] }
         let rowLength = info.count / nRows
-        var out = [Float](repeating: 0, count: rows.count * rowLength)
+        let cols = columns ?? 0..<rowLength
+        guard cols.lowerBound >= 0, cols.upperBound <= rowLength else {
+            throw TracerError.invalidArgument("columns \(cols) out of range for tensor '\(name)' with rows of \(rowLength) in \(url.path)")
+        }
+        let width = cols.count
+        var out = [Float](repeating: 0, count: rows.count * width)
         try out.withUnsafeMutableBufferPointer { dst in
             for (i, r) in rows.enumerated() {
                 guard r >= 0, r < nRows else {
                     throw TracerError.invalidArgument("row \(r) out of range for tensor '\(name)' with \(nRows) rows in \(url.path)")
                 }
-                convert(info, elementOffset: r * rowLength, count: rowLength, into: dst.baseAddress! + i * rowLength)
+                convert(info, elementOffset: r * rowLength + cols.lowerBound, count: width, into: dst.baseAddress! + i * width)
             }
         }
         return out

@@ -36,7 +36,8 @@ public final class Transformer: Sendable {
         // x = E[tok]·scale (+ P[pos])
         var tokenEmbeddings = [Float](repeating: 0, count: nPos * d)
         for (p, t) in tokens.enumerated() {
-            for i in 0..<d { tokenEmbeddings[p * d + i] = w.embedding[t * d + i] * c.embeddingScale }
+            let row = w.embeddingRow(t)
+            for i in 0..<d { tokenEmbeddings[p * d + i] = row[i] * c.embeddingScale }
         }
         var x = tokenEmbeddings
         if let pe = w.positionEmbedding { for i in 0..<(nPos * d) { x[i] += pe[i] } }

@@ -34,7 +34,9 @@ public struct LayerWeights: Sendable {
 /// All weights of a decoder-only transformer, converted to `Float` on load.
 public struct TransformerWeights: Sendable {
     public var config: ModelConfig
-    public var embedding: [Float]          // [nVocab, dModel] (unscaled)
+    /// `[nVocab, dModel]` (unscaled), or empty when the embedding is tied and kept only once, as
+    /// the unembedding's columns (`embeddingRow(_:)` reads either).
+    public var embedding: [Float]
     public var positionEmbedding: [Float]? // [nCtx, dModel] (learned positions)
     public var layers: [LayerWeights]
     public var lnFinal: NormWeights
@@ -52,6 +54,14 @@ public struct TransformerWeights: Sendable {
         self.lnFinal = lnFinal
         self.unembedding = unembedding
         self.unembeddingBias = unembeddingBias
+    }
+
+    /// Row `t` of the token embedding (unscaled). `[dModel]`
+    public func embeddingRow(_ t: Int) -> [Float] {
+        let d = config.dModel, v = config.nVocab
+        if !embedding.isEmpty { return Array(embedding[(t * d)..<((t + 1) * d)]) }
+        // Tied: E[t, i] = W_U[i, t]
+        return unembedding.withUnsafeBufferPointer { u in (0..<d).map { u[$0 * v + t] } }
     }
 
     /// Loads `model.safetensors` (or the shards named by `model.safetensors.index.json`) from `directory`.
@@ -98,6 +108,7 @@ public struct TransformerWeights: Sendable {
             }
             lnFinal = try norm(p + "ln_f", d, bias: true)
             unembedding = transpose(embedding, rows: c.nVocab, cols: d)
+            embedding = []  // tied: kept once, as the unembedding
             unembeddingBias = nil
         case .llama, .gemma2:
             embedding = try store.floats("model.embed_tokens.weight", shape: [c.nVocab, d])
@@ -139,6 +150,7 @@ public struct TransformerWeights: Sendable {
                 unembedding = try linear("lm_head.weight", out: c.nVocab, in: d)
             } else {
                 unembedding = transpose(embedding, rows: c.nVocab, cols: d)
+                embedding = []  // tied: kept once, as the unembedding
             }
             unembeddingBias = nil
         }

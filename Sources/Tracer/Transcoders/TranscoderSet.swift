@@ -1,10 +1,12 @@
 import Foundation
 
 /// A replacement for every MLP of a model: per-layer transcoders (PLT) or a cross-layer
-/// transcoder (CLT), in circuit-tracer's native file formats.
+/// transcoder (CLT), in circuit-tracer's native file formats or the published GemmaScope
+/// layouts listed under `transcoders:` (`TranscoderLayout`).
 ///
 /// Encoders, biases, thresholds and skips live in memory; decoder rows stay in the
-/// memory-mapped files and are read only for active features (`decoderRows`).
+/// memory-mapped safetensors files and are read only for active features (`decoderRows`);
+/// `.npz` decoders are held in memory.
 public final class TranscoderSet: Sendable {
     public enum Activation: Equatable, Sendable {
         case relu
@@ -33,10 +35,11 @@ public final class TranscoderSet: Sendable {
     /// Where each layer's decoder lives.
     let decoders: [DecoderSource]
 
-    /// Where one source layer's decoder lives: a mapped file, or memory (generated weights).
+    /// Where one source layer's decoder lives: a mapped file, or memory (generated or npz weights).
     enum DecoderSource: Sendable {
-        /// `tensor` in `file`, `[dTranscoder, nOutputs·dModel]` when viewed by rows.
-        case file(SafeTensorsFile, tensor: String)
+        /// `tensor` in `file`, viewed by rows (`[dTranscoder, rowLength]`), each row cut to
+        /// `columns` (nil: whole rows) = `[nOutputs·dModel]`.
+        case file(SafeTensorsFile, tensor: String, columns: Range<Int>?)
         /// `[dTranscoder, nOutputs, dModel]` in memory.
         case memory([Float])
     }
@@ -45,99 +48,89 @@ public final class TranscoderSet: Sendable {
     public var inputHook: TranscoderConfig.InputHook { config.inputHook }
     public var hasSkip: Bool { skips.contains { $0 != nil } }
 
-    /// Loads the folder `directory` (`config.yaml` plus weights), checking every shape
-    /// against the model's `nLayers` and `dModel` when given.
+    /// Loads the folder `directory` (`config.yaml` plus weights, in any layout of
+    /// `TranscoderLayout`), checking every shape against the model's `nLayers` and `dModel`
+    /// when given.
     public init(directory: URL, nLayers expectedLayers: Int? = nil, dModel expectedDModel: Int? = nil) throws {
         let config = try TranscoderConfig(directory: directory)
         self.config = config
         self.directory = directory
+        let configPath = directory.appendingPathComponent("config.yaml").path
         let fm = FileManager.default
-        var encoders: [[Float]] = [], encoderBiases: [[Float]] = [], thresholds: [[Float]?] = []
-        var decoderBiases: [[Float]] = [], skips: [[Float]?] = [], decoders: [DecoderSource] = []
-        var dModel = expectedDModel ?? 0, dT = 0
-        var topK: Int? = config.k
-
         func layerCount(prefix: String, suffix: String) -> Int {
             var n = 0
             while fm.fileExists(atPath: directory.appendingPathComponent("\(prefix)\(n)\(suffix)").path) { n += 1 }
             return n
         }
-        func checkShapes(_ file: SafeTensorsFile, _ name: String, _ shape: [Int]) throws {
-            _ = try file.info(name, shape: shape)
+
+        var parts: [TranscoderLayer] = []
+        if let files = config.files {
+            guard !files.isEmpty else { throw TracerError.invalidConfig("'transcoders:' lists no files", file: configPath) }
+            let urls = try files.map { entry -> URL in
+                if entry.contains("://") {
+                    throw TracerError.invalidConfig("'transcoders:' entry '\(entry)' is a remote reference; download it and list the local path (relative to the folder)", file: configPath)
+                }
+                return entry.hasPrefix("/") ? URL(fileURLWithPath: entry) : directory.appendingPathComponent(entry)
+            }
+            for (l, url) in urls.enumerated() {
+                guard fm.fileExists(atPath: url.path) else {
+                    throw TracerError.fileNotFound(url.path, what: "transcoder of layer \(l) (listed under 'transcoders:' in \(configPath))")
+                }
+                parts.append(try TranscoderLayout.listed(url, layer: l, nLayers: urls.count, kind: config.kind))
+            }
+        } else {
+            switch config.kind {
+            case .perLayer:
+                let n = layerCount(prefix: "layer_", suffix: ".safetensors")
+                guard n > 0 else { throw TracerError.fileNotFound(directory.appendingPathComponent("layer_0.safetensors").path, what: "per-layer transcoder") }
+                parts = try (0..<n).map { try TranscoderLayout.nativePLT(directory.appendingPathComponent("layer_\($0).safetensors")) }
+            case .crossLayer:
+                let n = layerCount(prefix: "W_enc_", suffix: ".safetensors")
+                guard n > 0 else { throw TracerError.fileNotFound(directory.appendingPathComponent("W_enc_0.safetensors").path, what: "cross-layer transcoder encoder") }
+                parts = try (0..<n).map {
+                    try TranscoderLayout.nativeCLT(encoder: directory.appendingPathComponent("W_enc_\($0).safetensors"),
+                                                   decoder: directory.appendingPathComponent("W_dec_\($0).safetensors"), layer: $0, nLayers: n)
+                }
+            }
         }
 
-        switch config.kind {
-        case .perLayer:
-            if config.files != nil {
-                throw TracerError.invalidConfig("per-layer files listed under 'transcoders:' (GemmaScope layouts) are not supported yet; use layer_{l}.safetensors", file: directory.appendingPathComponent("config.yaml").path)
-            }
-            let n = layerCount(prefix: "layer_", suffix: ".safetensors")
-            guard n > 0 else { throw TracerError.fileNotFound(directory.appendingPathComponent("layer_0.safetensors").path, what: "per-layer transcoder") }
-            for l in 0..<n {
-                let f = try SafeTensorsFile(directory.appendingPathComponent("layer_\(l).safetensors"))
-                let enc = try f.info("W_enc")
-                guard enc.shape.count == 2 else { throw TracerError.shapeMismatch(tensor: "W_enc", file: f.url.path, expected: [dT, dModel], actual: enc.shape) }
-                if l == 0 { dT = enc.shape[0]; if dModel == 0 { dModel = enc.shape[1] } }
-                encoders.append(try f.floats("W_enc", shape: [dT, dModel]))
-                encoderBiases.append(try f.floats("b_enc", shape: [dT]))
-                try checkShapes(f, "W_dec", [dT, dModel])
-                decoderBiases.append(try f.floats("b_dec", shape: [dModel]))
-                thresholds.append(f.has("activation_function.threshold") ? try f.floats("activation_function.threshold", shape: [dT]) : nil)
-                // skip = x · W_skipᵀ
-                skips.append(f.has("W_skip") ? transpose(try f.floats("W_skip", shape: [dModel, dModel]), rows: dModel, cols: dModel) : nil)
-                if f.has("k"), topK == nil { topK = Int(try f.floats("k").first ?? 0) }
-                decoders.append(.file(f, tensor: "W_dec"))
-            }
-        case .crossLayer:
-            let n = layerCount(prefix: "W_enc_", suffix: ".safetensors")
-            guard n > 0 else { throw TracerError.fileNotFound(directory.appendingPathComponent("W_enc_0.safetensors").path, what: "cross-layer transcoder encoder") }
-            for l in 0..<n {
-                let e = try SafeTensorsFile(directory.appendingPathComponent("W_enc_\(l).safetensors"))
-                let enc = try e.info("W_enc_\(l)")
-                guard enc.shape.count == 2 else { throw TracerError.shapeMismatch(tensor: "W_enc_\(l)", file: e.url.path, expected: [dT, dModel], actual: enc.shape) }
-                if l == 0 { dT = enc.shape[0]; if dModel == 0 { dModel = enc.shape[1] } }
-                encoders.append(try e.floats("W_enc_\(l)", shape: [dT, dModel]))
-                encoderBiases.append(try e.floats("b_enc_\(l)", shape: [dT]))
-                decoderBiases.append(try e.floats("b_dec_\(l)", shape: [dModel]))
-                thresholds.append(e.has("threshold_\(l)") ? try e.floats("threshold_\(l)", shape: [dT]) : nil)
-                // CLT skip: x · W_skip (no transpose), when a file carries one.
-                skips.append(e.has("W_skip_\(l)") ? try e.floats("W_skip_\(l)", shape: [dModel, dModel]) : nil)
-                let d = try SafeTensorsFile(directory.appendingPathComponent("W_dec_\(l).safetensors"))
-                try checkShapes(d, "W_dec_\(l)", [dT, n - l, dModel])
-                decoders.append(.file(d, tensor: "W_dec_\(l)"))
-            }
+        // One width and one d_model across layers.
+        let dT = parts[0].encoderBias.count, dModel = parts[0].decoderBias.count
+        for (l, p) in parts.enumerated() where p.encoderBias.count != dT || p.decoderBias.count != dModel {
+            throw TracerError.invalidConfig("layer \(l) has d_transcoder \(p.encoderBias.count) and d_model \(p.decoderBias.count), layer 0 has \(dT) and \(dModel)", file: directory.path)
         }
-        let nLayers = encoders.count
+        let nLayers = parts.count
         if let expectedLayers, expectedLayers != nLayers {
             throw TracerError.invalidConfig("transcoders cover \(nLayers) layers but the model has \(expectedLayers)", file: directory.path)
         }
         if let expectedDModel, expectedDModel != dModel {
             throw TracerError.invalidConfig("transcoders have d_model \(dModel) but the model has \(expectedDModel)", file: directory.path)
         }
-        let hasThreshold = thresholds.contains { $0 != nil }
+        let topK = config.k ?? parts.compactMap(\.k).first
+        let hasThreshold = parts.contains { $0.threshold != nil }
         switch config.activation {
         case "topk"?:
-            guard let k = topK, k > 0 else { throw TracerError.invalidConfig("activation topk needs k", file: directory.appendingPathComponent("config.yaml").path) }
+            guard let k = topK, k > 0 else { throw TracerError.invalidConfig("activation topk needs k", file: configPath) }
             activation = .topK(k)
         case "relu"?: activation = .relu
         case "jumprelu"?:
             guard hasThreshold else { throw TracerError.invalidConfig("activation jumprelu but no thresholds in the weights", file: directory.path) }
             activation = .jumpReLU
         case nil: activation = hasThreshold ? .jumpReLU : (topK.map { .topK($0) } ?? .relu)
-        case let other?: throw TracerError.invalidConfig("activation '\(other)' (expected relu, jumprelu or topk)", file: directory.appendingPathComponent("config.yaml").path)
+        case let other?: throw TracerError.invalidConfig("activation '\(other)' (expected relu, jumprelu or topk)", file: configPath)
         }
-        if activation == .jumpReLU, thresholds.contains(where: { $0 == nil }) {
+        if activation == .jumpReLU, parts.contains(where: { $0.threshold == nil }) {
             throw TracerError.invalidConfig("JumpReLU thresholds are missing for some layers", file: directory.path)
         }
         self.nLayers = nLayers
         self.dModel = dModel
         self.dTranscoder = dT
-        self.encoders = encoders
-        self.encoderBiases = encoderBiases
-        self.thresholds = thresholds
-        self.decoderBiases = decoderBiases
-        self.skips = skips
-        self.decoders = decoders
+        self.encoders = parts.map(\.encoder)
+        self.encoderBiases = parts.map(\.encoderBias)
+        self.thresholds = parts.map(\.threshold)
+        self.decoderBiases = parts.map(\.decoderBias)
+        self.skips = parts.map(\.skip)
+        self.decoders = parts.map(\.decoder)
     }
 
     /// The output layers a feature of `layer` writes to.
@@ -149,8 +142,8 @@ public final class TranscoderSet: Sendable {
     /// read from the mapped file. `[features.count, nOutputs, dModel]`
     public func decoderRows(layer: Int, features: [Int]) throws -> [Float] {
         switch decoders[layer] {
-        case let .file(file, tensor):
-            return try file.rows(tensor, features)
+        case let .file(file, tensor, columns):
+            return try file.rows(tensor, features, columns: columns)
         case let .memory(w):
             let width = outputLayers(of: layer).count * dModel
             var out = [Float](repeating: 0, count: features.count * width)

@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "TracerTests", dependencies: ["Tracer", "TestSupport"]),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Tracer", "TestSupport"]),
         .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "TestSupport"]),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Shared
+import Tracer
 
 extension Circuits.Bench {
     struct Pipeline: ParsableCommand {
@@ -49,6 +50,51 @@ extension Circuits.Bench {
                 }
                 let json = try JSONSerialization.data(withJSONObject: ["job": job, "runs": rows, "cores": ProcessInfo.processInfo.activeProcessorCount], options: [.sortedKeys])
                 print(String(decoding: json, as: UTF8.self))
+            }
+        }
+    }
+}
+
+extension Circuits.Bench {
+    struct GlobalWeights: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "global-weights",
+            abstract: "Time and memory of virtual weights and pair statistics on a random CLT-like set.",
+            discussion: """
+            Draws a seeded random transcoder set in memory (default: 12 layers × 8,192 features, \
+            d_model 768, cross-layer decoders), computes the virtual weights of --targets random target \
+            features against every earlier-layer source, and accumulates pair statistics over \
+            --tokens synthetic positions (about --active-per-slot features per layer and position). \
+            Prints a table, then one JSON object.
+            """
+        )
+        @Option(help: "Layers.") var layers: Int = 12
+        @Option(help: "Residual width.") var dModel: Int = 768
+        @Option(help: "Features per layer.") var width: Int = 8192
+        @Option(help: "Target features.") var targets: Int = 1000
+        @Option(help: "clt or plt decoders.") var kind: String = "clt"
+        @Option(help: "Synthetic token positions for the statistics.") var tokens: Int = 1000
+        @Option(help: "Active features per layer and position in the statistics.") var activePerSlot: Int = 66
+        @Option(help: "BLAS threads.") var threads: Int?
+
+        func run() throws {
+            try reportingErrors {
+                guard kind == "clt" || kind == "plt" else { throw ValidationError("--kind: clt or plt") }
+                if let threads { setBLASThreads(threads) }
+                var bench = GlobalWeightsBenchmark()
+                bench.layers = layers; bench.dModel = dModel; bench.width = width; bench.targets = targets
+                bench.crossLayer = kind == "clt"; bench.tokens = tokens; bench.activePerSlot = activePerSlot
+                let r = try bench.run(log: log)
+                print("""
+                transcoders          \(r.kind.uppercased()), \(r.layers) layers × \(r.width) features, d_model \(r.d_model) (drawn in \(String(format: "%.1f", r.setup_s)) s)
+                virtual weights      \(r.targets) targets × \(r.sources) sources: \(String(format: "%.2f", r.virtual_weights_s)) s, \
+                \(String(format: "%.0f", r.virtual_weights_gflops)) GFLOP/s (sgemm \(String(format: "%.0f", r.sgemm_gflops))), V \(r.v_bytes / 1_000_000) MB
+                pair statistics      \(String(format: "%.3f", r.statistics_s_per_1000_tokens)) s per 1,000 tokens (\(r.pairs) pairs)
+                peak RSS             \(String(format: "%.2f", Double(r.peak_rss_bytes) / 1e9)) GB
+                """)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
             }
         }
     }

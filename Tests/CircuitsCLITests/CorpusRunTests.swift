@@ -143,6 +143,21 @@ func freePort() throws -> Int {
         #expect((doc["metadata"] as? [String: Any])?["slug"] as? String == "p5")
         let missing = try CircuitsProcess.run(["export", job.output.path, "--prompt", "nope"], in: job.folder.url)
         #expect(missing.status == 2 && missing.stderr.contains("no prompt with id 'nope'"))
+
+        // global-weights: a statistics-only pass (real worker processes), then the tables.
+        let gw = try CircuitsProcess.run(["global-weights", job.output.path, "--top", "5", "--threshold", "0"], in: job.folder.url)
+        #expect(gw.status == 0, "\(gw.stderr)")
+        let g = try HDF5File.open(job.output.appendingPathComponent("global_weights.h5"))
+        let targets = try g.read(Int64.self, at: "targets")
+        #expect(targets.shape == [5, 2] && stride(from: 0, to: 10, by: 2).allSatisfy { targets.values[$0] >= 1 })
+        #expect(try g.attribute("tokens_seen", as: Int64.self) == merged.tokensSeen, "the pass saw the same corpus")
+        let n = try g.shape(of: "twera")
+        #expect(n[0] == 5 && n[1] > 0)
+        g.close()
+        let prefilter = try JSONSerialization.jsonObject(with: Data(contentsOf: job.output.appendingPathComponent("prefilter.json"))) as! [String: Any]
+        #expect((prefilter["pairs"] as? [Any])?.isEmpty == false)
+        let withGlobal = try JSONSerialization.jsonObject(with: Data(contentsOf: job.output.appendingPathComponent("report.json"))) as! [String: Any]
+        #expect((withGlobal["global_weights"] as? [String: Any])?["targets"] as? [Any] != nil)
     }
 
     @Test func workerKilledMidTaskLosesNothing() throws {
@@ -179,6 +194,8 @@ func freePort() throws -> Int {
         #expect(merge.status == 0, "\(merge.stderr)")
         let merged = try MergedRun(job.output.appendingPathComponent("aggregate.h5"))
         #expect(merged.ids.count == 24 && Set(merged.ids).count == 24 && merged.status.allSatisfy { $0 == 1 })
+        // The victim's partial statistics never count: tokens seen are those of 24 prompts, once.
+        #expect(merged.tokensSeen == Int64(24 * (Self.prompts[0].split(separator: " ").count)))
     }
 
     @Test func coordinatorRestartResumesWithoutRedoingTasks() throws {

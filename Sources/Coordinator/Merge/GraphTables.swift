@@ -92,7 +92,9 @@ struct PromptRows {
         edges += try f.read(Int64.self, at: "\(p)/n_pruned_edges").values
         seconds += try f.read(Double.self, at: "\(p)/seconds").values
         for k in ids.indices {
-            if st[k] == 1 { try graphs.append(group: ShardSchema.graphGroupName(index: k), of: f) }
+            // Statistics-only jobs have traced prompts without graphs.
+            let g = ShardSchema.graphGroupName(index: k)
+            if st[k] == 1 && f.exists(g) { try graphs.append(group: g, of: f) }
             graphs.endPrompt()
         }
     }

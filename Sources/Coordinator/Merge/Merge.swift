@@ -35,6 +35,7 @@ public enum Merger {
         var rows = PromptRows()
         var graphs = GraphTables()
         var stats: FeatureStatisticsSum?
+        var pairs: CoactivationStatistics?
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
@@ -57,6 +58,12 @@ public enum Merger {
             try rows.append(shard: f, task: taskID, graphs: &graphs)
             let s = try FeatureStatisticsSum(shard: f)
             if stats == nil { stats = s } else { try stats!.add(s, path: url.path) }
+            if let p = try PairStatisticsFile.read(f) {
+                guard pairs == nil || pairs!.targets == p.targets else {
+                    throw MergeError(path: url.path, reason: "pair statistics for other targets than the other shards'")
+                }
+                if pairs == nil { pairs = p } else { pairs!.add(p) }
+            }
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
 
@@ -66,6 +73,7 @@ public enum Merger {
             try rows.write(into: f, graphs: graphs)
             try graphs.write(into: f)
             try stats?.write(into: f)
+            if let pairs { try PairStatisticsFile.write(pairs, into: f) }
             try f.setAttribute("job_hash", job.hash)
             try f.setAttribute("prompts_total", Int64(rows.count))
             try f.setAttribute("prompts_done", Int64(rows.doneCount))

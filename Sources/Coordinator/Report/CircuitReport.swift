@@ -51,6 +51,8 @@ public struct CircuitReport: Codable, Sendable {
     public var recurring_edges: [RecurringEdge]
     public var top_paths: [Path]
     public var prompts: [PromptEntry]
+    /// From `global_weights.h5`, when `circuits global-weights` has run.
+    public var global_weights: GlobalWeightsSummary?
 
     /// Builds the report from a merged run.
     public init(_ a: Aggregate, top: Int = 25) {
@@ -58,7 +60,8 @@ public struct CircuitReport: Codable, Sendable {
         prompts_total = a.prompts.count
         prompts_done = a.prompts.filter(\.done).count
         prompts_failed = prompts_total - prompts_done
-        let done = a.prompts.filter(\.done)
+        // Statistics-only prompts are done but have no graph (NaN scores).
+        let done = a.prompts.filter { $0.done && $0.replacement.isFinite }
         mean_replacement_score = done.isEmpty ? nil : done.map(\.replacement).reduce(0, +) / Double(done.count)
         mean_completeness_score = done.isEmpty ? nil : done.map(\.completeness).reduce(0, +) / Double(done.count)
         replacement_histogram = Self.histogram(done.map(\.replacement))

@@ -48,6 +48,17 @@ public enum ReportHTML {
             [$0.nodes.joined(separator: " → "), "\($0.prompts)", fmt($0.mean_strength)]
         }, numeric: [1, 2])
 
+        if let g = r.global_weights {
+            h += "<h2>Global weights (\(g.targets.count) targets, \(g.tokens_seen) tokens)</h2>\n"
+            h += "<p class=\"muted\">Per target feature: its strongest sources by |TWERA| = |V·E[a_s·a_t]/E[a_t]| beside the raw virtual weight V, and the largest virtual weights the co-activation filter removed (never active together in the corpus).</p>\n"
+            var rows: [[String]] = []
+            for t in g.targets {
+                for s in t.top_sources { rows.append([t.target, s.source, fmt(s.twera), fmt(s.era), fmt(s.virtual_weight), "\(s.coactivation_count)", "kept"]) }
+                for s in t.removed_by_filter { rows.append([t.target, s.source, "0", "0", fmt(s.virtual_weight), "0", "removed"]) }
+            }
+            h += table(["target", "source", "TWERA", "ERA", "V", "co-active", "filter"], rows, numeric: [2, 3, 4, 5])
+        }
+
         let failed = r.prompts.filter { $0.status != "done" }
         h += "<h2>Failed prompts (\(failed.count))</h2>\n"
         h += failed.isEmpty ? "<p class=\"muted\">None.</p>\n" : table(["id", "reason"], failed.map { [$0.id, $0.reason ?? ""] }, numeric: [], rowClass: "fail")

@@ -7,7 +7,9 @@ public enum Reporter {
         guard FileManager.default.fileExists(atPath: layout.aggregate.path) else {
             throw MergeError(path: layout.aggregate.path, reason: "not found: run `circuits merge \(layout.root.path)` first")
         }
-        let report = CircuitReport(try Aggregate(url: layout.aggregate))
+        var report = CircuitReport(try Aggregate(url: layout.aggregate))
+        let global = layout.root.appendingPathComponent("global_weights.h5")
+        if FileManager.default.fileExists(atPath: global.path) { report.global_weights = try GlobalWeightsSummary(url: global) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

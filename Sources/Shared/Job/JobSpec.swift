@@ -59,6 +59,26 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
     }
 
+    enum CodingKeys: String, CodingKey {
+        case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics
+    }
+
+    /// Decodes `job.json`; fields added in later versions take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        transcoders = try c.decode(String.self, forKey: .transcoders)
+        corpus = try c.decode(String.self, forKey: .corpus)
+        output = try c.decode(String.self, forKey: .output)
+        promptsPerTask = try c.decodeIfPresent(Int.self, forKey: .promptsPerTask) ?? promptsPerTask
+        workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
+        leaseSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseSeconds) ?? leaseSeconds
+        heartbeatSeconds = try c.decodeIfPresent(Double.self, forKey: .heartbeatSeconds) ?? heartbeatSeconds
+        attribution = try c.decodeIfPresent(Attribution.self, forKey: .attribution) ?? attribution
+        pruning = try c.decodeIfPresent(Pruning.self, forKey: .pruning) ?? pruning
+        statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
+    }
+
     /// What identifies the work: everything but where it is written and how many local workers
     /// run it. Shards carry it; a shard of another job is never merged.
     public var hash: String {

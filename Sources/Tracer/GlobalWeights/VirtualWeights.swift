@@ -1,14 +1,6 @@
 import CBLAS
 import Foundation
-
-/// A transcoder feature, context-free: its layer and index.
-public struct FeatureID: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
-    public var layer: Int
-    public var feature: Int
-    public init(layer: Int, feature: Int) { self.layer = layer; self.feature = feature }
-    public static func < (a: FeatureID, b: FeatureID) -> Bool { (a.layer, a.feature) < (b.layer, b.feature) }
-    public var description: String { "L\(layer)/F\(feature)" }
-}
+import Shared
 
 /// How a target feature's encoder reads the residual stream, context-free.
 ///
@@ -64,33 +56,63 @@ public enum VirtualWeights {
     public static func compute(targets: [FeatureID], sources: [FeatureID], transcoders tc: TranscoderSet,
                                reading: ResidualReading, blockSize: Int = 2048) throws -> [Float] {
         let d = tc.dModel, nT = targets.count, nS = sources.count
-        var v = [Float](repeating: 0, count: nT * nS)
-        guard nT > 0, nS > 0 else { return v }
+        guard nT > 0, nS > 0 else { return [Float](repeating: 0, count: nT * nS) }
         for f in targets + sources where !(0..<tc.nLayers).contains(f.layer) || !(0..<tc.dTranscoder).contains(f.feature) {
             throw TracerError.invalidArgument("feature \(f) is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
         }
-        // Targets grouped by layer, with their effective encoders. [nT(l), d] per layer
-        var targetRows: [Int: [Int]] = [:]
-        for (i, t) in targets.enumerated() { targetRows[t.layer, default: []].append(i) }
-        var encoders: [Int: [Float]] = [:]
-        for (l, rows) in targetRows { encoders[l] = rows.flatMap { reading.effectiveEncoder(tc, layer: l, feature: targets[$0].feature) } }
+        // Work on targets sorted by layer, so each target layer's rows (and, for a PLT, all rows
+        // above a source layer) are contiguous in V; rows go back to the caller's order at the end.
+        let order = targets.indices.sorted { (targets[$0], $0) < (targets[$1], $1) }
+        let sortedTargets = order.map { targets[$0] }
+        // Effective encoders of the sorted targets. [nT, d]
+        let encoders = sortedTargets.flatMap { reading.effectiveEncoder(tc, layer: $0.layer, feature: $0.feature) }
+        func rows(above layer: Int, below upper: Int = .max) -> Range<Int> {
+            let lo = sortedTargets.firstIndex { $0.layer > layer } ?? nT
+            let hi = sortedTargets.firstIndex { $0.layer >= upper } ?? nT
+            return lo..<max(lo, hi)
+        }
 
+        var v = [Float](repeating: 0, count: nT * nS)
         var sourceColumns: [Int: [Int]] = [:]
         for (j, s) in sources.enumerated() { sourceColumns[s.layer, default: []].append(j) }
         var block = [Float](), cumulative = [Float](), product = [Float]()
         for (ls, columns) in sourceColumns.sorted(by: { $0.key < $1.key }) {
-            let targetLayers = targetRows.keys.filter { $0 > ls }.sorted()
-            guard let lastTarget = targetLayers.last else { continue }
+            let targetLayers = Array(Set(sortedTargets.map(\.layer).filter { $0 > ls })).sorted()
+            guard !targetLayers.isEmpty else { continue }
             let outputs = tc.outputLayers(of: ls)
             for start in stride(from: 0, to: columns.count, by: blockSize) {
                 let cols = Array(columns[start..<min(start + blockSize, columns.count)])
                 let b = cols.count
+                let contiguous = cols.last! - cols.first! == b - 1
                 block = try tc.decoderRows(layer: ls, features: cols.map { sources[$0].feature })   // [b, nOut, d]
-                // cumulative[b, d] = Σ_{l = ls}^{lt − 1} W_dec[s → l], grown one output layer at a time.
+
+                // V[rows, cols] = Ŵ_enc[rows] · Dᵀ, straight into V when the columns are contiguous.
+                func multiply(_ decoder: UnsafePointer<Float>, ldd: Int, rows r: Range<Int>) {
+                    guard !r.isEmpty else { return }
+                    encoders.withUnsafeBufferPointer { e in
+                        if contiguous {
+                            v.withUnsafeMutableBufferPointer { out in
+                                gemm(out.baseAddress! + r.lowerBound * nS + cols[0], ldc: nS, e.baseAddress! + r.lowerBound * d, lda: d,
+                                     decoder, ldb: ldd, transB: true, m: r.count, n: b, k: d)
+                            }
+                        } else {
+                            product = [Float](repeating: 0, count: r.count * b)
+                            gemm(&product, ldc: b, e.baseAddress! + r.lowerBound * d, lda: d, decoder, ldb: ldd, transB: true, m: r.count, n: b, k: d)
+                            for (i, row) in r.enumerated() { for (c, j) in cols.enumerated() { v[row * nS + j] = product[i * b + c] } }
+                        }
+                    }
+                }
+
+                if outputs.count == 1 {
+                    // Per-layer transcoder: one decoder, every target above `ls` in one GEMM.
+                    block.withUnsafeBufferPointer { multiply($0.baseAddress!, ldd: d, rows: rows(above: ls)) }
+                    continue
+                }
+                // Cross-layer: cumulative[b, d] = Σ_{l = ls}^{lt − 1} W_dec[s → l], grown one output layer at a time.
                 cumulative = [Float](repeating: 0, count: b * d)
-                var through = ls     // output layers ls..<through are summed in
+                var through = ls
                 for lt in targetLayers {
-                    while through < lt && through < outputs.upperBound && through <= lastTarget {
+                    while through < lt {
                         let o = through - ls
                         block.withUnsafeBufferPointer { w in
                             cumulative.withUnsafeMutableBufferPointer { c in
@@ -102,15 +124,17 @@ public enum VirtualWeights {
                         }
                         through += 1
                     }
-                    // product[nT(lt), b] = Ŵ_enc[targets of lt] · cumulativeᵀ
-                    let rows = targetRows[lt]!
-                    product = [Float](repeating: 0, count: rows.count * b)
-                    gemm(&product, ldc: b, encoders[lt]!, lda: d, cumulative, ldb: d, transB: true, m: rows.count, n: b, k: d)
-                    for (r, i) in rows.enumerated() {
-                        for (c, j) in cols.enumerated() { v[i * nS + j] = product[r * b + c] }
-                    }
+                    cumulative.withUnsafeBufferPointer { multiply($0.baseAddress!, ldd: d, rows: rows(above: lt - 1, below: lt + 1)) }
                 }
             }
+        }
+        // Back to the caller's target order.
+        if order != Array(targets.indices) {
+            var out = [Float](repeating: 0, count: nT * nS)
+            for (sortedRow, row) in order.enumerated() {
+                out.replaceSubrange((row * nS)..<((row + 1) * nS), with: v[(sortedRow * nS)..<((sortedRow + 1) * nS)])
+            }
+            v = out
         }
         return v
     }

@@ -10,6 +10,7 @@ import Foundation
 /// transcoder activations exclude position 0).
 public struct CoactivationStatistics: Sendable {
     public struct Pair: Hashable, Comparable, Sendable {
+        public init(target: Int, source: Int) { self.target = target; self.source = source }
         /// Index into `targets`.
         public var target: Int
         /// `layer · dTranscoder + feature`.
@@ -39,13 +40,12 @@ public struct CoactivationStatistics: Sendable {
         targetIndex = index
     }
 
-    /// Adds one prompt's activations (`activeFeatures` sorted by layer, position, index, as the
-    /// engine produces them, and their values).
-    public mutating func add(activeFeatures: [ActiveFeature], values: [Float]) {
+    /// Adds one prompt's activations: `features[k]` = (layer, position, index) has value `values[k]`.
+    public mutating func add(features: [(layer: Int, pos: Int, index: Int)], values: [Float]) {
         guard !targets.isEmpty else { return }
         // Group by position: (feature key, layer, value) of every active feature there.
         var byPos: [Int: [(key: Int, layer: Int, value: Float)]] = [:]
-        for (a, v) in zip(activeFeatures, values) where v != 0 {
+        for (a, v) in zip(features, values) where v != 0 {
             byPos[a.pos, default: []].append((a.layer * dTranscoder + a.index, a.layer, v))
         }
         for (_, here) in byPos {

@@ -1,5 +1,4 @@
 import Foundation
-import Shared
 
 /// Reads and writes `CoactivationStatistics` as the `/stats/pairs` group of an HDF5 file.
 public enum PairStatisticsFile {

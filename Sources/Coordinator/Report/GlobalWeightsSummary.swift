@@ -1,0 +1,41 @@
+import Foundation
+import Shared
+
+/// The report's view of `global_weights.h5`: per target, its strongest sources by |TWERA|
+/// beside their raw virtual weights, and the largest virtual weights the co-activation filter
+/// removed (never co-active in the corpus).
+public struct GlobalWeightsSummary: Codable, Sendable {
+    public struct Source: Codable, Sendable {
+        public var source: String
+        public var twera: Double, era: Double, virtual_weight: Double
+        public var coactivation_count: Int64
+    }
+    public struct Target: Codable, Sendable {
+        public var target: String
+        public var top_sources: [Source]
+        public var removed_by_filter: [Source]
+    }
+    public var tokens_seen: Int64
+    public var targets: [Target]
+
+    public init(url: URL, perTarget k: Int = 5) throws {
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        let t = try f.read(Int64.self, at: "targets").values, s = try f.read(Int64.self, at: "sources").values
+        let v = try f.read(Float.self, at: "virtual_weights").values, era = try f.read(Float.self, at: "era").values
+        let twera = try f.read(Float.self, at: "twera").values, count = try f.read(Int64.self, at: "coactivation_count").values
+        tokens_seen = try f.attribute("tokens_seen", as: Int64.self)
+        let nT = t.count / 2, nS = s.count / 2
+        func label(_ a: [Int64], _ i: Int) -> String { "L\(a[2 * i])/F\(a[2 * i + 1])" }
+        targets = (0..<nT).map { i in
+            let row = (0..<nS).map { j in
+                Source(source: label(s, j), twera: Double(twera[i * nS + j]), era: Double(era[i * nS + j]),
+                       virtual_weight: Double(v[i * nS + j]), coactivation_count: count[i * nS + j])
+            }
+            return Target(target: label(t, i),
+                          top_sources: Array(row.filter { $0.twera != 0 }.sorted { abs($0.twera) > abs($1.twera) }.prefix(k)),
+                          removed_by_filter: Array(row.filter { $0.coactivation_count == 0 && $0.virtual_weight != 0 }
+                              .sorted { abs($0.virtual_weight) > abs($1.virtual_weight) }.prefix(k)))
+        }
+    }
+}

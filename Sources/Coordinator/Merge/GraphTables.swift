@@ -58,60 +58,24 @@ struct GraphTables {
     }
 }
 
-/// One row per prompt: the `/prompts` group of `aggregate.h5`.
-struct PromptRows {
-    var id: [String] = [], prompt: [String] = [], status: [Int8] = [], reason: [String] = [], task: [Int64] = []
-    var replacement: [Double] = [], completeness: [Double] = [], nTokens: [Int64] = [], nActive: [Int64] = []
-    var nodes: [Int64] = [], edges: [Int64] = [], seconds: [Double] = []
-
-    var count: Int { id.count }
-    var doneCount: Int { status.reduce(0) { $0 + Int($1) } }
-
+extension PromptTable {
+    /// Appends a failed prompt (no graph).
     mutating func appendFailed(id: String, prompt: String, reason: String, task: Int, graphs: inout GraphTables) {
-        self.id.append(id); self.prompt.append(prompt); status.append(0); self.reason.append(reason); self.task.append(Int64(task))
-        replacement.append(.nan); completeness.append(.nan); nTokens.append(0); nActive.append(0)
-        nodes.append(0); edges.append(0); seconds.append(0)
+        append(.failed(id: id, prompt: prompt, reason: reason, task: Int64(task)))
         graphs.endPrompt()
     }
 
     /// Appends every prompt of shard `f` (task `task`), and its graphs to `graphs`.
     mutating func append(shard f: HDF5File, task: Int, graphs: inout GraphTables) throws {
-        let p = ShardSchema.prompts
-        let ids = try f.readStrings(at: "\(p)/id")
-        let st = try f.read(Int8.self, at: "\(p)/status").values
-        id += ids
-        prompt += try f.readStrings(at: "\(p)/prompt")
-        status += st
-        reason += try f.readStrings(at: "\(p)/reason")
-        self.task += Array(repeating: Int64(task), count: ids.count)
-        replacement += try f.read(Double.self, at: "\(p)/replacement_score").values
-        completeness += try f.read(Double.self, at: "\(p)/completeness_score").values
-        nTokens += try f.read(Int64.self, at: "\(p)/n_tokens").values
-        nActive += try f.read(Int64.self, at: "\(p)/n_active_features").values
-        nodes += try f.read(Int64.self, at: "\(p)/n_pruned_nodes").values
-        edges += try f.read(Int64.self, at: "\(p)/n_pruned_edges").values
-        seconds += try f.read(Double.self, at: "\(p)/seconds").values
-        for k in ids.indices {
+        let rows = try PromptTable(f)
+        for k in 0..<rows.count {
+            var row = rows[k]
+            row.task = Int64(task)
+            append(row)
             // Statistics-only jobs have traced prompts without graphs.
             let g = ShardSchema.graphGroupName(index: k)
-            if st[k] == 1 && f.exists(g) { try graphs.append(group: g, of: f) }
+            if row.status == 1 && f.exists(g) { try graphs.append(group: g, of: f) }
             graphs.endPrompt()
         }
-    }
-
-    func write(into f: HDF5File, graphs: GraphTables) throws {
-        let p = "prompts", n = count
-        try f.writeStrings(id, at: "\(p)/id")
-        try f.writeStrings(prompt, at: "\(p)/prompt")
-        try f.write(status, shape: [n], at: "\(p)/status")
-        try f.writeStrings(reason, at: "\(p)/reason")
-        try f.write(task, shape: [n], at: "\(p)/task_id")
-        try f.write(replacement, shape: [n], at: "\(p)/replacement_score")
-        try f.write(completeness, shape: [n], at: "\(p)/completeness_score")
-        try f.write(nTokens, shape: [n], at: "\(p)/n_tokens")
-        try f.write(nActive, shape: [n], at: "\(p)/n_active_features")
-        try f.write(nodes, shape: [n], at: "\(p)/n_pruned_nodes")
-        try f.write(edges, shape: [n], at: "\(p)/n_pruned_edges")
-        try f.write(seconds, shape: [n], at: "\(p)/seconds")
     }
 }

@@ -32,7 +32,7 @@ public enum Merger {
             for case let .taskFailed(taskID, reason) in try Journal.replay(layout.journal) { taskFailure[taskID] = reason }
         }
 
-        var rows = PromptRows()
+        var rows = PromptTable()
         var graphs = GraphTables()
         var stats: FeatureStatisticsSum?
         var pairs: CoactivationStatistics?
@@ -70,7 +70,7 @@ public enum Merger {
         let tmp = layout.root.appendingPathComponent(".aggregate.h5.tmp-\(getpid())")
         do {
             let f = try HDF5File.create(tmp)
-            try rows.write(into: f, graphs: graphs)
+            try rows.write(into: f, at: "prompts", withTask: true)
             try graphs.write(into: f)
             try stats?.write(into: f)
             if let pairs { try PairStatisticsFile.write(pairs, into: f) }

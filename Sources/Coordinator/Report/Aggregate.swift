@@ -31,19 +31,13 @@ public struct Aggregate: Sendable {
         let f = try HDF5File.open(url)
         defer { f.close() }
         jobHash = try f.stringAttribute("job_hash")
-        let p = "prompts"
-        let ids = try f.readStrings(at: "\(p)/id"), texts = try f.readStrings(at: "\(p)/prompt")
-        let status = try f.read(Int8.self, at: "\(p)/status").values, reasons = try f.readStrings(at: "\(p)/reason")
-        let task = try f.read(Int64.self, at: "\(p)/task_id").values
-        let rep = try f.read(Double.self, at: "\(p)/replacement_score").values
-        let comp = try f.read(Double.self, at: "\(p)/completeness_score").values
-        let nt = try f.read(Int64.self, at: "\(p)/n_tokens").values, na = try f.read(Int64.self, at: "\(p)/n_active_features").values
-        let nn = try f.read(Int64.self, at: "\(p)/n_pruned_nodes").values, ne = try f.read(Int64.self, at: "\(p)/n_pruned_edges").values
-        let sec = try f.read(Double.self, at: "\(p)/seconds").values
+        let table = try PromptTable(f, at: "prompts")
+        let ids = table.id
         prompts = ids.indices.map {
-            Prompt(id: ids[$0], prompt: texts[$0], done: status[$0] == 1, reason: reasons[$0], task: Int(task[$0]),
-                   replacement: rep[$0], completeness: comp[$0], nTokens: Int(nt[$0]), nActive: Int(na[$0]),
-                   nodes: Int(nn[$0]), edges: Int(ne[$0]), seconds: sec[$0])
+            let r = table[$0]
+            return Prompt(id: r.id, prompt: r.prompt, done: r.status == 1, reason: r.reason, task: Int(r.task),
+                          replacement: r.replacement, completeness: r.completeness, nTokens: Int(r.nTokens), nActive: Int(r.nActive),
+                          nodes: Int(r.nodes), edges: Int(r.edges), seconds: r.seconds)
         }
         let g = "graphs"
         let type = try f.read(Int8.self, at: "\(g)/node_type").values, layer = try f.read(Int32.self, at: "\(g)/node_layer").values

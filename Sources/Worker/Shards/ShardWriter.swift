@@ -113,40 +113,24 @@ public enum ShardWriter {
     }
 
     static func writePromptTable(_ outcomes: [PromptOutcome], into f: HDF5File) throws {
-        let p = ShardSchema.prompts
-        var status: [Int8] = [], reasons: [String] = [], prompts: [String] = [], replacement: [Double] = [],
-            completeness: [Double] = [], nTokens: [Int64] = [], nActive: [Int64] = [], nodes: [Int64] = [], edges: [Int64] = [],
-            seconds: [Double] = []
+        var table = PromptTable()
         for o in outcomes {
             switch o {
-            case let .traced(_, prompt, r, _):
-                status.append(1); reasons.append(""); prompts.append(prompt)
-                replacement.append(r.scores.replacement); completeness.append(r.scores.completeness)
-                nTokens.append(Int64(r.graph.inputTokens.count)); nActive.append(Int64(r.graph.activeFeatures.count))
-                nodes.append(Int64(r.prunedNodeCount)); edges.append(Int64(r.prunedEdgeCount)); seconds.append(r.timings.total)
-            case let .measured(_, prompt, a):
-                status.append(1); reasons.append(""); prompts.append(prompt)
-                replacement.append(.nan); completeness.append(.nan)
-                nTokens.append(Int64(a.nTokens)); nActive.append(Int64(a.activeFeatures.count))
-                nodes.append(0); edges.append(0); seconds.append(a.seconds)
-            case let .failed(_, prompt, reason):
-                status.append(0); reasons.append(reason); prompts.append(prompt)
-                replacement.append(.nan); completeness.append(.nan)
-                nTokens.append(0); nActive.append(0); nodes.append(0); edges.append(0); seconds.append(0)
+            case let .traced(id, prompt, r, _):
+                var row = PromptTable.Row(id: id, prompt: prompt, status: 1)
+                row.replacement = r.scores.replacement; row.completeness = r.scores.completeness
+                row.nTokens = Int64(r.graph.inputTokens.count); row.nActive = Int64(r.graph.activeFeatures.count)
+                row.nodes = Int64(r.prunedNodeCount); row.edges = Int64(r.prunedEdgeCount); row.seconds = r.timings.total
+                table.append(row)
+            case let .measured(id, prompt, a):
+                var row = PromptTable.Row(id: id, prompt: prompt, status: 1)
+                row.nTokens = Int64(a.nTokens); row.nActive = Int64(a.activeFeatures.count); row.seconds = a.seconds
+                table.append(row)
+            case let .failed(id, prompt, reason):
+                table.append(.failed(id: id, prompt: prompt, reason: reason))
             }
         }
-        let n = outcomes.count
-        try f.writeStrings(outcomes.map(\.id), at: "\(p)/id")
-        try f.writeStrings(prompts, at: "\(p)/prompt")
-        try f.write(status, shape: [n], at: "\(p)/status")
-        try f.writeStrings(reasons, at: "\(p)/reason")
-        try f.write(replacement, shape: [n], at: "\(p)/replacement_score")
-        try f.write(completeness, shape: [n], at: "\(p)/completeness_score")
-        try f.write(nTokens, shape: [n], at: "\(p)/n_tokens")
-        try f.write(nActive, shape: [n], at: "\(p)/n_active_features")
-        try f.write(nodes, shape: [n], at: "\(p)/n_pruned_nodes")
-        try f.write(edges, shape: [n], at: "\(p)/n_pruned_edges")
-        try f.write(seconds, shape: [n], at: "\(p)/seconds")
+        try table.write(into: f, withTask: false)
     }
 
     /// The pruned graph: kept nodes as a table, kept edges as COO indices into that table.

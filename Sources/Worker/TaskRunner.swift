@@ -85,7 +85,9 @@ public final class TaskRunner: Sendable {
                                     nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
                                     pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) })
         let url = URL(fileURLWithPath: task.shardPath)
-        try ShardWriter.write(outcomes, meta: meta, to: url)
+        var labels: [String: String] = [:]
+        for p in task.prompts { if let label = p.label { labels[p.id] = label } }
+        try ShardWriter.write(outcomes, meta: meta, labels: labels, to: url)
         let failed = outcomes.filter { if case .failed = $0 { true } else { false } }.count
         return TaskResult(taskID: task.taskID, workerID: workerID, shardPath: task.shardPath,
                           sha256: try SHA256Digest.hex(ofFileAt: url), promptsDone: outcomes.count - failed,

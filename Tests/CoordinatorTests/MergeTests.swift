@@ -85,3 +85,65 @@ import Worker
         #expect { try Merger.merge(layout) } throws: { "\($0)".contains("shard belongs to job another-job") }
     }
 }
+
+@Suite struct LabelStatisticsTests {
+    @Test func labelsGroupTheStatisticsAndMeasureRecovery() throws {
+        let folder = try ScratchFolder("labels")
+        defer { folder.remove() }
+        let corpus = folder.file("corpus.jsonl")
+        let items = [("a", "the cat sat on the mat", "cat"), ("b", "a big cat ran", "cat"), ("c", "the small animal slept on the bed", "cat"),
+                     ("d", "the dog ate", "dog"), ("e", "one old animal ran to the river", "dog"), ("f", "the bird saw the tree", nil)]
+        try items.map { id, text, label in
+            String(data: try JSONSerialization.data(withJSONObject: label.map { ["id": id, "prompt": text, "label": $0] } ?? ["id": id, "prompt": text]), encoding: .utf8)!
+        }.joined(separator: "\n").write(to: corpus, atomically: true, encoding: .utf8)
+        var job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
+        job.promptsPerTask = 4
+        let layout = RunLayout(root: folder.url)
+        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
+        try JSONEncoder().encode(job).write(to: layout.job)
+        let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 4)
+        #expect(plan.tasks[0].map(\.label) == ["cat", "cat", "cat", "dog"])
+        let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
+        for task in plan.tasks.indices {
+            _ = try runner.run(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: layout.shard(taskID: task).path))
+        }
+        _ = try Merger.merge(layout)
+        let aggregate = try Aggregate(url: layout.aggregate)
+        let stats = try #require(aggregate.labelStatistics)
+        #expect(stats.prompts == ["cat": 3, "dog": 2])
+
+        // Independent count: for every feature, the labelled prompts where it fires anywhere.
+        var expected: [String: [FeatureID: Int64]] = [:]
+        for (id, text, label) in items {
+            guard let label else { continue }
+            let r = try runner.session.trace(prompt: text, options: runner.options)
+            _ = id
+            for f in Set(zip(r.graph.activeFeatures, r.graph.activationValues).filter { $0.1 > 0 }.map { FeatureID(layer: $0.0.layer, feature: $0.0.index) }) {
+                expected[label, default: [:]][f, default: 0] += 1
+            }
+        }
+        for (label, table) in expected {
+            #expect(stats.entries[label]?.mapValues(\.activePrompts) == table, "\(label)")
+        }
+        // Responding: ≥ half of the label's prompts and ≥ 3× the share among the other labels' prompts.
+        for label in ["cat", "dog"] {
+            let n = Double(stats.prompts[label]!), others = Double(stats.prompts.filter { $0.key != label }.values.reduce(0, +))
+            let naive = (expected[label] ?? [:]).filter { f, c in
+                let outside = Double(expected.filter { $0.key != label }.values.reduce(0) { $0 + ($1[f] ?? 0) }) / others
+                return Double(c) / n >= 0.5 && Double(c) / n >= 3 * outside
+            }.keys.sorted()
+            #expect(stats.responding(to: label) == naive)
+        }
+        // Recovery counts the prompts that do not name their label ("c" for cat, "e" for dog).
+        let report = CircuitReport(aggregate)
+        let entries = try #require(report.label_recovery)
+        #expect(entries.map(\.implicit_prompts) == [1, 1])
+        var recovered = 0
+        for (id, label) in [("c", "cat"), ("e", "dog")] {
+            let k = aggregate.prompts.firstIndex { $0.id == id }!
+            let responding = Set(stats.responding(to: label))
+            if aggregate.graphs[k].nodes.contains(where: { $0.type == .feature && responding.contains(FeatureID(layer: $0.layer, feature: $0.feature)) }) { recovered += 1 }
+        }
+        #expect(report.planted_circuit_recovery == Double(recovered) / 2)
+    }
+}

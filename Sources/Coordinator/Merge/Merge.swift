@@ -33,9 +33,12 @@ public enum Merger {
         }
 
         var rows = PromptTable()
+        var labelOf: [String: String] = [:]
+        for task in plan.tasks { for p in task { if let l = p.label { labelOf[p.id] = l } } }
         var graphs = GraphTables()
         var stats: FeatureStatisticsSum?
         var pairs: CoactivationStatistics?
+        var labels = LabelStatistics()
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
@@ -64,6 +67,7 @@ public enum Merger {
                 }
                 if pairs == nil { pairs = p } else { pairs!.add(p) }
             }
+            if let l = try LabelStatistics.read(f) { labels.add(l) }
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
 
@@ -71,9 +75,11 @@ public enum Merger {
         do {
             let f = try HDF5File.create(tmp)
             try rows.write(into: f, at: "prompts", withTask: true)
+            if !labels.isEmpty { try f.writeStrings(rows.id.map { labelOf[$0] ?? "" }, at: "prompts/label") }
             try graphs.write(into: f)
             try stats?.write(into: f)
             if let pairs { try PairStatisticsFile.write(pairs, into: f) }
+            if !labels.isEmpty { try labels.write(into: f) }
             try f.setAttribute("job_hash", job.hash)
             try f.setAttribute("prompts_total", Int64(rows.count))
             try f.setAttribute("prompts_done", Int64(rows.doneCount))

@@ -5,6 +5,8 @@ import Shared
 public struct Aggregate: Sendable {
     public struct Prompt: Sendable {
         public var id: String, prompt: String, done: Bool, reason: String, task: Int
+        /// The corpus label ("" when none).
+        public var label: String = ""
         public var replacement: Double, completeness: Double, nTokens: Int, nActive: Int, nodes: Int, edges: Int, seconds: Double
     }
     public struct Node: Sendable, Hashable {
@@ -24,6 +26,8 @@ public struct Aggregate: Sendable {
 
     public var jobHash: String
     public var prompts: [Prompt]
+    /// Per-label feature statistics (`/stats/labels`), when the corpus has labels.
+    public var labelStatistics: LabelStatistics?
     /// The graph of each prompt (empty for failed prompts), same order as `prompts`.
     public var graphs: [Graph]
 
@@ -33,12 +37,14 @@ public struct Aggregate: Sendable {
         jobHash = try f.stringAttribute("job_hash")
         let table = try PromptTable(f, at: "prompts")
         let ids = table.id
+        let labels = f.exists("prompts/label") ? try f.readStrings(at: "prompts/label") : Array(repeating: "", count: ids.count)
         prompts = ids.indices.map {
             let r = table[$0]
-            return Prompt(id: r.id, prompt: r.prompt, done: r.status == 1, reason: r.reason, task: Int(r.task),
+            return Prompt(id: r.id, prompt: r.prompt, done: r.status == 1, reason: r.reason, task: Int(r.task), label: labels[$0],
                           replacement: r.replacement, completeness: r.completeness, nTokens: Int(r.nTokens), nActive: Int(r.nActive),
                           nodes: Int(r.nodes), edges: Int(r.edges), seconds: r.seconds)
         }
+        labelStatistics = try LabelStatistics.read(f)
         let g = "graphs"
         let type = try f.read(Int8.self, at: "\(g)/node_type").values, layer = try f.read(Int32.self, at: "\(g)/node_layer").values
         let pos = try f.read(Int32.self, at: "\(g)/node_pos").values, feat = try f.read(Int64.self, at: "\(g)/node_feature").values

@@ -34,6 +34,20 @@ public struct CircuitReport: Codable, Sendable {
         /// edge's share of its target's total |incoming weight| in the pruned graph.
         public var mean_strength: Double
     }
+    /// One label's concept features and how often they appear in its implicit prompts' graphs.
+    ///
+    /// A feature *responds* to a label when, in the corpus statistics, it is active (anywhere in
+    /// the prompt) in at least half of the label's prompts and at least 3 times as often as in
+    /// the prompts of all other labels (`LabelStatistics.responding`).
+    public struct LabelRecovery: Codable, Sendable {
+        public var label: String
+        public var prompts: Int
+        public var responding_features: [String]
+        /// Traced prompts of this label that do not name it.
+        public var implicit_prompts: Int
+        /// Of those, the prompts whose pruned graph holds a responding feature.
+        public var recovered: Int
+    }
     public struct Histogram: Codable, Sendable {
         public var lower: Double, upper: Double
         public var counts: [Int]
@@ -51,6 +65,11 @@ public struct CircuitReport: Codable, Sendable {
     public var recurring_edges: [RecurringEdge]
     public var top_paths: [Path]
     public var prompts: [PromptEntry]
+    /// Share of the labelled prompts whose label is implicit (not a word of the prompt, as the
+    /// bridge entity of a two-hop fact) whose pruned graph holds a feature that responds to the
+    /// label; nil without labels. See `LabelRecovery`.
+    public var planted_circuit_recovery: Double?
+    public var label_recovery: [LabelRecovery]?
     /// From `global_weights.h5`, when `circuits global-weights` has run.
     public var global_weights: GlobalWeightsSummary?
 
@@ -109,6 +128,26 @@ public struct CircuitReport: Codable, Sendable {
         recurring_edges = edgePrompts.values.map {
             RecurringEdge(source: $0.source, target: $0.target, prompts: $0.count, mean_weight: $0.weight / Double($0.count))
         }.sorted { ($0.prompts, abs($0.mean_weight)) > ($1.prompts, abs($1.mean_weight)) }.prefix(top).map { $0 }
+        if let stats = a.labelStatistics {
+            var entries: [LabelRecovery] = [], implicit = 0, recovered = 0
+            for label in stats.prompts.keys.sorted() {
+                let responding = Set(stats.responding(to: label))
+                var e = LabelRecovery(label: label, prompts: Int(stats.prompts[label] ?? 0),
+                                      responding_features: responding.sorted().map(\.description), implicit_prompts: 0, recovered: 0)
+                for (p, g) in zip(a.prompts, a.graphs) where p.done && p.label == label && !g.nodes.isEmpty {
+                    let words = Set(p.prompt.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+                    guard !words.contains(label.lowercased()) else { continue }
+                    e.implicit_prompts += 1
+                    if g.nodes.contains(where: { $0.type == .feature && responding.contains(FeatureID(layer: $0.layer, feature: $0.feature)) }) {
+                        e.recovered += 1
+                    }
+                }
+                implicit += e.implicit_prompts; recovered += e.recovered
+                entries.append(e)
+            }
+            label_recovery = entries
+            planted_circuit_recovery = implicit > 0 ? Double(recovered) / Double(implicit) : nil
+        }
         top_paths = pathStats.map { Path(nodes: $0.key, prompts: $0.value.count, mean_strength: $0.value.strength / Double($0.value.count)) }
             .sorted { ($0.prompts, $0.mean_strength) > ($1.prompts, $1.mean_strength) }.prefix(top).map { $0 }
     }

@@ -48,6 +48,16 @@ public enum ReportHTML {
             [$0.nodes.joined(separator: " → "), "\($0.prompts)", fmt($0.mean_strength)]
         }, numeric: [1, 2])
 
+        if let labels = r.label_recovery {
+            h += "<h2>Concepts in the graphs</h2>\n"
+            h += "<p class=\"muted\">Prompts carry a label (a concept they are about). A feature responds to a label when it is active in at least half of the label's prompts and at least 3× as often as in other labels' prompts (corpus statistics). Recovery: share of the prompts that do not name their label (implicit, as the bridge of a two-hop fact) whose pruned graph holds a responding feature"
+            h += r.planted_circuit_recovery.map { ": <b>\(fmt($0))</b>.</p>\n" } ?? ".</p>\n"
+            h += table(["label", "prompts", "responding features", "implicit prompts", "recovered"], labels.map {
+                [$0.label, "\($0.prompts)", $0.responding_features.prefix(8).joined(separator: " ") + ($0.responding_features.count > 8 ? " …" : ""),
+                 "\($0.implicit_prompts)", "\($0.recovered)"]
+            }, numeric: [1, 3, 4])
+        }
+
         if let g = r.global_weights {
             h += "<h2>Global weights (\(g.targets.count) targets, \(g.tokens_seen) tokens)</h2>\n"
             h += "<p class=\"muted\">Per target feature: its strongest sources by |TWERA| = |V·E[a_s·a_t]/E[a_t]| beside the raw virtual weight V, and the largest virtual weights the co-activation filter removed (never active together in the corpus).</p>\n"

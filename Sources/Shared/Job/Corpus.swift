@@ -4,7 +4,11 @@ import Foundation
 public struct PromptItem: Codable, Sendable, Equatable {
     public var id: String
     public var text: String
-    public init(id: String, text: String) { self.id = id; self.text = text }
+    /// An optional concept the prompt is about (JSONL field `label`, e.g. the intermediate entity
+    /// of a two-hop fact). Labels group the corpus statistics and let the report measure how
+    /// often a feature that responds to a prompt's concept appears in its pruned graph.
+    public var label: String?
+    public init(id: String, text: String, label: String? = nil) { self.id = id; self.text = text; self.label = label }
 }
 
 /// A corpus line that could not be read as a prompt; recorded as failed, never fatal.
@@ -16,7 +20,8 @@ public struct InvalidPrompt: Codable, Sendable, Equatable {
     public var reason: String
 }
 
-/// A prompt corpus: JSONL (`{"id": "...", "prompt": "..."}` a line; `.jsonl`/`.json`) or plain
+/// A prompt corpus: JSONL (`{"id": "...", "prompt": "...", "label": "..."}` a line, label
+/// optional; `.jsonl`/`.json`) or plain
 /// text (one prompt a line, ids `line-N`). Blank lines are skipped. Bad lines (malformed JSON,
 /// missing fields, duplicate ids, empty prompts) become `invalid` entries with their reason.
 public struct Corpus: Sendable {
@@ -75,7 +80,11 @@ public struct Corpus: Sendable {
                 invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "duplicate id \"\(id)\" (first seen earlier)"))
                 continue
             }
-            prompts.append(PromptItem(id: id, text: prompt))
+            if let label = object["label"], !(label is String) {
+                invalid.append(InvalidPrompt(id: id, line: number, reason: "\"label\" must be a string"))
+                continue
+            }
+            prompts.append(PromptItem(id: id, text: prompt, label: object["label"] as? String))
         }
         return Corpus(prompts: prompts, invalid: invalid)
     }

@@ -69,7 +69,8 @@ public enum ShardWriter {
         }
     }
 
-    public static func write(_ outcomes: [PromptOutcome], meta: Meta, to url: URL) throws {
+    /// - Parameter labels: the corpus label of each prompt id that has one.
+    public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:], to url: URL) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             let f = try HDF5File.create(tmp)
@@ -82,6 +83,14 @@ public enum ShardWriter {
                 try f.write([UInt8](json), shape: [json.count], at: "\(group)/\(ShardSchema.frontendJSON)", compression: json.count > 4096 ? 4 : nil)
             }
             try writeFeatureStatistics(outcomes, meta: meta, into: f)
+            if !labels.isEmpty {
+                var byLabel = LabelStatistics()
+                for o in outcomes {
+                    guard let label = labels[o.id], let a = o.activations else { continue }
+                    byLabel.add(label: label, features: a.activeFeatures.map { ($0.layer, $0.index) }, values: a.values)
+                }
+                if !byLabel.isEmpty { try byLabel.write(into: f) }
+            }
             if !meta.pairTargets.isEmpty {
                 var pairs = CoactivationStatistics(targets: meta.pairTargets, dTranscoder: meta.dTranscoder)
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }

@@ -25,6 +25,10 @@ extension Circuits.Bench {
             active_features, edges, gflops (useful work of the backward passes), sgemm_gflops (1024³ \
             sgemm measured in the same run) and efficiency = gflops / (wall_s × sgemm_gflops).
 
+            Long prompts: --tokens 1024 --max-feature-nodes 8192 (the context grows with --tokens). \
+            Under --max-feature-nodes only the visited rows are kept, packed to their non-zero columns, \
+            up to --row-memory-mb in memory and the rest in an unlinked temporary file.
+
             Default shape: GPT-2 small (12 layers, d_model 768, 12 heads, vocab 50257) with 8,192 \
             features per layer and 16 tokens: the workload circuit-tracer 0.5.0 takes 232 s for on \
             this machine class (2 cores).
@@ -43,6 +47,10 @@ extension Circuits.Bench {
         @Option(help: "Real model folder (with --transcoders and --prompt).") var model: String?
         @Option(help: "Real transcoder folder.") var transcoders: String?
         @Option(help: "Prompt for real files.") var prompt: String?
+        @Option(help: "Work memory per backward thread in MiB (long prompts run fewer targets per pass).")
+        var workerMemoryMb = AttributionOptions.defaultWorkerMemoryBytes >> 20
+        @Option(help: "Visited rows kept in memory under --max-feature-nodes, in MiB (the rest go to a temporary file).")
+        var rowMemoryMb = AttributionOptions.defaultRowMemoryBytes >> 20
         @OptionGroup var options: AttributionOptionGroup
 
         func validate() throws {
@@ -51,6 +59,7 @@ extension Circuits.Bench {
                     throw ValidationError("--model, --transcoders and --prompt go together")
                 }
             }
+            guard workerMemoryMb >= 0, rowMemoryMb >= 0 else { throw ValidationError("memory budgets must be ≥ 0 MiB") }
             guard tokens >= 1, layers >= 1, width >= 1, dModel % heads == 0 else {
                 throw ValidationError("--tokens, --layers and --width must be positive and --d-model divisible by --heads")
             }
@@ -74,13 +83,19 @@ extension Circuits.Bench {
                     let m = try SyntheticModel.transformer(shape, seed: seed)
                     var rng = SeededRandom(seed: seed &+ 1)
                     func randomPrompt() -> [Int] { [vocab - 1] + (0..<tokens).map { _ in Int(rng.next() % UInt64(vocab - 1)) } }
-                    let calibration = (0..<max(4, 256 / tokens)).map { _ in randomPrompt() }
+                    // Calibration prompts shaped like the traced one: 256+ positions in all (at least 4
+                    // prompts up to 256 tokens; beyond, enough for 1,024 positions, at least one).
+                    let nCalibration = tokens <= 256 ? max(4, 256 / tokens) : max(1, 1024 / tokens)
+                    let calibration = (0..<nCalibration).map { _ in randomPrompt() }
                     let tc = try SyntheticModel.transcoders(shape, model: m, calibration: calibration, seed: seed &+ 2)
                     replacement = ReplacementModel(model: m, transcoders: tc)
                     ids = randomPrompt()
                 }
                 log(String(format: "setup %.1fs; tracing %d positions", Date().timeIntervalSince(setup), ids.count))
-                let r = try AttributionBenchmark.run(replacement, tokens: ids, options: options.attribution,
+                var attribution = options.attribution
+                attribution.workerMemoryBytes = workerMemoryMb << 20
+                attribution.rowMemoryBytes = rowMemoryMb << 20
+                let r = try AttributionBenchmark.run(replacement, tokens: ids, options: attribution,
                                                      nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
                 print(BenchTable.render(r))
                 let encoder = JSONEncoder()

@@ -19,13 +19,14 @@ run() {
     local log; log=$(mktemp)
     echo "== $series: $*" >&2
     /usr/bin/time -v timeout "$limit" "$bin" bench attribution "$@" > "$log.out" 2> "$log.err" || true
-    local rss; rss=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2 * 1024}' "$log.err")
+    local rss; rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 * 1024}' "$log.err")
     grep -E "setup|feature rows|error" "$log.err" >&2 || true
     if tail -1 "$log.out" | grep -q '^{'; then
         tail -1 "$log.out" | python3 -c "import json,sys; r=json.load(sys.stdin); r['time_peak_rss_bytes']=int(float('$rss')); r['args']='$*'; print(json.dumps(r, sort_keys=True))" >> "$out/$series.jsonl"
         tail -1 "$out/$series.jsonl" >&2
     else
-        echo "{\"args\": \"$*\", \"stopped_after_s\": $limit, \"time_peak_rss_bytes\": ${rss:-0}}" >> "$out/$series.jsonl"
+        local last; last=$(grep -E "setup|feature rows" "$log.err" | tail -1 | tr -d '"')
+        echo "{\"args\": \"$*\", \"stopped_after_s\": $limit, \"time_peak_rss_bytes\": ${rss:-0}, \"last_log\": \"$last\"}" >> "$out/$series.jsonl"
         tail -1 "$out/$series.jsonl" >&2
     fi
     rm -f "$log" "$log.out" "$log.err"

@@ -83,13 +83,20 @@ extension Circuits.Bench {
                     let m = try SyntheticModel.transformer(shape, seed: seed)
                     var rng = SeededRandom(seed: seed &+ 1)
                     func randomPrompt() -> [Int] { [vocab - 1] + (0..<tokens).map { _ in Int(rng.next() % UInt64(vocab - 1)) } }
-                    // Calibration prompts shaped like the traced one: 256+ positions in all (at least 4
-                    // prompts up to 256 tokens; beyond, enough for 1,024 positions, at least one).
-                    let nCalibration = tokens <= 256 ? max(4, 256 / tokens) : max(1, 1024 / tokens)
-                    let calibration = (0..<nCalibration).map { _ in randomPrompt() }
+                    // Calibration prompts shaped like the traced one (at least 4, 256+ positions in all).
+                    // Beyond 256 tokens a few random prompts calibrate badly (late positions of one
+                    // prompt are strongly correlated), so the traced prompt itself is the calibration:
+                    // about --active-per-slot features fire per slot of the traced prompt.
+                    let calibration: [[Int]]
+                    if tokens <= 256 {
+                        calibration = (0..<max(4, 256 / tokens)).map { _ in randomPrompt() }
+                        ids = randomPrompt()
+                    } else {
+                        ids = randomPrompt()
+                        calibration = [ids]
+                    }
                     let tc = try SyntheticModel.transcoders(shape, model: m, calibration: calibration, seed: seed &+ 2)
                     replacement = ReplacementModel(model: m, transcoders: tc)
-                    ids = randomPrompt()
                 }
                 log(String(format: "setup %.1fs; tracing %d positions", Date().timeIntervalSince(setup), ids.count))
                 var attribution = options.attribution

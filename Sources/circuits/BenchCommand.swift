@@ -25,6 +25,10 @@ extension Circuits.Bench {
             active_features, edges, gflops (useful work of the backward passes), sgemm_gflops (1024³ \
             sgemm measured in the same run) and efficiency = gflops / (wall_s × sgemm_gflops).
 
+            Long prompts: --tokens 1024 --max-feature-nodes 8192 (the context grows with --tokens). \
+            Under --max-feature-nodes only the visited rows are kept, packed to their non-zero columns, \
+            up to --row-memory-mb in memory and the rest in an unlinked temporary file.
+
             Default shape: GPT-2 small (12 layers, d_model 768, 12 heads, vocab 50257) with 8,192 \
             features per layer and 16 tokens: the workload circuit-tracer 0.5.0 takes 232 s for on \
             this machine class (2 cores). --preset llama-3.2-1b and --preset gemma-2-2b draw models \
@@ -56,6 +60,10 @@ extension Circuits.Bench {
         @Option(help: "Real model folder (with --transcoders and --prompt).") var model: String?
         @Option(help: "Real transcoder folder.") var transcoders: String?
         @Option(help: "Prompt for real files.") var prompt: String?
+        @Option(help: "Work memory per backward thread in MiB (long prompts run fewer targets per pass).")
+        var workerMemoryMb = AttributionOptions.defaultWorkerMemoryBytes >> 20
+        @Option(help: "Visited rows kept in memory under --max-feature-nodes, in MiB (the rest go to a temporary file).")
+        var rowMemoryMb = AttributionOptions.defaultRowMemoryBytes >> 20
         @OptionGroup var options: AttributionOptionGroup
 
         /// The synthetic shape: the preset (or GPT-2 small), then every option given.
@@ -85,6 +93,7 @@ extension Circuits.Bench {
                 }
                 guard preset == nil, arch == nil else { throw ValidationError("--preset and --arch build synthetic models; leave them out with --model") }
             }
+            guard workerMemoryMb >= 0, rowMemoryMb >= 0 else { throw ValidationError("memory budgets must be ≥ 0 MiB") }
             let s = shape
             guard promptTokens >= 1, s.nLayers >= 1, s.dTranscoder >= 1, s.nHeads >= 1, s.dModel % s.nHeads == 0 || s.dHead != nil else {
                 throw ValidationError("--tokens, --layers, --heads and --width must be positive and --d-model divisible by --heads")
@@ -114,14 +123,27 @@ extension Circuits.Bench {
                     var rng = SeededRandom(seed: seed &+ 1)
                     let bos = m.config.bosTokenId ?? s.nVocab - 1
                     func randomPrompt() -> [Int] { [bos] + (0..<promptTokens).map { _ in Int(rng.next() % UInt64(s.nVocab - 1)) } }
-                    let calibration = (0..<max(4, 256 / promptTokens)).map { _ in randomPrompt() }
+                    // Calibration prompts shaped like the traced one (at least 4, 256+ positions in all).
+                    // Beyond 256 tokens a few random prompts calibrate badly (late positions of one
+                    // prompt are strongly correlated), so the traced prompt itself is the calibration:
+                    // about --active-per-slot features fire per slot of the traced prompt.
+                    let calibration: [[Int]]
+                    if promptTokens <= 256 {
+                        calibration = (0..<max(4, 256 / promptTokens)).map { _ in randomPrompt() }
+                        ids = randomPrompt()
+                    } else {
+                        ids = randomPrompt()
+                        calibration = [ids]
+                    }
                     let tc = try SyntheticModel.transcoders(s, model: m, calibration: calibration, seed: seed &+ 2)
                     replacement = ReplacementModel(model: m, transcoders: tc)
-                    ids = randomPrompt()
                 }
                 let setupSeconds = Date().timeIntervalSince(setup)
                 log(String(format: "setup %.1fs; tracing %d positions", setupSeconds, ids.count))
-                var r = try AttributionBenchmark.run(replacement, tokens: ids, options: options.attribution,
+                var attribution = options.attribution
+                attribution.workerMemoryBytes = workerMemoryMb << 20
+                attribution.rowMemoryBytes = rowMemoryMb << 20
+                var r = try AttributionBenchmark.run(replacement, tokens: ids, options: attribution,
                                                      nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
                 r.setup_s = setupSeconds
                 if model == nil {

@@ -7,10 +7,25 @@ import TestSupport
 @Suite struct AttributionTests {
     @Test(arguments: referenceRuns())
     func adjacencyMatchesGoldens(run: ReferenceRun) throws {
+        try check(run, options: run.attributionOptions)
+    }
+
+    /// The long-prompt paths on the same cases: one target per backward pass, every visited row
+    /// spilled to the temporary file, decoder vectors read per slot instead of cached.
+    @Test(arguments: referenceRuns())
+    func smallBudgetsMatchGoldens(run: ReferenceRun) throws {
+        var options = run.attributionOptions
+        options.workerMemoryBytes = 0
+        options.rowMemoryBytes = 0
+        options.decoderCacheBytes = 0
+        try check(run, options: options)
+    }
+
+    func check(_ run: ReferenceRun, options: AttributionOptions) throws {
         let rm = try ReplacementModel(modelDirectory: run.modelDir, transcoderDirectory: run.transcoderDir)
         let tokens = try run.array("input_tokens").ints
         var t = PhaseTimings()
-        let g = try rm.attribute(tokens: tokens, options: run.attributionOptions, timings: &t)
+        let g = try rm.attribute(tokens: tokens, options: options, timings: &t)
 
         #expect(g.inputTokens == tokens)
         #expect(g.activeFeatures.flatMap { [$0.layer, $0.pos, $0.index] } == (try run.array("active_features").ints), "\(run): active features")

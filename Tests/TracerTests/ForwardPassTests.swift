@@ -25,7 +25,7 @@ import TestSupport
         try check("hook_embed", rec.tokenEmbeddings)
         try check("resid_pre", rec.residPre.flatMap { $0 })
         try check("ln1_scale", rec.ln1Scale.flatMap { $0 })
-        try check("attn_pattern", rec.pattern.flatMap { $0 })
+        try check("attn_pattern", model.patterns(rec).flatMap { $0 })
         try check("resid_mid", rec.residMid.flatMap { $0 })
         try check("ln2_scale", rec.ln2Scale.flatMap { $0 })
         try check("ln2_normalized", rec.ln2Normalized.flatMap { $0 })

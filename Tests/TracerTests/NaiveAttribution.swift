@@ -10,6 +10,7 @@ func naiveRows(model: Transformer, transcoders tc: TranscoderSet, record: Forwar
     let L = c.nLayers, T = record.nPos, d = c.dModel, H = c.nHeads, dh = c.dHead, KV = c.nKVHeads
     let nActive = features.count, nCols = nActive + (L + 1) * T
     let centred = c.norm == .layerNorm
+    let pattern = model.patterns(record)
 
     // Transpose of the frozen norm `w ⊙ P(δ)/s`: `P(w ⊙ g)/s`.
     func normT(_ g: [Double], weight: [Float]?, scale: Float, centred: Bool) -> [Double] {
@@ -75,7 +76,7 @@ func naiveRows(model: Transformer, transcoders tc: TranscoderSet, record: Forwar
                     // v[e] = Σ_i W_O[h·dh + e, i] · gq[i]
                     let v = (0..<dh).map { e in (0..<d).reduce(0.0) { $0 + Double(lw.wO[(h * dh + e) * d + $1]) * gq[$1] } }
                     for k in 0...q {
-                        let a = Double(record.pattern[l][(h * T + q) * T + k])
+                        let a = Double(pattern[l][(h * T + q) * T + k])
                         if a == 0 { continue }
                         for i in 0..<d {
                             var s = 0.0

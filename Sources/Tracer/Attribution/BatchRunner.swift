@@ -3,9 +3,9 @@ import Foundation
 
 /// Runs batches of backward passes on several threads, each with its own work buffers and
 /// single-threaded BLAS (batches are independent, so this scales better than BLAS threads on
-/// these mid-size products), writing each target's row straight to its destination.
+/// these mid-size products), handing each target's row to a sink as soon as it is computed.
 final class BatchRunner: @unchecked Sendable {
-    /// One batch: its targets and, for each, the destination row index.
+    /// One batch: its targets and, for each, the destination row index given to the sink.
     struct Batch {
         var targets: [AttributionTarget]
         var rows: [Int]
@@ -13,17 +13,24 @@ final class BatchRunner: @unchecked Sendable {
 
     private let workers: [LinearisedBackward]
     let nColumns: Int
-    private let batchSize: Int
-    /// One `[batchSize, nColumns]` row buffer per worker, owned here.
+    /// Targets per backward pass: the requested batch size, or fewer where the per-thread memory
+    /// budget demands it (long prompts). Rows do not depend on it beyond float32 round-off.
+    let chunkSize: Int
+    /// One `[chunkSize, nColumns]` row buffer per worker, owned here.
     private let buffers: [UnsafeMutablePointer<Float>]
 
-    init(threads: Int, batchSize: Int, make: () -> LinearisedBackward) {
+    init(threads: Int, batchSize: Int, memoryBytes: Int, make: () -> LinearisedBackward) {
         workers = (0..<max(1, threads)).map { _ in make() }
-        nColumns = workers[0].nColumns
-        self.batchSize = batchSize
+        let w0 = workers[0]
+        nColumns = w0.nColumns
+        // Per target: five [nPos, dModel] gradient buffers and one row; per worker: one [nPos, nPos] pattern.
+        let perTarget = 5 * w0.nPos * w0.model.config.dModel + nColumns
+        let fixed = w0.nPos * w0.nPos
+        let chunk = max(1, min(batchSize, (memoryBytes / 4 - fixed) / perTarget))
+        chunkSize = chunk
         buffers = workers.map { w in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * w.nColumns)
-            p.initialize(repeating: 0, count: batchSize * w.nColumns)
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: chunk * w.nColumns)
+            p.initialize(repeating: 0, count: chunk * w.nColumns)
             return p
         }
     }
@@ -33,49 +40,60 @@ final class BatchRunner: @unchecked Sendable {
     /// Floating-point work of every backward pass so far.
     var flops: Double { workers.reduce(0) { $0 + $1.flops } }
 
+    /// `items` (target, destination row) in batches of at most `chunkSize`, in the given order.
+    func batches(_ items: [(AttributionTarget, Int)]) -> [Batch] {
+        stride(from: 0, to: items.count, by: chunkSize).map { start in
+            let slice = items[start..<min(start + chunkSize, items.count)]
+            return Batch(targets: slice.map { $0.0 }, rows: slice.map { $0.1 })
+        }
+    }
+
     /// Computes `batches` and copies row `b` of batch `k` to `destination + batches[k].rows[b] · stride`
     /// (the first `nColumns` entries). Destinations must be distinct rows.
-    /// - Parameter done: called (on the calling thread's lock) with the targets finished so far.
     func run(_ batches: [Batch], into destination: UnsafeMutablePointer<Float>, stride: Int, done: ((Int) -> Void)? = nil) {
+        let cols = nColumns
+        run(batches, sink: { row, values in (destination + row * stride).update(from: values, count: cols) }, done: done)
+    }
+
+    /// Computes `batches`, calling `sink(destination row, row values [nColumns])` for every target
+    /// on the worker thread that computed it (concurrently for different rows).
+    /// - Parameter done: called (under the job's lock) with the targets finished so far.
+    func run(_ batches: [Batch], sink: @escaping (Int, UnsafePointer<Float>) -> Void, done: ((Int) -> Void)? = nil) {
         guard !batches.isEmpty else { return }
         let nThreads = min(workers.count, batches.count)
         let blas = blasThreads
         if nThreads > 1 { setBLASThreads(1) }
         defer { if nThreads > 1 { setBLASThreads(blas) } }
-        let job = Job(batches: batches, destination: destination, stride: stride, done: done)
+        let job = Job(batches: batches, sink: sink, done: done)
         DispatchQueue.concurrentPerform(iterations: nThreads) { w in
             self.work(worker: w, job: job)
         }
     }
 
-    /// One worker's loop: take the next batch, compute it, copy its rows out.
+    /// One worker's loop: take the next batch, compute it, hand its rows out.
     private func work(worker w: Int, job: Job) {
         let scratch = buffers[w], cols = nColumns
         while let k = job.nextBatch() {
             let batch = job.batches[k]
             workers[w].computeRows(batch.targets, into: scratch)
-            for (b, row) in batch.rows.enumerated() {
-                (job.destination + row * job.stride).update(from: scratch + b * cols, count: cols)
-            }
+            for (b, row) in batch.rows.enumerated() { job.sink(row, scratch + b * cols) }
             job.finished(batch.targets.count)
         }
     }
 
-    /// The shared state of one `run`: the batch queue, the destination, progress.
-    /// Workers write disjoint destination rows; the queue and counter are locked.
+    /// The shared state of one `run`: the batch queue, the sink, progress.
+    /// Workers hand out disjoint destination rows; the queue and counter are locked.
     private final class Job: @unchecked Sendable {
         let batches: [Batch]
-        let destination: UnsafeMutablePointer<Float>
-        let stride: Int
+        let sink: (Int, UnsafePointer<Float>) -> Void
         let done: ((Int) -> Void)?
         private let lock = NSLock()
         private var next = 0
         private var count = 0
 
-        init(batches: [Batch], destination: UnsafeMutablePointer<Float>, stride: Int, done: ((Int) -> Void)?) {
+        init(batches: [Batch], sink: @escaping (Int, UnsafePointer<Float>) -> Void, done: ((Int) -> Void)?) {
             self.batches = batches
-            self.destination = destination
-            self.stride = stride
+            self.sink = sink
             self.done = done
         }
 

@@ -25,9 +25,10 @@ final class LinearisedBackward {
     private var grad: [Float] = []      // G  [P, B, d]: gradient w.r.t. the residual stream
     private var work: [Float] = []      // T  [P, B, d]
     private var acc: [Float] = []       // Z  [P, B, d]
-    private var headIn: [Float] = []    // X  [P, B, nHeads·dHead]
+    private var headIn: [Float] = []    // X  [P, B, nHeads·dHead], then Y
     private var headT: [Float] = []     //    [P, nHeads, B, dHead]: X, then Y, head-major
-    private var headOut: [Float] = []   // Y  [P, B, nHeads·dHead]
+    private var pattern: [Float] = []   //    [P, P]: one head's pattern, recomputed from q, k
+    private var decoderScratch: [Float] // [max slot, dModel]: one slot's scaled decoder rows when not cached
     /// W_V with each key/value head repeated for its query heads, `[dModel, nHeads·dHead]`
     /// per layer (nil where there is no grouping: W_V itself serves).
     private let valueExpanded: [[Float]?]
@@ -40,6 +41,8 @@ final class LinearisedBackward {
         self.logitDirections = logitDirections
         let c = model.config
         self.nColumns = features.count + (c.nLayers + 1) * record.nPos
+        let maxSlot = (0..<(features.slotStart.count - 1)).reduce(0) { max($0, features.slotStart[$1 + 1] - features.slotStart[$1]) }
+        decoderScratch = [Float](repeating: 0, count: features.decodersCached ? 1 : maxSlot * c.dModel)
         let H = c.nHeads, KV = c.nKVHeads, dh = c.dHead, d = c.dModel
         valueExpanded = model.weights.layers.map { lw in
             guard KV != H else { return nil }
@@ -84,8 +87,8 @@ final class LinearisedBackward {
         if headIn.count < hn {
             headIn = [Float](repeating: 0, count: hn)
             headT = [Float](repeating: 0, count: hn)
-            headOut = [Float](repeating: 0, count: hn)
         }
+        if pattern.count < P * P { pattern = [Float](repeating: 0, count: P * P) }
         rows.update(repeating: 0, count: B * nColumns)
 
         grad.withUnsafeMutableBufferPointer { G in
@@ -163,16 +166,15 @@ final class LinearisedBackward {
     private func readSources(outputLayer m: Int, G: UnsafeMutablePointer<Float>, P: Int, B: Int, rows: UnsafeMutablePointer<Float>) {
         let d = model.config.dModel
         for l in 0...m where transcoders.outputLayers(of: l).contains(m) {
-            let nOut = transcoders.outputLayers(of: l).count
-            let layerBase = features.slotStart[l * nPos]
-            features.scaledDecoders[l].withUnsafeBufferPointer { D in
+            decoderScratch.withUnsafeMutableBufferPointer { S in
                 for p in 0..<P {
                     let slot = features.slot(layer: l, pos: p, nPos: nPos)
                     guard !slot.isEmpty else { continue }
-                    // rows[B, slot] += G_p[B, d] · D_slotᵀ[d, n]   (D rows strided by nOut·d)
-                    let dec = D.baseAddress! + ((slot.lowerBound - layerBase) * nOut + (m - l)) * d
-                    gemm(rows + slot.lowerBound, ldc: nColumns, G + p * B * d, lda: d, dec, ldb: nOut * d, transB: true,
-                         m: B, n: slot.count, k: d, beta: 1)
+                    features.withScaledDecoderRows(layer: l, slot: slot, output: m, scratch: S.baseAddress!) { dec, ldDec in
+                        // rows[B, slot] += G_p[B, d] · D_slotᵀ[d, n]   (D rows ldDec apart)
+                        gemm(rows + slot.lowerBound, ldc: nColumns, G + p * B * d, lda: d, dec, ldb: ldDec, transB: true,
+                             m: B, n: slot.count, k: d, beta: 1)
+                    }
                     flops += 2 * Double(B * slot.count * d)
                 }
             }
@@ -208,13 +210,16 @@ final class LinearisedBackward {
         let c = model.config, lw = model.weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, hd = H * dh
         let rowsPB = P * B
-        flops += 4 * Double(rowsPB * d * hd) + 2 * Double(H * P * P * B * dh)
+        // Projections, and the mixing over the causal triangle (P(P+1)/2 pattern entries per head).
+        flops += 4 * Double(rowsPB * d * hd) + Double(H * P * (P + 1) * B * dh)
         work.withUnsafeMutableBufferPointer { Tb in
         acc.withUnsafeMutableBufferPointer { Zb in
         headIn.withUnsafeMutableBufferPointer { Xb in
         headT.withUnsafeMutableBufferPointer { XTb in
-        headOut.withUnsafeMutableBufferPointer { Yb in
-            let T = Tb.baseAddress!, Z = Zb.baseAddress!, X = Xb.baseAddress!, XT = XTb.baseAddress!, Y = Yb.baseAddress!
+        pattern.withUnsafeMutableBufferPointer { Ab in
+        record.queries[l].withUnsafeBufferPointer { Q in
+        record.keys[l].withUnsafeBufferPointer { K in
+            let T = Tb.baseAddress!, Z = Zb.baseAddress!, X = Xb.baseAddress!, XT = XTb.baseAddress!, A = Ab.baseAddress!
             // Gemma-2: the attention output passes a frozen post-attention RMSNorm.
             var input: UnsafePointer<Float> = UnsafePointer(G)
             if let post = lw.postAttentionNorm {
@@ -230,17 +235,17 @@ final class LinearisedBackward {
             for p in 0..<P { for b in 0..<B { for h in 0..<H {
                 (XT + ((p * H + h) * B + b) * dh).update(from: X + ((p * B + b) * H + h) * dh, count: dh)
             } } }
-            record.pattern[l].withUnsafeBufferPointer { A in
-                for h in 0..<H {
-                    // Y_h[P, B·dh] = pattern_hᵀ[P, P] · X_h[P, B·dh]   (pattern_h is [q, k], leading dim nPos;
-                    // X_h rows are H·B·dh apart in the head-major copy). Written back into X, head-major.
-                    gemm(X + h * B * dh, ldc: H * B * dh, A.baseAddress! + h * nPos * nPos, lda: nPos, transA: true,
-                         XT + h * B * dh, ldb: H * B * dh, m: P, n: B * dh, k: P)
-                }
+            for h in 0..<H {
+                // pattern_h[P, P] (query, key) on the first P positions, recomputed from q and k.
+                model.pattern(queries: Q.baseAddress!, keys: K.baseAddress!, layer: l, head: h, rows: P, into: A)
+                // Y_h[P, B·dh] = pattern_hᵀ[P, P] · X_h[P, B·dh], in place (pattern_h lower triangular;
+                // X_h rows are H·B·dh apart in the head-major copy).
+                trmm(XT + h * B * dh, ldb: H * B * dh, A, lda: P, lower: true, transA: true, m: P, n: B * dh)
             }
-            // [P, H, B, dh] → [P, B, H, dh]
+            // [P, H, B, dh] → [P, B, H, dh], into X (now Y)
+            let Y = X
             for p in 0..<P { for h in 0..<H { for b in 0..<B {
-                (Y + ((p * B + b) * H + h) * dh).update(from: X + ((p * H + h) * B + b) * dh, count: dh)
+                (Y + ((p * B + b) * H + h) * dh).update(from: XT + ((p * H + h) * B + b) * dh, count: dh)
             } } }
             // Z[P·B, d] = Y[P·B, H·dh] · W_V,expandedᵀ          (W_V is [d, H·dh] after expansion)
             let wv = valueExpanded[l] ?? lw.wV
@@ -249,6 +254,6 @@ final class LinearisedBackward {
             lw.ln1.weight.withUnsafeBufferPointer { w in
                 frozenNormTranspose(out: G, g: Z, weight: w.baseAddress!, rows: rowsPB, dim: d, centred: c.norm == .layerNorm, accumulate: true) { s1[$0 / B] }
             }
-        }}}}}
+        }}}}}}}
     }
 }

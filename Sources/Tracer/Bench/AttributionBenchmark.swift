@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What `circuits bench attribution` measures: one whole trace (forward, every feature row,
 /// logit rows, pruning, scores) and, in the same process, the machine's sgemm rate, so that the
@@ -9,6 +10,12 @@ public struct AttributionBenchmarkResult: Codable, Sendable {
     public var peak_rss_bytes: Int
     public var n_pos: Int
     public var active_features: Int
+    /// Feature nodes of the graph (all active features, or `max_feature_nodes`).
+    public var selected_features: Int
+    /// Transcoder features per layer.
+    public var width: Int
+    /// Targets per backward pass after the per-thread memory budget.
+    public var chunk_size: Int?
     public var nodes: Int
     public var edges: Int
     public var pruned_nodes: Int
@@ -40,7 +47,16 @@ public enum AttributionBenchmark {
         let sgemm = sgemmRate()
         var t = PhaseTimings()
         let start = Date()
-        let graph = try replacement.attribute(tokens: tokens, options: options, timings: &t)
+        // Progress on stderr every tenth of the feature rows (long prompts take minutes).
+        let tenth = Mutex(0)
+        let graph = try replacement.attribute(tokens: tokens, options: options, timings: &t) { done, total in
+            let step = 10 * done / max(total, 1)
+            let report = tenth.withLock { last -> Bool in defer { last = max(last, step) }; return step > last }
+            if report {
+                FileHandle.standardError.write(Data(String(format: "  feature rows %d / %d (%.0f s)\n", done, total,
+                                                           Date().timeIntervalSince(start)).utf8))
+            }
+        }
         let pruneStart = Date()
         let pruning = try prune(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
         let scores = try GraphScores(graph)
@@ -52,6 +68,7 @@ public enum AttributionBenchmark {
             phases: ["forward": t.forward, "transcoders": t.transcoders, "logit_rows": t.logitRows,
                      "feature_rows": t.featureRows, "pruning_and_scores": t.pruning],
             peak_rss_bytes: peakResidentBytes(), n_pos: tokens.count, active_features: graph.activeFeatures.count,
+            selected_features: graph.selectedFeatures.count, width: replacement.transcoders.dTranscoder, chunk_size: t.chunkSize,
             nodes: graph.layout.count, edges: graph.adjacency.reduce(0) { $1 != 0 ? $0 + 1 : $0 },
             pruned_nodes: pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 }, pruned_edges: pruning.edgeMask.reduce(0) { $1 ? $0 + 1 : $0 },
             gflops: gflop, backward_gflops_per_s: gflop / max(t.logitRows + t.featureRows, 1e-9),

@@ -34,3 +34,13 @@ func gemv(_ y: UnsafeMutablePointer<Float>, incY: Int = 1,
 /// The number of threads OpenBLAS uses.
 public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 public var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+/// `B[M, N] = alpha · op(A) · B` in place, A `[M, M]` triangular (lower when `lower`, else
+/// upper; the other triangle is not read), row-major. Half the work of the `gemm` with a full A.
+@inline(__always)
+func trmm(_ b: UnsafeMutablePointer<Float>, ldb: Int, _ a: UnsafePointer<Float>, lda: Int, lower: Bool, transA: Bool = false,
+          m: Int, n: Int, alpha: Float = 1) {
+    guard m > 0, n > 0 else { return }
+    cblas_strmm(CblasRowMajor, CblasLeft, lower ? CblasLower : CblasUpper, transA ? CblasTrans : CblasNoTrans, CblasNonUnit,
+                Int32(m), Int32(n), alpha, a, Int32(lda), b, Int32(ldb))
+}

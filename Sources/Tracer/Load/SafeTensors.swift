@@ -108,6 +108,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return out
     }
 
+    /// Elements `[elementOffset, elementOffset + count)` of each of `rows` (rows of a tensor
+    /// already checked by `info(_:shape:)`, viewed as `[shape[0], rowLength]`) into `out`.
+    /// No allocation; for the hot path of lazily read decoder rows. `out`: `[rows.count, count]`
+    func rowParts(_ info: TensorInfo, rows: some Sequence<Int>, elementOffset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let rowLength = info.count / max(info.shape.first ?? 1, 1)
+        precondition(elementOffset >= 0 && elementOffset + count <= rowLength, "row part out of range")
+        for (i, r) in rows.enumerated() {
+            precondition(r >= 0 && r < (info.shape.first ?? 0), "row \(r) out of range in \(url.path)")
+            convert(info, elementOffset: r * rowLength + elementOffset, count: count, into: out + i * count)
+        }
+    }
+
     /// A contiguous element range of a tensor as `Float`.
     public func slice(_ name: String, elementOffset: Int, count: Int) throws -> [Float] {
         let info = try self.info(name)

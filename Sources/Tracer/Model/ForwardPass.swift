@@ -42,7 +42,7 @@ public final class Transformer: Sendable {
         var x = tokenEmbeddings
         if let pe = w.positionEmbedding { for i in 0..<(nPos * d) { x[i] += pe[i] } }
 
-        var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], pattern: [],
+        var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], queries: [], keys: [],
                                 postAttentionScale: [], residMid: [], ln2Scale: [], ln2Normalized: [], mlpIn: [],
                                 mlpOut: [], postMLPScale: [], residFinal: [], lnFinalScale: [], lastLogits: [], allLogits: [])
         var scratch = [Float](repeating: 0, count: nPos * d)
@@ -53,7 +53,7 @@ public final class Transformer: Sendable {
             let lw = w.layers[l]
             normForward(out: &scratch, normalized: nil, scale: &ln1Scale, x: x, weight: lw.ln1.weight, bias: lw.ln1.bias,
                         rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-            var (attnOut, pattern) = attention(layer: l, input: scratch, nPos: nPos)
+            var (attnOut, q, k) = attention(layer: l, input: scratch, nPos: nPos)
             if let post = lw.postAttentionNorm {
                 var s = [Float](repeating: 0, count: nPos)
                 var normed = [Float](repeating: 0, count: nPos * d)
@@ -64,7 +64,8 @@ public final class Transformer: Sendable {
             }
             for i in 0..<(nPos * d) { x[i] += attnOut[i] }
             rec.ln1Scale.append(ln1Scale)
-            rec.pattern.append(pattern)
+            rec.queries.append(q)
+            rec.keys.append(k)
             rec.residMid.append(x)
 
             // MLP sub-block.
@@ -113,8 +114,9 @@ public final class Transformer: Sendable {
     }
 
     /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`.
-    /// Returns the output `[nPos, dModel]` and the pattern `[nHeads, nPos, nPos]`.
-    func attention(layer l: Int, input: [Float], nPos: Int) -> (out: [Float], pattern: [Float]) {
+    /// Returns the output `[nPos, dModel]`, the queries `[nPos, nHeads·dHead]` and keys
+    /// `[nPos, nKVHeads·dHead]` the patterns are made of.
+    func attention(layer l: Int, input: [Float], nPos: Int) -> (out: [Float], queries: [Float], keys: [Float]) {
         let c = config, lw = weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let qDim = H * dh, kvDim = KV * dh
@@ -145,45 +147,71 @@ public final class Transformer: Sendable {
             applyRotary(&q, nPos: nPos, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
             applyRotary(&k, nPos: nPos, nHeads: KV, dHead: dh, inverseFrequencies: inverseFrequencies)
         }
-        var pattern = [Float](repeating: 0, count: H * nPos * nPos)
         var z = [Float](repeating: 0, count: nPos * qDim)
-        let group = H / KV
-        let window = c.slidingWindow[l]
-        for h in 0..<H {
-            let kvh = h / group
-            for qi in 0..<nPos {
-                let row = (h * nPos + qi) * nPos
-                var maxScore = -Float.infinity
-                for ki in 0...qi {
-                    if let window, qi - ki >= window { continue }
-                    var s: Float = 0
-                    for e in 0..<dh { s += q[qi * qDim + h * dh + e] * k[ki * kvDim + kvh * dh + e] }
-                    s *= c.attentionScale
-                    if let cap = c.attentionSoftcap { s = cap * tanh(s / cap) }
-                    pattern[row + ki] = s
-                    maxScore = max(maxScore, s)
-                }
-                var sum: Float = 0
-                for ki in 0...qi {
-                    if let window, qi - ki >= window { pattern[row + ki] = 0; continue }
-                    let e = exp(pattern[row + ki] - maxScore)
-                    pattern[row + ki] = e
-                    sum += e
-                }
-                for ki in 0...qi { pattern[row + ki] /= sum }
-                // z[q, h, :] = Σ_k pattern[h, q, k] · v[k, kvh, :]
-                for ki in 0...qi {
-                    let a = pattern[row + ki]
-                    if a == 0 { continue }
-                    for e in 0..<dh { z[qi * qDim + h * dh + e] += a * v[ki * kvDim + kvh * dh + e] }
-                }
+        var pattern = [Float](repeating: 0, count: nPos * nPos)
+        q.withUnsafeBufferPointer { Q in k.withUnsafeBufferPointer { K in v.withUnsafeBufferPointer { V in
+        pattern.withUnsafeMutableBufferPointer { A in z.withUnsafeMutableBufferPointer { Z in
+            for h in 0..<H {
+                self.pattern(queries: Q.baseAddress!, keys: K.baseAddress!, layer: l, head: h, rows: nPos, into: A.baseAddress!)
+                // z_h[T, dh] = pattern_h[T, T] · v_kvh[T, dh]   (z, v rows strided by H·dh, KV·dh)
+                gemm(Z.baseAddress! + h * dh, ldc: qDim, A.baseAddress!, lda: nPos,
+                     V.baseAddress! + (h / (H / KV)) * dh, ldb: kvDim, m: nPos, n: dh, k: nPos)
             }
-        }
+        }}}}}
         // out[T, d] = z[T, H·dh] · W_O[H·dh, d] + b_O
         var out = [Float](repeating: 0, count: nPos * d)
         gemm(&out, ldc: d, z, lda: qDim, lw.wO, ldb: d, m: nPos, n: d, k: qDim)
         addBias(&out, lw.bO, d)
-        return (out, pattern)
+        return (out, q, k)
+    }
+
+    /// The attention pattern of one head on the first `rows` query positions (keys `0..<rows`;
+    /// causal, so later keys never enter): `softmax_k(cap·tanh(scale·q·k / cap))` with the
+    /// sliding-window and causal masks. Used by the forward pass and, recomputed per layer and
+    /// head, by the linearised backward (equal up to float32 round-off of the score GEMM).
+    ///
+    /// - Parameters:
+    ///   - queries: `[nPos, nHeads·dHead]` of the layer; `keys`: `[nPos, nKVHeads·dHead]`.
+    ///   - out: `[rows, rows]` row-major, overwritten (entries above the diagonal are 0).
+    func pattern(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, layer l: Int, head h: Int, rows T: Int,
+                 into out: UnsafeMutablePointer<Float>) {
+        let c = config, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
+        // scores[T, T] = q_h[T, dh] · k_kvhᵀ[dh, T]   (q, k rows strided by H·dh, KV·dh)
+        gemm(out, ldc: T, queries + h * dh, lda: H * dh, keys + (h / (H / KV)) * dh, ldb: KV * dh, transB: true,
+             m: T, n: T, k: dh)
+        let scale = c.attentionScale, cap = c.attentionSoftcap, window = c.slidingWindow[l]
+        for qi in 0..<T {
+            let row = out + qi * T
+            let first = window.map { max(0, qi - $0 + 1) } ?? 0
+            var maxScore = -Float.infinity
+            for ki in first...qi {
+                var s = row[ki] * scale
+                if let cap { s = cap * tanh(s / cap) }
+                row[ki] = s
+                maxScore = max(maxScore, s)
+            }
+            var sum: Float = 0
+            for ki in first...qi { let e = exp(row[ki] - maxScore); row[ki] = e; sum += e }
+            let inv = 1 / sum
+            for ki in first...qi { row[ki] *= inv }
+            if first > 0 { row.update(repeating: 0, count: first) }
+            if qi + 1 < T { (row + qi + 1).update(repeating: 0, count: T - qi - 1) }
+        }
+    }
+
+    /// Every layer's attention patterns, `[nHeads, nPos, nPos]` per layer (tests, debugging:
+    /// O(nLayers·nHeads·nPos²) memory).
+    public func patterns(_ record: ForwardRecord) -> [[Float]] {
+        let T = record.nPos, H = config.nHeads
+        return (0..<config.nLayers).map { l in
+            var all = [Float](repeating: 0, count: H * T * T)
+            record.queries[l].withUnsafeBufferPointer { Q in record.keys[l].withUnsafeBufferPointer { K in
+                all.withUnsafeMutableBufferPointer { A in
+                    for h in 0..<H { pattern(queries: Q.baseAddress!, keys: K.baseAddress!, layer: l, head: h, rows: T, into: A.baseAddress! + h * T * T) }
+                }
+            }}
+            return all
+        }
     }
 
     /// The MLP of layer `l` on its input `[nPos, dModel]` (the norm already applied).

@@ -9,8 +9,12 @@ public struct ForwardRecord: Sendable {
     public var residPre: [[Float]]
     /// `blocks.l.ln1.hook_scale`, `[nPos]` per layer.
     public var ln1Scale: [[Float]]
-    /// `blocks.l.attn.hook_pattern`, `[nHeads, nPos(query), nPos(key)]` per layer.
-    public var pattern: [[Float]]
+    /// Queries after rotary / q-norm, `[nPos, nHeads·dHead]` per layer: with `keys`, what the
+    /// attention patterns are recomputed from (`Transformer.pattern(_:layer:head:rows:into:)`), so
+    /// that no `[nHeads, nPos, nPos]` pattern is kept (9.7 GB for GPT-2 small at 4,096 tokens).
+    public var queries: [[Float]]
+    /// Keys after rotary / k-norm, `[nPos, nKVHeads·dHead]` per layer.
+    public var keys: [[Float]]
     /// Gemma-2 post-attention norm scale, `[nPos]` per layer (empty otherwise).
     public var postAttentionScale: [[Float]]
     /// `blocks.l.hook_resid_mid`, per layer.

@@ -154,6 +154,25 @@ public final class TranscoderSet: Sendable {
         }
     }
 
+    /// The decoder vectors of `features` of source `layer` into output layer `output` (no
+    /// allocation; read from the mapped file or memory). `out`: `[features.count, dModel]`
+    func decoderRows(layer: Int, features: some Sequence<Int>, output: Int, into out: UnsafeMutablePointer<Float>) {
+        let nOut = outputLayers(of: layer).count, part = output - layer
+        precondition(part >= 0 && part < nOut, "layer \(layer) does not write to layer \(output)")
+        switch decoders[layer] {
+        case let .file(file, tensor, columns):
+            // `columns` (GemmaScope-2 CLT) starts the source layer's window inside each row.
+            file.rowParts(file.tensors[tensor]!, rows: features, elementOffset: (columns?.lowerBound ?? 0) + part * dModel,
+                          count: dModel, into: out)
+        case let .memory(w):
+            w.withUnsafeBufferPointer { W in
+                for (i, f) in features.enumerated() {
+                    (out + i * dModel).update(from: W.baseAddress! + (f * nOut + part) * dModel, count: dModel)
+                }
+            }
+        }
+    }
+
     /// Transcoders held in memory (generated or trained weights), with the same semantics as
     /// the files: `encoders[l]` `[dT, d]`, `decoders[l]` `[dT, nOutputs(l), d]`, skips as `x · S`.
     public init(config: TranscoderConfig, nLayers: Int, dModel: Int, dTranscoder: Int, activation: Activation,

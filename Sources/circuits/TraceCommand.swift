@@ -45,6 +45,9 @@ extension Circuits {
         @Option(help: "Graph slug for the JSON export (default: the JSON file's name).")
         var slug: String?
 
+        @Option(help: "A prefilter.json from `circuits global-weights`: its features are selected first under --max-feature-nodes.")
+        var prefilter: String?
+
         func validate() throws {
             guard (prompt == nil) != (promptFile == nil) else {
                 throw ValidationError("give exactly one of --prompt or --prompt-file")
@@ -68,7 +71,18 @@ extension Circuits {
                                                transcoderDirectory: URL(fileURLWithPath: transcoders))
                 let loadSeconds = Date().timeIntervalSince(load)
                 let tokens = try session.tokens(for: text)
-                let result = try session.trace(tokens: tokens, options: options.attribution,
+                var attribution = options.attribution
+                if let prefilter {
+                    let p = try Prefilter.load(prefilter)
+                    attribution.forcedFeatures = Set(p.features)
+                    if URL(fileURLWithPath: p.transcoders).standardizedFileURL != URL(fileURLWithPath: transcoders).standardizedFileURL {
+                        log("note: \(prefilter) was made with the transcoders in \(p.transcoders)")
+                    }
+                    if attribution.maxFeatureNodes == nil {
+                        log("note: --prefilter only changes the graph under --max-feature-nodes (every active feature is in it now)")
+                    }
+                }
+                let result = try session.trace(tokens: tokens, options: attribution,
                                                nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
                 let outURL = URL(fileURLWithPath: out)
                 try GraphFile.write(result, prompt: text, to: outURL)
@@ -81,6 +95,16 @@ extension Circuits {
                 }
                 print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json).text)
             }
+        }
+    }
+}
+
+/// Reads `prefilter.json`.
+enum Prefilter {
+    static func load(_ path: String) throws -> GlobalWeightsTable.Prefilter {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TracerError.fileNotFound(path, what: "prefilter") }
+        do { return try JSONDecoder().decode(GlobalWeightsTable.Prefilter.self, from: data) } catch {
+            throw TracerError.malformedFile(path, "not a prefilter.json of `circuits global-weights`: \(error)")
         }
     }
 }

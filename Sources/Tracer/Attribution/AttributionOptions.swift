@@ -1,3 +1,5 @@
+import Shared
+
 /// Parameters of `attribute`, with circuit-tracer's defaults.
 public struct AttributionOptions: Sendable, Equatable {
     /// At most this many logit targets (`max_n_logits`).
@@ -23,6 +25,10 @@ public struct AttributionOptions: Sendable, Equatable {
     /// Keep every active feature's scaled decoder vector in memory up to this size (bytes);
     /// above it they are read from the (mapped) weights per slot when needed.
     public var decoderCacheBytes: Int = AttributionOptions.defaultDecoderCacheBytes
+    /// Under `maxFeatureNodes`, features (layer, index) whose active instances (any position)
+    /// are selected first, before the influence ranking fills the rest: a prefilter from global
+    /// weights (`circuits trace --prefilter`). No effect without `maxFeatureNodes`.
+    public var forcedFeatures: Set<FeatureID> = []
 
     public static let defaultWorkerMemoryBytes = 1 << 30
     public static let defaultRowMemoryBytes = 2 << 30

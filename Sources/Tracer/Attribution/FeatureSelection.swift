@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Shared
 
 /// circuit-tracer's influence-ordered feature selection under `max_feature_nodes`, without any
 /// dense `[rows, nActive]` matrix.
@@ -61,6 +62,9 @@ struct FeatureSelection {
         compute((0..<nLogits).map { (.logit(rank: $0), $0) }, visited: [], done: nil)
         timings.logitRows = lap()
 
+        let forced = options.forcedFeatures.isEmpty ? [] : features.activeFeatures.indices.filter {
+            options.forcedFeatures.contains(FeatureID(layer: features.activeFeatures[$0].layer, feature: features.activeFeatures[$0].index))
+        }
         var nVisited = 0
         while nVisited < maxFeatures {
             let st = store.count
@@ -68,7 +72,10 @@ struct FeatureSelection {
             let influence = featureInfluence(store: store, weights: weights, scratch: scratch, absScratch: absScratch)
             // The top unvisited features, ties by index (a stable descending sort).
             let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
-            let pending = topUnvisited(influence, visited: visitedRow, count: queueSize)
+            var ranked = influence
+            // Forced features (a prefilter) rank above every other; among themselves by influence.
+            for f in forced { ranked[f] = .infinity }
+            let pending = topUnvisited(ranked, visited: visitedRow, count: queueSize)
 
             for f in pending {
                 let a = features.activeFeatures[f]
@@ -145,7 +152,8 @@ struct FeatureSelection {
         return influence
     }
 
-    /// The `count` unvisited features of highest influence, ties by ascending index.
+    /// The `count` unvisited features of highest influence, ties by ascending index (forced
+    /// features carry +∞ and keep their index order).
     func topUnvisited(_ influence: [Float], visited: [Int], count: Int) -> [Int] {
         var candidates = influence.indices.filter { visited[$0] < 0 }
         candidates.sort { influence[$0] != influence[$1] ? influence[$0] > influence[$1] : $0 < $1 }

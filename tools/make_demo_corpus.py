@@ -1,34 +1,35 @@
 #!/usr/bin/env python3
-"""Writes jobs/demo_corpus.jsonl: 64 short prompts over the interim demo model's vocabulary.
+"""Writes jobs/demo_corpus.jsonl: the demo model's corpus (models/demo/corpus.jsonl) with labels.
 
-The interim model (models/interim, copied from the plt_relu reference case) has a 128-word
-vocabulary; prompts are templated sentences from it, seeded, so the corpus is reproducible:
+Labels name the bridge concept of the planted two-hop facts (models/demo/facts.json): a two-hop
+prompt ("fact : the capital of the state containing dallas is") gets its intermediate entity
+("texas"), which it never names; a one-hop prompt that names a bridge entity ("fact : the
+capital of texas is") gets that entity. One-hop prompts whose answer is the bridge ("fact : the
+state containing dallas is") get no label. The report finds, from the corpus statistics, the
+features that respond to each label, and measures in what share of the prompts that do not
+name their label such a feature is in the pruned graph (planted_circuit_recovery).
+
     python3 tools/make_demo_corpus.py
 """
 import json
-import random
 from pathlib import Path
 
-rng = random.Random(20261123)
-animals = ["cat", "dog", "bird", "fish", "mouse", "horse", "cow", "sheep", "lion", "tiger"]
-places = ["mat", "rug", "bed", "chair", "table", "house", "tree", "garden", "river", "hill", "road", "city"]
-verbs = ["sat", "ran", "slept", "ate", "saw", "liked", "found", "took"]
-states = ["tired", "happy", "hungry", "small", "big", "old", "new"]
-preps = ["on", "in", "at", "by", "with", "from"]
-pronouns = {"cat": "it", "dog": "it", "bird": "it", "fish": "it", "mouse": "it", "horse": "it", "cow": "it",
-            "sheep": "it", "lion": "it", "tiger": "it"}
-templates = [
-    lambda a, p, v, s, q: f"the {a} {v} {q} the {p} because it was very {s}",
-    lambda a, p, v, s, q: f"the {a} {v} {q} the {p} and then it {rng.choice(verbs)}",
-    lambda a, p, v, s, q: f"a {s} {a} {v} {q} the {p}",
-    lambda a, p, v, s, q: f"when the {a} was {s} it {v} {q} the {p}",
-    lambda a, p, v, s, q: f"the {a} and the {rng.choice(animals)} {v} {q} the {p} so they were",
-    lambda a, p, v, s, q: f"one {a} {v} {q} the {p} while two",
-]
-out = Path(__file__).resolve().parent.parent / "jobs" / "demo_corpus.jsonl"
-with out.open("w") as f:
-    for k in range(64):
-        t = templates[k % len(templates)]
-        prompt = t(rng.choice(animals), rng.choice(places), rng.choice(verbs), rng.choice(states), rng.choice(preps))
-        f.write(json.dumps({"id": f"demo-{k:03d}", "prompt": prompt}) + "\n")
-print(f"wrote {out}")
+root = Path(__file__).resolve().parent.parent
+facts = json.loads((root / "models/demo/facts.json").read_text())
+bridges = sorted({f["intermediate"] for f in facts})
+by_id = {f["id"]: f for f in facts}
+out = root / "jobs/demo_corpus.jsonl"
+n_labelled = 0
+with out.open("w") as w, (root / "models/demo/corpus.jsonl").open() as r:
+    for line in r:
+        item = json.loads(line)
+        words = item["prompt"].split()
+        if item["id"] in by_id:
+            item["label"] = by_id[item["id"]]["intermediate"]
+        else:
+            named = [b for b in bridges if b in words]
+            if len(named) == 1:
+                item["label"] = named[0]
+        n_labelled += "label" in item
+        w.write(json.dumps(item) + "\n")
+print(f"wrote {out}: {n_labelled} labelled prompts")

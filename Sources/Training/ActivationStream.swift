@@ -85,21 +85,30 @@ public final class ActivationStream {
     /// The transcoder inputs and MLP outputs of one prompt's forward pass, for its non-BOS
     /// tokens: `x` and `y` `[nPos − 1, nLayers·dModel]` (layer `l` in columns `l·dModel ..< (l+1)·dModel`).
     public func activations(of tokens: [Int]) throws -> (x: [Float], y: [Float]) {
+        try ActivationStream.activations(model: model, inputHook: inputHook, tokens: tokens)
+    }
+
+    static func activations(model: Transformer, inputHook: TranscoderConfig.InputHook, tokens: [Int]) throws -> (x: [Float], y: [Float]) {
         let rec = try model.forward(tokens: tokens)
-        let n = tokens.count - 1, d = dModel, L = nLayers
+        let n = tokens.count - 1, d = model.config.dModel, L = model.config.nLayers
         var x = [Float](repeating: 0, count: n * L * d), y = x
-        for l in 0..<L {
-            let input: [Float]
-            switch inputHook {
-            case .residMid: input = rec.residMid[l]
-            case .ln2Normalized: input = rec.ln2Normalized[l]
-            case .mlpIn: input = rec.mlpIn[l]
-            }
-            let out = rec.mlpOut[l]
-            for t in 0..<n {
-                for i in 0..<d {
-                    x[(t * L + l) * d + i] = input[(t + 1) * d + i]
-                    y[(t * L + l) * d + i] = out[(t + 1) * d + i]
+        x.withUnsafeMutableBufferPointer { X in
+            y.withUnsafeMutableBufferPointer { Y in
+                for l in 0..<L {
+                    let input: [Float]
+                    switch inputHook {
+                    case .residMid: input = rec.residMid[l]
+                    case .ln2Normalized: input = rec.ln2Normalized[l]
+                    case .mlpIn: input = rec.mlpIn[l]
+                    }
+                    input.withUnsafeBufferPointer { I in
+                        rec.mlpOut[l].withUnsafeBufferPointer { O in
+                            for t in 0..<n {
+                                (X.baseAddress! + (t * L + l) * d).update(from: I.baseAddress! + (t + 1) * d, count: d)
+                                (Y.baseAddress! + (t * L + l) * d).update(from: O.baseAddress! + (t + 1) * d, count: d)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -142,19 +151,14 @@ public final class ActivationStream {
         position.startToken = startToken
         position.epoch = epoch
         position.served = 0
+        // Plan the block: which tokens of which prompts land where (bookkeeping only) …
+        var slices: [(prompt: Int, from: Int, take: Int, at: Int)] = []
         var p = startPrompt, t = startToken, e = epoch
         filled = 0
         while filled < blockTokens {
-            let (x, y) = try activations(of: prompts[p])
             let n = prompts[p].count - 1
             let take = min(n - t, blockTokens - filled)
-            block.withUnsafeMutableBufferPointer { b in
-                for j in 0..<take {
-                    let dst = b.baseAddress! + (filled + j) * w
-                    x.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + (t + j) * half, count: half) }
-                    y.withUnsafeBufferPointer { (dst + half).update(from: $0.baseAddress! + (t + j) * half, count: half) }
-                }
-            }
+            slices.append((p, t, take, filled))
             filled += take
             t += take
             if t == n {
@@ -163,6 +167,34 @@ public final class ActivationStream {
                 if p == prompts.count { p = 0; e += 1 }
             }
         }
+        // … then run the forward passes on every core; each slice writes only its own rows, so
+        // the block does not depend on the thread count.
+        let model = self.model, hook = inputHook, prompts = self.prompts, plan = slices
+        let workers = max(1, min(slices.count, ProcessInfo.processInfo.activeProcessorCount))
+        let failure = FirstError()
+        block.withUnsafeMutableBufferPointer { b in
+            let out = SharedPointer(pointer: b.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for s in stride(from: worker, to: plan.count, by: workers) {
+                    let slice = plan[s]
+                    do {
+                        let (x, y) = try ActivationStream.activations(model: model, inputHook: hook, tokens: prompts[slice.prompt])
+                        x.withUnsafeBufferPointer { X in
+                            y.withUnsafeBufferPointer { Y in
+                                for j in 0..<slice.take {
+                                    let dst = out.pointer + (slice.at + j) * w
+                                    dst.update(from: X.baseAddress! + (slice.from + j) * half, count: half)
+                                    (dst + half).update(from: Y.baseAddress! + (slice.from + j) * half, count: half)
+                                }
+                            }
+                        }
+                    } catch {
+                        failure.record(error)
+                    }
+                }
+            }
+        }
+        if let error = failure.error { throw error }
         nextPrompt = p; nextToken = t; nextEpoch = e
         // Fisher–Yates with a generator seeded by (seed, block number).
         var rng = TrainingRandom(seed: seed ^ (UInt64(position.block) &* 0xD1B5_4A32_D192_ED03) ^ 0x5EED_B10C)
@@ -171,4 +203,14 @@ public final class ActivationStream {
             for i in stride(from: filled - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
         }
     }
+}
+
+/// The block's storage, shared by the gathering workers; each writes only its own rows.
+private struct SharedPointer: @unchecked Sendable { let pointer: UnsafeMutablePointer<Float> }
+
+/// The first error thrown by any worker.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }

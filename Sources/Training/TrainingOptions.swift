@@ -113,7 +113,7 @@ public enum TrainingConstants {
     /// ReLU L1 on `a·‖W̃_dec‖`, JumpReLU `tanh(c·a·‖W̃_dec‖)` (TopK has none).
     public static func defaultSparsity(for activation: TrainingOptions.ActivationKind) -> Float {
         switch activation {
-        case .relu: return 3e-3
+        case .relu: return 1e-2
         case .jumprelu: return 3e-3
         case .topk: return 0
         }

@@ -46,6 +46,10 @@ public final class TranscoderTrainer {
     private var dAct: [Float] = []
     /// `[nLayers, dT]`: `‖W_dec_{l,i}‖`
     private var norms: [Float] = []
+    /// `[nLayers, dT]`: whether each feature fired on any token of the last `lossAndGradients` batch.
+    public private(set) var fired: [Bool] = []
+    /// `[dT]`: `∂loss/∂n_i`, or JumpReLU thresholds
+    private var normGradients: [Float] = []
     /// `[dT]` (TopK row scratch)
     private var indexScratch: [Int32] = []
 
@@ -82,6 +86,8 @@ public final class TranscoderTrainer {
         dAct = [Float](repeating: 0, count: b * dT)
         norms = [Float](repeating: 0, count: L * dT)
         indexScratch = [Int32](repeating: 0, count: dT)
+        normGradients = [Float](repeating: 0, count: dT)
+        fired = [Bool](repeating: false, count: L * dT)
     }
 
     /// Activations of source layer `l` after `forward`, `[B, dT]` row-major.
@@ -173,6 +179,8 @@ public final class TranscoderTrainer {
         dY.withUnsafeMutableBufferPointer { DY in
         dAct.withUnsafeMutableBufferPointer { DA in
         norms.withUnsafeMutableBufferPointer { N in
+        normGradients.withUnsafeMutableBufferPointer { DN in
+        fired.withUnsafeMutableBufferPointer { F in
             let p = P.baseAddress!, g = G.baseAddress!, dy = DY.baseAddress!, da = DA.baseAddress!
             g.update(repeating: 0, count: lay.count)
 
@@ -203,7 +211,12 @@ public final class TranscoderTrainer {
                 let w = p + lay.decoder[l], gw = g + lay.decoder[l]
                 let pre = Pre.baseAddress! + l * cap * dT, a = A.baseAddress! + l * cap * dT
                 var active = 0
-                for i in 0..<(b * dT) where a[i] != 0 { active += 1 }
+                let f = F.baseAddress! + l * dT
+                f.update(repeating: false, count: dT)
+                for r in 0..<b {
+                    let ar = a + r * dT
+                    for i in 0..<dT where ar[i] != 0 { active += 1; f[i] = true }
+                }
                 stats.l0[l] = Double(active) / Double(b)
 
                 // dW_dec_l[dT, width] = a_lᵀ[dT, B] · ∂ŷ[:, l·d ..< l·d + width]
@@ -221,45 +234,47 @@ public final class TranscoderTrainer {
                     }
                     let lb = lambda / Float(b)
                     var part: Float = 0
-                    for i in 0..<dT {
-                        var dn: Float = 0
-                        let ni = n[i]
-                        for r in 0..<b {
-                            let ai = a[r * dT + i]
-                            let u = ai * ni
-                            let phi: Float, dphi: Float
-                            if kind == .relu {
-                                phi = u; dphi = 1
-                            } else {
-                                let t = Foundation.tanh(c * u)
-                                phi = t; dphi = c * (1 - t * t)
+                    let dn = DN.baseAddress!
+                    dn.update(repeating: 0, count: dT)
+                    for r in 0..<b {
+                        let ar = a + r * dT, dar = da + r * dT
+                        if kind == .relu {
+                            // φ(u) = u: ∂/∂a = (λ/B)·n_i, ∂/∂n_i += (λ/B)·a
+                            for i in 0..<dT {
+                                part += ar[i] * n[i]
+                                dar[i] += lb * n[i]
+                                dn[i] += lb * ar[i]
                             }
-                            part += phi
-                            // ∂/∂a = (λ/B) φ'(u) n_i ;  ∂/∂n_i += (λ/B) φ'(u) a
-                            da[r * dT + i] += lb * dphi * ni
-                            dn += lb * dphi * ai
+                        } else {
+                            // φ(u) = tanh(c·u): ∂/∂a = (λ/B)·φ'(u)·n_i, ∂/∂n_i += (λ/B)·φ'(u)·a
+                            for i in 0..<dT {
+                                let ai = ar[i]
+                                guard ai != 0 else { dar[i] += lb * c * n[i]; continue }  // φ'(0) = c
+                                let th = Foundation.tanh(c * ai * n[i])
+                                let dphi = c * (1 - th * th)
+                                part += th
+                                dar[i] += lb * dphi * n[i]
+                                dn[i] += lb * dphi * ai
+                            }
                         }
-                        // ∂n_i/∂W_dec_{l,i} = W_dec_{l,i} / n_i
-                        if ni > 0, dn != 0 {
-                            let f = dn / ni
-                            for j in 0..<width { gw[i * width + j] += f * w[i * width + j] }
-                        }
+                    }
+                    // ∂n_i/∂W_dec_{l,i} = W_dec_{l,i} / n_i
+                    for i in 0..<dT where n[i] > 0 && dn[i] != 0 {
+                        let f = dn[i] / n[i]
+                        for j in 0..<width { gw[i * width + j] += f * w[i * width + j] }
                     }
                     penalty += Double(part) * Double(lb)
                 }
 
                 // ∂pre = ∂a ⊙ act'(pre); JumpReLU: ∂log θ_i = θ_i · Σ_b ∂a · (−θ_i/ε)·1[|pre − θ_i| < ε/2]
                 if kind == .jumprelu {
-                    let lt = p + lay.logThreshold[l], glt = g + lay.logThreshold[l]
-                    for i in 0..<dT {
-                        let theta = Foundation.exp(lt[i])
-                        var s: Float = 0
-                        for r in 0..<b {
-                            let v = pre[r * dT + i]
-                            if Swift.abs(v - theta) < eps / 2 { s += da[r * dT + i] }
-                        }
-                        glt[i] = theta * (-theta / eps) * s
+                    let lt = p + lay.logThreshold[l], glt = g + lay.logThreshold[l], theta = DN.baseAddress!
+                    for i in 0..<dT { theta[i] = Foundation.exp(lt[i]); glt[i] = 0 }
+                    for r in 0..<b {
+                        let pr = pre + r * dT, dar = da + r * dT
+                        for i in 0..<dT where Swift.abs(pr[i] - theta[i]) < eps / 2 { glt[i] += dar[i] }
                     }
+                    for i in 0..<dT { glt[i] *= theta[i] * (-theta[i] / eps) }
                 }
                 for i in 0..<(b * dT) where a[i] == 0 { da[i] = 0 }
                 // dW_enc_l[dT, d] = ∂pre[B, dT]ᵀ · x̃_l[B, d]
@@ -272,6 +287,8 @@ public final class TranscoderTrainer {
                 }
             }
             stats.penalty = penalty
+        }
+        }
         }
         }
         }

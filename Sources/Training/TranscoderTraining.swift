@@ -114,7 +114,7 @@ public final class TranscoderTraining {
     /// steps and at the end (nil `out`: never), and calling `progress` every `reportEvery` steps
     /// and at the last step.
     public func train(checkpointInto out: URL? = nil, reportEvery: Int = 100, progress: ((TrainingProgress) -> Void)? = nil) throws {
-        let B = options.batchTokens, L = model.config.nLayers, d = model.config.dModel, dT = options.width
+        let B = options.batchTokens, d = model.config.dModel
         var sumLoss = 0.0, sumFVU = 0.0, sumL0 = 0.0, n = 0
         var windowStart = Date()
         while step < options.steps {
@@ -130,14 +130,7 @@ public final class TranscoderTraining {
             }
             guard stats.loss.isFinite else { throw TrainingError.diverged(step: step + 1, what: "loss") }
             adam.step(&trainer.parameters, gradients: trainer.gradients, lr: learningRate(at: step))
-            var fired = [Bool](repeating: false, count: L * dT)
-            for l in 0..<L {
-                let a = trainer.activations(layer: l, batch: B)
-                a.withUnsafeBufferPointer { A in
-                    for r in 0..<B { for i in 0..<dT where A[r * dT + i] != 0 { fired[l * dT + i] = true } }
-                }
-            }
-            dead.record(fired: fired, tokens: B)
+            dead.record(fired: trainer.fired, tokens: B)
             step += 1
             tokensSeen += B
             if options.resampleEvery > 0, step % options.resampleEvery == 0, step < options.steps {

@@ -62,7 +62,7 @@ extension Circuits {
         @Option(help: "Adam learning rate (after warm-up).")
         var lr: Float = 1e-3
 
-        @Option(help: "Sparsity coefficient λ (default: 3e-3 for relu and jumprelu; topk has no penalty).")
+        @Option(help: ArgumentHelp("Sparsity coefficient λ (default: \(TrainingConstants.defaultSparsity(for: .relu)) for relu, \(TrainingConstants.defaultSparsity(for: .jumprelu)) for jumprelu; topk has no penalty)."))
         var l1: Float?
 
         @Option(help: "Random seed (initialisation, shuffling, resampling).")

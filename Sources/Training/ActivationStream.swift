@@ -167,8 +167,12 @@ public final class ActivationStream {
                 if p == prompts.count { p = 0; e += 1 }
             }
         }
-        // … then run the forward passes on every core; each slice writes only its own rows, so
-        // the block does not depend on the thread count.
+        // … then run the forward passes on every core, each with single-threaded BLAS (one level
+        // of parallelism); each slice writes only its own rows, so the block does not depend on
+        // the thread count.
+        let blas = blasThreads
+        setBLASThreads(1)
+        defer { setBLASThreads(blas) }
         let model = self.model, hook = inputHook, prompts = self.prompts, plan = slices
         let workers = max(1, min(slices.count, ProcessInfo.processInfo.activeProcessorCount))
         let failure = FirstError()

@@ -28,11 +28,13 @@ let package = Package(
         .target(name: "Worker", dependencies: ["Shared", "Tracer"]),
         // Sharding, leases, journal, merge, reports.
         .target(name: "Coordinator", dependencies: ["Shared"]),
+        // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.
+        .target(name: "Training", dependencies: ["Shared", "Tracer", "CBLAS"]),
         // The command line.
         .executableTarget(
             name: "circuits",
             dependencies: [
-                "Shared", "Tracer", "Worker", "Coordinator",
+                "Shared", "Tracer", "Worker", "Coordinator", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Tracer", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Shared", "TestSupport"]),
         .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "TestSupport"]),
     ]
 )

@@ -17,8 +17,8 @@ extension Circuits {
             --json, the graph JSON that circuit-tracer's viewer and Neuronpedia open.
 
             Example:
-              circuits trace --model models/demo --transcoders models/demo/plt \\
-                  --prompt "Fact: the capital of the state containing Dallas is" --out graph.h5 --json graph.json
+              circuits trace --model models/demo/model --transcoders models/demo/plt \\
+                  --prompt "fact : the capital of the state containing dallas is" --out graph.h5 --json graph.json
             """
         )
 

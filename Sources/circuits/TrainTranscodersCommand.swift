@@ -158,7 +158,7 @@ enum TrainingRunner {
         \(resume ? "resuming at step \(training.step)" : "fresh start")
         """)
         try training.train(checkpointInto: out, reportEvery: logEvery) { log($0.line) }
-        try training.export(to: out, modelName: modelURL.path)
+        try training.export(to: out, modelName: modelURL.relativePath)   // as given: no machine-specific absolute path
         let report = try training.evaluate()
         try report.write(to: out.appendingPathComponent("training_report.json"))
         print(report.text)

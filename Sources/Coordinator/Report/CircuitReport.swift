@@ -38,7 +38,7 @@ public struct CircuitReport: Codable, Sendable {
     ///
     /// A feature *responds* to a label when, in the corpus statistics, it is active (anywhere in
     /// the prompt) in at least half of the label's prompts and at least 3 times as often as in
-    /// the prompts of all other labels (`LabelStatistics.responding`).
+    /// the prompts of any other single label (`LabelStatistics.responding`).
     public struct LabelRecovery: Codable, Sendable {
         public var label: String
         public var prompts: Int

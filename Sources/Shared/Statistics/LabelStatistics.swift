@@ -53,14 +53,15 @@ public struct LabelStatistics: Sendable, Equatable {
     }
 
     /// Features that respond to `label`: active in at least `minShare` of its prompts, and at
-    /// least `selectivity` times as often as in the prompts of every other label together.
+    /// least `selectivity` times as often as in the prompts of any other single label (so a
+    /// feature of a whole family of labels, such as a template word, does not respond to one).
     public func responding(to label: String, minShare: Double = 0.5, selectivity: Double = 3) -> [FeatureID] {
         guard let n = prompts[label], n > 0, let table = entries[label] else { return [] }
-        let others = prompts.filter { $0.key != label }.values.reduce(0, +)
         return table.compactMap { id, e in
             let inside = Double(e.activePrompts) / Double(n)
-            let outsideCount = entries.filter { $0.key != label }.reduce(Int64(0)) { $0 + ($1.value[id]?.activePrompts ?? 0) }
-            let outside = others > 0 ? Double(outsideCount) / Double(others) : 0
+            let outside = prompts.filter { $0.key != label && $0.value > 0 }.map { other, count in
+                Double(entries[other]?[id]?.activePrompts ?? 0) / Double(count)
+            }.max() ?? 0
             return inside >= minShare && inside >= selectivity * outside ? id : nil
         }.sorted()
     }

@@ -24,7 +24,7 @@ extension Circuits {
             (per-layer FVU, mean L0, dead features).
 
             Example:
-              circuits train-transcoders --model models/interim/model --corpus jobs/demo_corpus.jsonl \\
+              circuits train-transcoders --model models/demo/model --corpus models/demo/transcoder_corpus.txt \\
                   --kind plt --width 256 --activation relu --steps 2000 --out out/plt
             """
         )

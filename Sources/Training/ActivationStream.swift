@@ -201,7 +201,7 @@ public final class ActivationStream {
         if let error = failure.error { throw error }
         nextPrompt = p; nextToken = t; nextEpoch = e
         // Fisher–Yates with a generator seeded by (seed, block number).
-        var rng = TrainingRandom(seed: seed ^ (UInt64(position.block) &* 0xD1B5_4A32_D192_ED03) ^ 0x5EED_B10C)
+        var rng = SeededRandom(seed: seed ^ (UInt64(position.block) &* 0xD1B5_4A32_D192_ED03) ^ 0x5EED_B10C)
         order = Array(0..<filled)
         if filled > 1 {
             for i in stride(from: filled - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }

@@ -14,7 +14,7 @@ public struct Checkpoint: Sendable {
         public var layout: ParameterLayout
         public var step: Int
         public var adamSteps: Int
-        /// `TrainingRandom.state`, as a decimal string (JSON numbers lose 64-bit precision).
+        /// `SeededRandom.state`, as a decimal string (JSON numbers lose 64-bit precision).
         public var randomState: String
         public var stream: ActivationStream.Position
         public var normalization: Normalization

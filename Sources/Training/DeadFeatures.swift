@@ -1,4 +1,5 @@
 import Foundation
+import Tracer
 
 /// Which features have stopped firing, and their re-initialisation.
 ///
@@ -42,7 +43,7 @@ public struct DeadFeatures: Codable, Equatable, Sendable {
     }
 
     /// Re-initialises every dead feature (see the type's description); returns how many.
-    public mutating func resample(_ trainer: TranscoderTrainer, adam: inout Adam, rng: inout TrainingRandom) -> Int {
+    public mutating func resample(_ trainer: TranscoderTrainer, adam: inout Adam, rng: inout SeededRandom) -> Int {
         let layout = trainer.layout, d = layout.shape.dModel, dT = dTranscoder
         var count = 0
         for l in 0..<nLayers {

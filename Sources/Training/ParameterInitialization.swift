@@ -1,4 +1,5 @@
 import Foundation
+import Tracer
 
 /// The starting point of training and of a resampled feature.
 ///
@@ -8,7 +9,7 @@ import Foundation
 /// direction of norm `sqrt(initialDecoderVariance / dT)`, `b_dec` the mean target, `W_skip = 0`.
 public enum ParameterInitialization {
     /// Fresh parameters for `layout`.
-    public static func parameters(_ layout: ParameterLayout, normalization: Normalization, rng: inout TrainingRandom) -> [Float] {
+    public static func parameters(_ layout: ParameterLayout, normalization: Normalization, rng: inout SeededRandom) -> [Float] {
         var p = [Float](repeating: 0, count: layout.count)
         let s = layout.shape
         for l in 0..<s.nLayers {
@@ -20,7 +21,7 @@ public enum ParameterInitialization {
 
     /// Encoder row `i` of layer `l` (unit norm), its bias (0), threshold and decoder row.
     public static func initializeFeature(_ p: inout [Float], _ layout: ParameterLayout, layer l: Int, feature i: Int,
-                                         rng: inout TrainingRandom, encoderNorm: Float = 1, decoderNorm: Float? = nil) {
+                                         rng: inout SeededRandom, encoderNorm: Float = 1, decoderNorm: Float? = nil) {
         let s = layout.shape, d = s.dModel
         let decNorm = decoderNorm ?? (TrainingConstants.initialDecoderVariance / Float(s.dTranscoder)).squareRoot()
         randomRow(&p, at: layout.encoder[l] + i * d, count: d, norm: encoderNorm, rng: &rng)
@@ -31,7 +32,7 @@ public enum ParameterInitialization {
     }
 
     /// `p[offset ..< offset + count]` = a random direction times `norm`.
-    static func randomRow(_ p: inout [Float], at offset: Int, count: Int, norm: Float, rng: inout TrainingRandom) {
+    static func randomRow(_ p: inout [Float], at offset: Int, count: Int, norm: Float, rng: inout SeededRandom) {
         var s: Float = 0
         for j in 0..<count { let v = rng.normal(); p[offset + j] = v; s += v * v }
         let f = norm / max(s.squareRoot(), .leastNormalMagnitude)

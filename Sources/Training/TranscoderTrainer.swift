@@ -1,4 +1,5 @@
 import Foundation
+import Tracer
 
 /// The loss of a transcoder on a batch and its gradient with respect to every parameter,
 /// by hand: forward and backward side by side, every product through BLAS.
@@ -114,7 +115,7 @@ public final class TranscoderTrainer {
                 for l in 0..<L {
                     let pre = Pre.baseAddress! + l * cap * dT, a = A.baseAddress! + l * cap * dT
                     // pre[B, dT] = x̃_l[B, d] · W_enc_lᵀ[d, dT]; then + b_enc_l
-                    sgemm(pre, ldc: dT, x + l * d, lda: ld, p + lay.encoder[l], ldb: d, transB: true, m: b, n: dT, k: d)
+                    gemm(pre, ldc: dT, x + l * d, lda: ld, p + lay.encoder[l], ldb: d, transB: true, m: b, n: dT, k: d)
                     let bias = p + lay.encoderBias[l]
                     for r in 0..<b { let row = pre + r * dT; for i in 0..<dT { row[i] += bias[i] } }
                     switch kind {
@@ -143,11 +144,11 @@ public final class TranscoderTrainer {
                 for l in 0..<L {
                     let width = lay.decoderRowLength(l)
                     // ŷ[:, l·d ..< l·d + width] += a_l[B, dT] · W_dec_l[dT, width]
-                    sgemm(y + l * d, ldc: ld, A.baseAddress! + l * cap * dT, lda: dT, p + lay.decoder[l], ldb: width,
+                    gemm(y + l * d, ldc: ld, A.baseAddress! + l * cap * dT, lda: dT, p + lay.decoder[l], ldb: width,
                           m: b, n: width, k: dT, beta: 1)
                     if shape.skip {
                         // ŷ_l[B, d] += x̃_l[B, d] · W_skip_lᵀ[d, d]
-                        sgemm(y + l * d, ldc: ld, x + l * d, lda: ld, p + lay.skip[l], ldb: d, transB: true, m: b, n: d, k: d, beta: 1)
+                        gemm(y + l * d, ldc: ld, x + l * d, lda: ld, p + lay.skip[l], ldb: d, transB: true, m: b, n: d, k: d, beta: 1)
                     }
                 }
             }
@@ -220,9 +221,9 @@ public final class TranscoderTrainer {
                 stats.l0[l] = Double(active) / Double(b)
 
                 // dW_dec_l[dT, width] = a_lᵀ[dT, B] · ∂ŷ[:, l·d ..< l·d + width]
-                sgemm(gw, ldc: width, a, lda: dT, transA: true, dy + l * d, ldb: ld, m: dT, n: width, k: b)
+                gemm(gw, ldc: width, a, lda: dT, transA: true, dy + l * d, ldb: ld, m: dT, n: width, k: b)
                 // ∂a_l[B, dT] = ∂ŷ[:, l·d ..< l·d + width] · W_dec_lᵀ[width, dT]
-                sgemm(da, ldc: dT, dy + l * d, lda: ld, w, ldb: width, transB: true, m: b, n: dT, k: width)
+                gemm(da, ldc: dT, dy + l * d, lda: ld, w, ldb: width, transB: true, m: b, n: dT, k: width)
 
                 if usePenalty {
                     // penalty = (λ/B) Σ φ(a·n_i), n_i = ‖W_dec_{l,i}‖
@@ -278,12 +279,12 @@ public final class TranscoderTrainer {
                 }
                 for i in 0..<(b * dT) where a[i] == 0 { da[i] = 0 }
                 // dW_enc_l[dT, d] = ∂pre[B, dT]ᵀ · x̃_l[B, d]
-                sgemm(g + lay.encoder[l], ldc: d, da, lda: dT, transA: true, x + l * d, ldb: ld, m: dT, n: d, k: b)
+                gemm(g + lay.encoder[l], ldc: d, da, lda: dT, transA: true, x + l * d, ldb: ld, m: dT, n: d, k: b)
                 let gbe = g + lay.encoderBias[l]
                 for r in 0..<b { for i in 0..<dT { gbe[i] += da[r * dT + i] } }
                 if shape.skip {
                     // dW_skip_l[d, d] = ∂ŷ_l[B, d]ᵀ · x̃_l[B, d]
-                    sgemm(g + lay.skip[l], ldc: d, dy + l * d, lda: ld, transA: true, x + l * d, ldb: ld, m: d, n: d, k: b)
+                    gemm(g + lay.skip[l], ldc: d, dy + l * d, lda: ld, transA: true, x + l * d, ldb: ld, m: d, n: d, k: b)
                 }
             }
             stats.penalty = penalty

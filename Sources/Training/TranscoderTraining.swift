@@ -40,7 +40,7 @@ public final class TranscoderTraining {
     public private(set) var dead: DeadFeatures
     public private(set) var step = 0
     public private(set) var tokensSeen = 0
-    private var rng: TrainingRandom
+    private var rng: SeededRandom
     private var seconds: Double = 0
     /// `[batchTokens, nLayers·d]` each.
     private var batchX: [Float], batchY: [Float]
@@ -78,7 +78,7 @@ public final class TranscoderTraining {
             step = s.step
             tokensSeen = s.tokensSeen
             seconds = s.seconds
-            rng = TrainingRandom(state: UInt64(s.randomState)!)
+            rng = SeededRandom(state: UInt64(s.randomState)!)
             try stream.restore(s.stream)
         } else {
             // Scales from the corpus start (in order), then the initial parameters.
@@ -88,7 +88,7 @@ public final class TranscoderTraining {
                 xs += x; ys += y; n += p.count - 1
             }
             normalization = Normalization(x: xs, y: ys, count: n, nLayers: c.nLayers, dModel: c.dModel)
-            rng = TrainingRandom(seed: options.seed)
+            rng = SeededRandom(seed: options.seed)
             trainer = TranscoderTrainer(layout: layout, parameters: ParameterInitialization.parameters(layout, normalization: normalization, rng: &rng),
                                         sparsity: options.effectiveSparsity)
             adam = Adam(count: layout.count)

@@ -1,4 +1,5 @@
 import Foundation
+import Tracer
 import Testing
 @testable import Training
 
@@ -27,7 +28,7 @@ import Testing
         let L = 3, d = 4, dT = 6, B = 5
         let shape = TranscoderShape(kind: c.kind, activation: c.activation, k: c.k, skip: c.skip, nLayers: L, dModel: d, dTranscoder: dT)
         let layout = ParameterLayout(shape)
-        var rng = TrainingRandom(seed: 42)
+        var rng = SeededRandom(seed: 42)
         var p = [Float](repeating: 0, count: layout.count)
         for i in p.indices { p[i] = 0.5 * rng.normal() }
         if c.activation == .jumprelu { for l in 0..<L { for i in 0..<dT { p[layout.logThreshold[l] + i] = Foundation.log(0.3) } } }

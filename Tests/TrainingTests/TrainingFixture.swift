@@ -14,7 +14,7 @@ enum TrainingFixture {
 
     /// `count` prompts of 6–15 words, the same for a given seed.
     static func corpus(count: Int = 150, seed: UInt64 = 7) -> Corpus {
-        var rng = TrainingRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let prompts = (0..<count).map { i in
             PromptItem(id: "p\(i)", text: (0..<(6 + rng.below(10))).map { _ in words[rng.below(words.count)] }.joined(separator: " "))
         }

@@ -6,8 +6,8 @@ import CBLAS
 /// `C[M, N] = alpha · op(A) · op(B) + beta · C`, row-major, with leading dimensions.
 /// `op(A)` is `[M, K]` (A stored `[M, K]`, or `[K, M]` when `transA`); `op(B)` is `[K, N]`
 /// (B stored `[K, N]`, or `[N, K]` when `transB`).
-@inline(__always)
-func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
+@inlinable @inline(__always)
+public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
           _ a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
           _ b: UnsafePointer<Float>, ldb: Int, transB: Bool = false,
           m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {

@@ -1,9 +1,11 @@
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same weights on
-/// every machine.
+/// every machine. Its whole state is one public word, so checkpoints can store and restore it.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole generator state.
+    public var state: UInt64
 
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -18,6 +20,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         let u1 = Double(next() >> 11) * 0x1.0p-53 + 0x1.0p-54
         let u2 = Double(next() >> 11) * 0x1.0p-53
         return Float((-2 * _log(u1)).squareRoot() * _cos(2 * .pi * u2))
+    }
+
+    /// A uniform integer in `0..<n` (Lemire's multiply-shift; bias < n/2⁶⁴, irrelevant here).
+    public mutating func below(_ n: Int) -> Int {
+        Int(next().multipliedFullWidth(by: UInt64(n)).high)
     }
 
     /// `count` normal samples times `std`.

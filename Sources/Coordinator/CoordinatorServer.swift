@@ -34,7 +34,7 @@ public final class CoordinatorServer {
         self.job = job
         self.layout = layout
         self.log = log
-        plan = TaskPlan(corpus: try Corpus.load(URL(fileURLWithPath: job.corpus)), promptsPerTask: job.promptsPerTask)
+        plan = try TaskPlan(job: job)
         let fm = FileManager.default
         try fm.createDirectory(at: layout.incoming, withIntermediateDirectories: true)
         if fm.fileExists(atPath: layout.job.path) {
@@ -68,7 +68,8 @@ public final class CoordinatorServer {
         book = TaskBook(taskCount: plan.tasks.count, completed: completed, failed: failed)
         journal = try Journal(url: layout.journal)
         try journal.append(.started(jobHash: job.hash, tasks: plan.tasks.count, prompts: plan.promptCount))
-        settledAtStart = progress().promptsDone + progress().promptsFailed - plan.invalid.count
+        let resumed = progress()
+        settledAtStart = resumed.promptsDone + resumed.promptsFailed - plan.invalid.count
         if !completed.isEmpty || !failed.isEmpty {
             log("coordinator: resuming: \(completed.count) tasks completed, \(failed.count) failed, \(book.pending.count) to do")
         }

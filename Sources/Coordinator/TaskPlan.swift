@@ -14,6 +14,11 @@ public struct TaskPlan: Sendable {
         invalid = corpus.invalid
     }
 
+    /// The plan of `job`: its corpus read and cut into tasks.
+    public init(job: JobSpec) throws {
+        self.init(corpus: try Corpus.load(URL(fileURLWithPath: job.corpus)), promptsPerTask: job.promptsPerTask)
+    }
+
     public var promptCount: Int { tasks.reduce(0) { $0 + $1.count } + invalid.count }
 }
 

@@ -25,8 +25,7 @@ public struct MergeSummary: Sendable, Equatable {
 public enum Merger {
     public static func merge(_ layout: RunLayout) throws -> MergeSummary {
         let job = try layout.loadJob()
-        let corpus = try Corpus.load(URL(fileURLWithPath: job.corpus))
-        let plan = TaskPlan(corpus: corpus, promptsPerTask: job.promptsPerTask)
+        let plan = try TaskPlan(job: job)
         var taskFailure: [Int: String] = [:]
         if FileManager.default.fileExists(atPath: layout.journal.path) {
             for case let .taskFailed(taskID, reason) in try Journal.replay(layout.journal) { taskFailure[taskID] = reason }

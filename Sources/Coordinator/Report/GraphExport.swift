@@ -5,7 +5,7 @@ import Shared
 public enum GraphExport {
     public static func frontendJSON(_ layout: RunLayout, promptID: String) throws -> Data {
         let job = try layout.loadJob()
-        let plan = TaskPlan(corpus: try Corpus.load(URL(fileURLWithPath: job.corpus)), promptsPerTask: job.promptsPerTask)
+        let plan = try TaskPlan(job: job)
         if let bad = plan.invalid.first(where: { $0.id == promptID }) {
             throw MergeError(path: job.corpus, reason: "prompt '\(promptID)' was not traced: line \(bad.line): \(bad.reason)")
         }

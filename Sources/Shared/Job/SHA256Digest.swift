@@ -4,7 +4,7 @@ import Foundation
 /// SHA-256 as lowercase hex, of bytes or of a file (streamed in 4 MiB blocks).
 public enum SHA256Digest {
     public static func hex(of data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: data))
     }
 
     public static func hex(ofFileAt url: URL) throws -> String {
@@ -14,8 +14,10 @@ public enum SHA256Digest {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { hasher.update(data: block) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hex(hasher.finalize())
     }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     /// One digest for a folder: the hash of every regular file's relative path and digest, in
     /// sorted order (so it names the exact weights a shard was made with).

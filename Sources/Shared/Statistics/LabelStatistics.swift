@@ -57,11 +57,10 @@ public struct LabelStatistics: Sendable, Equatable {
     /// feature of a whole family of labels, such as a template word, does not respond to one).
     public func responding(to label: String, minShare: Double = 0.5, selectivity: Double = 3) -> [FeatureID] {
         guard let n = prompts[label], n > 0, let table = entries[label] else { return [] }
+        let others = prompts.filter { $0.key != label && $0.value > 0 }.map { (entries[$0.key] ?? [:], Double($0.value)) }
         return table.compactMap { id, e in
             let inside = Double(e.activePrompts) / Double(n)
-            let outside = prompts.filter { $0.key != label && $0.value > 0 }.map { other, count in
-                Double(entries[other]?[id]?.activePrompts ?? 0) / Double(count)
-            }.max() ?? 0
+            let outside = others.map { table, count in Double(table[id]?.activePrompts ?? 0) / count }.max() ?? 0
             return inside >= minShare && inside >= selectivity * outside ? id : nil
         }.sorted()
     }

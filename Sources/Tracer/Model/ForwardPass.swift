@@ -48,20 +48,23 @@ public final class Transformer: Sendable {
         var scratch = [Float](repeating: 0, count: nPos * d)
         for l in 0..<c.nLayers {
             rec.residPre.append(x)
+            /// Gemma-2's post-attention / post-feed-forward norm of a sub-block's output, in
+            /// place; returns its scale per position. `y`: `[nPos, d]`
+            func postNorm(_ y: inout [Float], _ norm: NormWeights) -> [Float] {
+                var scale = [Float](repeating: 0, count: nPos)
+                var normed = [Float](repeating: 0, count: nPos * d)
+                normForward(out: &normed, normalized: nil, scale: &scale, x: y, weight: norm.weight, bias: nil,
+                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+                y = normed
+                return scale
+            }
             // Attention sub-block.
             var ln1Scale = [Float](repeating: 0, count: nPos)
             let lw = w.layers[l]
             normForward(out: &scratch, normalized: nil, scale: &ln1Scale, x: x, weight: lw.ln1.weight, bias: lw.ln1.bias,
                         rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
             var (attnOut, q, k) = attention(layer: l, input: scratch, nPos: nPos)
-            if let post = lw.postAttentionNorm {
-                var s = [Float](repeating: 0, count: nPos)
-                var normed = [Float](repeating: 0, count: nPos * d)
-                normForward(out: &normed, normalized: nil, scale: &s, x: attnOut, weight: post.weight, bias: nil,
-                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-                attnOut = normed
-                rec.postAttentionScale.append(s)
-            }
+            if let post = lw.postAttentionNorm { rec.postAttentionScale.append(postNorm(&attnOut, post)) }
             for i in 0..<(nPos * d) { x[i] += attnOut[i] }
             rec.ln1Scale.append(ln1Scale)
             rec.queries.append(q)
@@ -75,14 +78,7 @@ public final class Transformer: Sendable {
             normForward(out: &mlpIn, normalized: &normalized, scale: &ln2Scale, x: x, weight: lw.ln2.weight, bias: lw.ln2.bias,
                         rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
             var mlpOut = mlp(layer: l, input: mlpIn, nPos: nPos)
-            if let post = lw.postMLPNorm {
-                var s = [Float](repeating: 0, count: nPos)
-                var normed = [Float](repeating: 0, count: nPos * d)
-                normForward(out: &normed, normalized: nil, scale: &s, x: mlpOut, weight: post.weight, bias: nil,
-                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-                mlpOut = normed
-                rec.postMLPScale.append(s)
-            }
+            if let post = lw.postMLPNorm { rec.postMLPScale.append(postNorm(&mlpOut, post)) }
             for i in 0..<(nPos * d) { x[i] += mlpOut[i] }
             rec.ln2Scale.append(ln2Scale)
             rec.ln2Normalized.append(normalized)

@@ -11,7 +11,7 @@ public struct TraceResult: Sendable {
     public var edgeThreshold: Double
 
     /// Edges with a non-zero weight in the unpruned graph.
-    public var edgeCount: Int { graph.adjacency.reduce(0) { $1 != 0 ? $0 + 1 : $0 } }
+    public var edgeCount: Int { graph.adjacency.count { $0 != 0 } }
     public var prunedNodeCount: Int { pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 } }
-    public var prunedEdgeCount: Int { pruning.edgeMask.reduce(0) { $1 ? $0 + 1 : $0 } }
+    public var prunedEdgeCount: Int { pruning.edgeMask.count { $0 } }
 }

@@ -37,8 +37,7 @@ public final class TraceSession: Sendable {
         var timings = PhaseTimings()
         let graph = try replacement.attribute(tokens: tokens, options: options, tokenText: tokenText, timings: &timings, progress: progress)
         let start = Date()
-        let pruning = try prune(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-        let scores = try GraphScores(graph)
+        let (pruning, scores) = try analyze(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
         timings.pruning = Date().timeIntervalSince(start)
         return TraceResult(graph: graph, pruning: pruning, scores: scores, timings: timings,
                            nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)

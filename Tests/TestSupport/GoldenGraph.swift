@@ -97,17 +97,21 @@ public func goldenGraph(_ run: ReferenceRun) throws -> (graph: AttributionGraph,
         throw bad("N = \(n) does not split into \(selected.count) features + nLayers·\(nPos) errors + \(nPos) tokens + \(logitIds.count) logits")
     }
 
+    let layout = NodeLayout(nFeatures: selected.count, nLayers: errorNodes / nPos, nPos: nPos, nLogits: logitIds.count)
+    // The golden error and token rows must be empty: the row-sparse types reject them otherwise.
     let graph = AttributionGraph(
         inputTokens: inputTokens, tokenStrings: tokenStrings, activeFeatures: activeFeatures,
         activationValues: activationValues, selectedFeatures: selected, logitTargets: logitTargets,
-        nLayers: errorNodes / nPos, adjacency: adjacency.floats)
+        nLayers: errorNodes / nPos, adjacency: try Adjacency(dense: adjacency.floats, layout: layout, fill: 0))
 
+    let edgeMask = try run.array("prune/edge_mask").bools
+    guard edgeMask.count == n * n else { throw bad("prune/edge_mask has \(edgeMask.count) entries, expected \(n * n)") }
     let pruning = PruneResult(
         nodeMask: try run.array("prune/node_mask").bools,
-        edgeMask: try run.array("prune/edge_mask").bools,
+        edgeMask: try EdgeMask(dense: edgeMask, layout: layout, fill: false),
         cumulativeScores: try run.array("prune/cumulative_scores").floats,
         nodeInfluence: try run.array("prune/node_influence").floats)
-    for (name, count, expected) in [("node_mask", pruning.nodeMask.count, n), ("edge_mask", pruning.edgeMask.count, n * n),
+    for (name, count, expected) in [("node_mask", pruning.nodeMask.count, n),
                                     ("cumulative_scores", pruning.cumulativeScores.count, n),
                                     ("node_influence", pruning.nodeInfluence.count, n)] where count != expected {
         throw bad("prune/\(name) has \(count) entries, expected \(expected)")

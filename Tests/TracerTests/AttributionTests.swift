@@ -36,7 +36,7 @@ import TestSupport
         let golden = try run.array("adjacency_matrix")
         #expect(golden.shape == [g.layout.count, g.layout.count], "\(run): adjacency shape")
         // README §7: |Δ| ≤ 5e-6·max|A| + 1e-3·|A_ref|
-        let c = closeness(g.adjacency, golden.floats, absScale: 5e-6, rel: 1e-3)
+        let c = closeness(g.adjacency.dense(), golden.floats, absScale: 5e-6, rel: 1e-3)
         #expect(c.ok, "\(run) adjacency: \(c)")
     }
 }

@@ -171,7 +171,7 @@ private func temporaryFolder() throws -> URL {
     /// names both `0_0_1`; here the error node is `0_-1_1`.
     @Test func errorNodeIDsAreUnique() throws {
         // nLayers 1, nPos 2, one feature (0, 1, 0), one logit. Nodes: f, e(0,0), e(0,1), t0, t1, logit.
-        let n = 6
+        let layout = NodeLayout(nFeatures: 1, nLayers: 1, nPos: 2, nLogits: 1), n = layout.count
         var adjacency = [Float](repeating: 0, count: n * n)
         adjacency[0 * n + 4] = 1.5     // t1 -> f
         adjacency[5 * n + 0] = -0.25   // f -> logit
@@ -180,10 +180,10 @@ private func temporaryFolder() throws -> URL {
             inputTokens: [9, 3], tokenStrings: ["<bos>", "a\"b"],
             activeFeatures: [ActiveFeature(layer: 0, pos: 1, index: 0)], activationValues: [2],
             selectedFeatures: [0], logitTargets: [LogitTarget(tokenId: 7, token: "x", probability: 0.75)],
-            nLayers: 1, adjacency: adjacency)
+            nLayers: 1, adjacency: try Adjacency(dense: adjacency, layout: layout, fill: 0))
         let pruning = PruneResult(
             nodeMask: [true, true, true, true, true, true],
-            edgeMask: adjacency.map { $0 != 0 },
+            edgeMask: try EdgeMask(dense: adjacency.map { $0 != 0 }, layout: layout, fill: false),
             cumulativeScores: [0.5, 0.5625, 0.625, 0.75, 0.875, 1.0], nodeInfluence: [Float](repeating: 0, count: n))
         let metadata = GraphJSONMetadata(slug: "tiny", scan: "test/scan", prompt: "<bos> a\"b", nodeThreshold: 0.8)
         let document = try GraphJSON.document(graph, pruning: pruning, metadata: metadata)
@@ -207,11 +207,13 @@ private func temporaryFolder() throws -> URL {
 
     @Test func rejectsMismatchedPruning() throws {
         let graph = AttributionGraph(inputTokens: [1], tokenStrings: ["a"], activeFeatures: [], activationValues: [],
-                                     selectedFeatures: [], logitTargets: [], nLayers: 1, adjacency: [0, 0, 0, 0])
-        let pruning = PruneResult(nodeMask: [true], edgeMask: [false], cumulativeScores: [1], nodeInfluence: [0])
+                                     selectedFeatures: [], logitTargets: [], nLayers: 1,
+                                     adjacency: Adjacency(layout: NodeLayout(nFeatures: 0, nLayers: 1, nPos: 1, nLogits: 0)))
+        let other = NodeLayout(nFeatures: 0, nLayers: 0, nPos: 1, nLogits: 0)
+        let pruning = PruneResult(nodeMask: [true], edgeMask: EdgeMask(layout: other, fill: false), cumulativeScores: [1], nodeInfluence: [0])
         let metadata = GraphJSONMetadata(slug: "x", scan: "s", prompt: "a", nodeThreshold: 0.8)
         #expect(throws: TracerError.self) { try GraphJSON.document(graph, pruning: pruning, metadata: metadata) }
-        let good = PruneResult(nodeMask: [true, true], edgeMask: [false, false, false, false], cumulativeScores: [1, 1], nodeInfluence: [0, 0])
+        let good = PruneResult(nodeMask: [true, true], edgeMask: EdgeMask(layout: graph.layout, fill: false), cumulativeScores: [1, 1], nodeInfluence: [0, 0])
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var slashed = metadata

@@ -47,7 +47,7 @@ import Worker
             #expect(src.count == r.prunedEdgeCount)
             for e in src.indices {
                 let t = index[Int(dst[e])], s = index[Int(src[e])]
-                #expect(r.pruning.edgeMask[t * n + s] && w[e] == r.graph.adjacency[t * n + s])
+                #expect(r.pruning.edgeMask[t, s] && w[e] == r.graph.adjacency[t, s])
             }
             #expect(try f.attribute("replacement_score", as: Double.self, at: g) == r.scores.replacement)
             let json = try FrontendGraph.decode(Data(try f.read(UInt8.self, at: "\(g)/frontend_json").values))

@@ -49,24 +49,19 @@ public final class ReplacementModel: Sendable {
         let maxFeatures = min(options.maxFeatureNodes ?? nActive, nActive)
         let layout = NodeLayout(nFeatures: maxFeatures, nLayers: c.nLayers, nPos: tokens.count, nLogits: nLogits)
         let N = layout.count
-        var adjacency: [Float]
+        var adjacency: Adjacency
         let selected: [Int]
         if maxFeatures == nActive {
-            // Every feature is a node: rows go straight into A (node i = feature i; the first nCols
-            // columns of A are the edge columns in the same order). Targets sorted by layer, then
-            // position, so each batch runs from its own layer down over few positions.
-            // Uninitialised: feature and logit rows are written whole (their first nCols entries) by
-            // the workers, so first-touch page faults happen on both cores; the rest is zeroed here.
-            adjacency = [Float](unsafeUninitializedCapacity: N * N) { A, count in
-                for i in layout.errorRange.lowerBound..<layout.logitRange.lowerBound { (A.baseAddress! + i * N).initialize(repeating: 0, count: N) }
-                for i in Array(layout.featureRange) + Array(layout.logitRange) {
-                    (A.baseAddress! + i * N + nCols).initialize(repeating: 0, count: N - nCols)
-                }
-                count = N * N
-            }
-            adjacency.withUnsafeMutableBufferPointer { A in
-                runner.run(runner.batches((0..<nLogits).map { (.logit(rank: $0), layout.index(of: .logit(rank: $0))) }),
-                           into: A.baseAddress!, stride: N)
+            // Every feature is a node: rows go straight into the stored rows of A (slot i = feature
+            // i, then the logits; the first nCols columns of A are the edge columns in the same
+            // order). Targets sorted by layer, then position, so each batch runs from its own layer
+            // down over few positions. Uninitialised: every stored row is written whole (its first
+            // nCols entries) by the workers, so first-touch page faults happen on both cores; the
+            // rest of each row is zeroed here.
+            let rows = nActive + nLogits
+            let storage = [Float](unsafeUninitializedCapacity: rows * N) { A, count in
+                for r in 0..<rows { (A.baseAddress! + r * N + nCols).initialize(repeating: 0, count: N - nCols) }
+                runner.run(runner.batches((0..<nLogits).map { (.logit(rank: $0), nActive + $0) }), into: A.baseAddress!, stride: N)
                 timings.logitRows = lap()
                 let order = (0..<nActive).sorted {
                     let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
@@ -75,7 +70,9 @@ public final class ReplacementModel: Sendable {
                 runner.run(runner.batches(order.map { (.feature(features.activeFeatures[$0]), $0) }), into: A.baseAddress!, stride: N) {
                     progress?($0, nActive)
                 }
+                count = rows * N
             }
+            adjacency = Adjacency(layout: layout, fill: 0, storage: storage)
             selected = Array(0..<nActive)
         } else {
             let selection = FeatureSelection(runner: runner, features: features, nLayers: c.nLayers, nPos: tokens.count,
@@ -86,7 +83,7 @@ public final class ReplacementModel: Sendable {
         timings.featureRows = lap()
         timings.backwardFlops = runner.flops
         timings.chunkSize = runner.chunkSize
-        for v in adjacency where !v.isFinite { throw TracerError.nonFinite("adjacency matrix") }
+        for v in adjacency.storage where !v.isFinite { throw TracerError.nonFinite("adjacency matrix") }
         return AttributionGraph(inputTokens: tokens, tokenStrings: tokens.map(tokenText), activeFeatures: features.activeFeatures,
                                 activationValues: features.values, selectedFeatures: selected, logitTargets: logits.targets,
                                 nLayers: c.nLayers, adjacency: adjacency)

@@ -28,9 +28,9 @@ struct FeatureSelection {
     static let maxIterations = 128
 
     /// Selects `maxFeatures` features and returns them (ascending) with the graph's adjacency
-    /// `[N, N]` in `layout` order.
+    /// in `layout` order.
     func run(maxFeatures: Int, layout: NodeLayout, lap: () -> Double, timings: inout PhaseTimings,
-             progress: ((Int, Int) -> Void)?) throws -> (selected: [Int], adjacency: [Float]) {
+             progress: ((Int, Int) -> Void)?) throws -> (selected: [Int], adjacency: Adjacency) {
         let nActive = features.count, nLogits = logitProbabilities.count
         let S = maxFeatures + nLogits
         let store = RowStore(nLayers: nLayers, nPos: nPos, slotStart: features.slotStart, capacity: S,
@@ -160,22 +160,23 @@ struct FeatureSelection {
         return Array(candidates.prefix(count))
     }
 
-    /// The graph's adjacency `[N, N]`: every stored row at its node, restricted to the selected
-    /// feature columns, errors and tokens.
+    /// The graph's adjacency: every stored row at its node, restricted to the selected feature
+    /// columns, errors and tokens. Only feature and logit rows are held (`Adjacency`).
     func assemble(store: RowStore, rowFeature: [Int], selected: [Int], layout: NodeLayout,
-                  scratch: UnsafeMutablePointer<Float>) -> [Float] {
+                  scratch: UnsafeMutablePointer<Float>) -> Adjacency {
         let N = layout.count
-        var adjacency = [Float](repeating: 0, count: N * N)
+        var adjacency = Adjacency(layout: layout)
         var node = [Int](repeating: -1, count: features.count)
         for (i, f) in selected.enumerated() { node[f] = i }
-        adjacency.withUnsafeMutableBufferPointer { A in
+        adjacency.storage.withUnsafeMutableBufferPointer { A in
             var logitRank = 0
             for r in 0..<store.count {
-                let target: Int
-                if rowFeature[r] >= 0 { target = node[rowFeature[r]] } else { target = layout.index(of: .logit(rank: logitRank)); logitRank += 1 }
+                // Stored-row slot: the feature's node index, or nFeatures + rank for a logit row.
+                let slot: Int
+                if rowFeature[r] >= 0 { slot = node[rowFeature[r]] } else { slot = layout.nFeatures + logitRank; logitRank += 1 }
                 let (l, p) = store.shapes[r]
                 let starts = store.featureStarts(layer: l, pos: p)
-                let dst = A.baseAddress! + target * N
+                let dst = A.baseAddress! + slot * N
                 store.withRow(r, scratch: scratch) { row in
                     for (i, f) in selected.enumerated() {
                         if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {

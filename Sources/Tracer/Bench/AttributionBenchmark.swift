@@ -58,8 +58,7 @@ public enum AttributionBenchmark {
             }
         }
         let pruneStart = Date()
-        let pruning = try prune(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-        let scores = try GraphScores(graph)
+        let (pruning, scores) = try analyze(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
         t.pruning = Date().timeIntervalSince(pruneStart)
         let wall = Date().timeIntervalSince(start)
         let gflop = t.backwardFlops / 1e9
@@ -69,8 +68,8 @@ public enum AttributionBenchmark {
                      "feature_rows": t.featureRows, "pruning_and_scores": t.pruning],
             peak_rss_bytes: peakResidentBytes(), n_pos: tokens.count, active_features: graph.activeFeatures.count,
             selected_features: graph.selectedFeatures.count, width: replacement.transcoders.dTranscoder, chunk_size: t.chunkSize,
-            nodes: graph.layout.count, edges: graph.adjacency.reduce(0) { $1 != 0 ? $0 + 1 : $0 },
-            pruned_nodes: pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 }, pruned_edges: pruning.edgeMask.reduce(0) { $1 ? $0 + 1 : $0 },
+            nodes: graph.layout.count, edges: graph.adjacency.count { $0 != 0 },
+            pruned_nodes: pruning.nodeMask.reduce(0) { $1 ? $0 + 1 : $0 }, pruned_edges: pruning.edgeMask.count { $0 },
             gflops: gflop, backward_gflops_per_s: gflop / max(t.logitRows + t.featureRows, 1e-9),
             sgemm_gflops: sgemm, efficiency: gflop / (wall * sgemm),
             replacement_score: scores.replacement, completeness_score: scores.completeness, threads: blasThreads)

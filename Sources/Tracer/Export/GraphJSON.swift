@@ -84,16 +84,16 @@ public enum GraphJSON {
     ///   - metadata: the caller's part of the `metadata` object.
     /// - Throws: `TracerError.invalidArgument` when the pruning or the token strings do not
     ///   match the graph's node count or positions.
-    /// - Complexity: O(N²) over the edge mask.
+    /// - Complexity: O(K²) over the K kept nodes.
     public static func document(_ graph: AttributionGraph, pruning: PruneResult,
                                 metadata: GraphJSONMetadata) throws -> FrontendGraph {
         let layout = graph.layout
         let n = layout.count
-        guard pruning.nodeMask.count == n, pruning.edgeMask.count == n * n, pruning.cumulativeScores.count == n else {
+        guard pruning.nodeMask.count == n, pruning.edgeMask.layout == layout, pruning.cumulativeScores.count == n else {
             throw TracerError.invalidArgument(
-                "graph JSON '\(metadata.slug)': prune result has node mask \(pruning.nodeMask.count), edge mask "
-                + "\(pruning.edgeMask.count), cumulative scores \(pruning.cumulativeScores.count) entries; the graph has "
-                + "N = \(n) nodes (expected N, N², N); prune the same graph you export")
+                "graph JSON '\(metadata.slug)': prune result has node mask \(pruning.nodeMask.count), edge mask over "
+                + "\(pruning.edgeMask.layout.count), cumulative scores \(pruning.cumulativeScores.count) nodes; the graph has "
+                + "N = \(n) nodes; prune the same graph you export")
         }
         guard graph.tokenStrings.count == layout.nPos else {
             throw TracerError.invalidArgument(
@@ -111,18 +111,12 @@ public enum GraphJSON {
         // Links: kept edges between kept nodes, row-major in [target, source].
         var links: [FrontendLink] = []
         var linked = [Bool](repeating: false, count: n)
-        pruning.edgeMask.withUnsafeBufferPointer { edges in
-            pruning.nodeMask.withUnsafeBufferPointer { kept in
-                graph.adjacency.withUnsafeBufferPointer { adjacency in
-                    for target in 0..<n where kept[target] {
-                        let row = target * n
-                        for source in 0..<n where edges[row + source] && kept[source] {
-                            linked[source] = true
-                            linked[target] = true
-                            links.append(FrontendLink(source: id(source), target: id(target), weight: Double(adjacency[row + source])))
-                        }
-                    }
-                }
+        let kept = (0..<n).filter { pruning.nodeMask[$0] }
+        for target in kept {
+            for source in kept where pruning.edgeMask[target, source] {
+                linked[source] = true
+                linked[target] = true
+                links.append(FrontendLink(source: id(source), target: id(target), weight: Double(graph.adjacency[target, source])))
             }
         }
 

@@ -34,7 +34,7 @@ public struct LogitTarget: Equatable, Sendable {
 /// A local attribution graph of one prompt: circuit-tracer's `Graph`.
 ///
 /// Node order: `NodeLayout`. The adjacency is `A[target, source]`: rows are targets, columns are
-/// sources; only feature and logit rows are non-zero.
+/// sources; only feature and logit rows can be non-zero, and only those are stored (`Adjacency`).
 public struct AttributionGraph: Sendable {
     /// The attributed token ids, BOS first. `[nPos]`
     public var inputTokens: [Int]
@@ -50,12 +50,12 @@ public struct AttributionGraph: Sendable {
     public var logitTargets: [LogitTarget]
     /// Number of transformer layers (error nodes per position).
     public var nLayers: Int
-    /// `A[target, source]`, `[N, N]` row-major.
-    public var adjacency: [Float]
+    /// `A[target, source]`, `[N, N]`, stored by its feature and logit rows.
+    public var adjacency: Adjacency
 
     public init(inputTokens: [Int], tokenStrings: [String], activeFeatures: [ActiveFeature],
                 activationValues: [Float], selectedFeatures: [Int], logitTargets: [LogitTarget],
-                nLayers: Int, adjacency: [Float]) {
+                nLayers: Int, adjacency: Adjacency) {
         self.inputTokens = inputTokens
         self.tokenStrings = tokenStrings
         self.activeFeatures = activeFeatures
@@ -64,7 +64,7 @@ public struct AttributionGraph: Sendable {
         self.logitTargets = logitTargets
         self.nLayers = nLayers
         self.adjacency = adjacency
-        precondition(adjacency.count == layout.count * layout.count, "adjacency must be [N, N]")
+        precondition(adjacency.layout == layout, "adjacency must be laid out for this graph's nodes")
     }
 
     public var layout: NodeLayout {

@@ -14,10 +14,8 @@ public struct GraphScores: Sendable, Equatable, Codable {
     public init(_ graph: AttributionGraph) throws {
         let layout = graph.layout
         let w = logitWeights(graph)
-        let pass = graph.adjacency.withUnsafeBufferPointer {
-            LayeredInfluence(adjacency: $0.baseAddress!, n: layout.count, weights: w,
-                             rowOrder: LayeredInfluence.rowOrder(graph), errorRange: layout.errorRange)
-        }
+        let pass = LayeredInfluence(adjacency: graph.adjacency, weights: w, rowOrder: LayeredInfluence.rowOrder(graph),
+                                    errorRange: layout.errorRange)
         guard let pass else { self = try naiveScores(graph); return }
         self.init(influence: pass.influence, errorShare: pass.errorShare, weights: w, layout: layout)
     }
@@ -42,7 +40,7 @@ public struct GraphScores: Sendable, Equatable, Codable {
 func naiveScores(_ graph: AttributionGraph) throws -> GraphScores {
     let layout = graph.layout, n = layout.count
     let w = logitWeights(graph)
-    let b = normalizedAdjacency(graph.adjacency, n: n)
+    let b = normalizedAdjacency(graph.adjacency.dense(), n: n)
     let infl = try influence(normalized: b, n: n, weights: w)
     var errorShare = [Float](repeating: 0, count: n)
     for i in 0..<n { for j in layout.errorRange { errorShare[i] += b[i * n + j] } }

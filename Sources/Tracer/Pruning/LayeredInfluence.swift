@@ -14,46 +14,52 @@ struct LayeredInfluence {
     var errorShare: [Float]
 
     /// - Parameters:
-    ///   - a: the adjacency `[N, N]`.
-    ///   - rowOrder: rows with possible non-zeros, targets before their sources.
+    ///   - adjacency: the graph's adjacency.
+    ///   - rowOrder: stored rows with possible non-zeros, targets before their sources.
     ///   - kept: when given, rows and columns of dropped nodes count as zero (the pruned matrix).
     ///   - columns: when given, the only columns that can be non-zero (the kept nodes), ascending.
-    init?(adjacency a: UnsafePointer<Float>, n: Int, weights w: [Float], rowOrder: [Int], kept: [Bool]? = nil,
+    init?(adjacency: Adjacency, weights w: [Float], rowOrder: [Int], kept: [Bool]? = nil,
           columns: [Int]? = nil, errorRange: Range<Int>) {
+        let n = adjacency.layout.count
         var influence = [Float](repeating: 0, count: n)
         var errorShare = [Float](repeating: 0, count: n)
         var done = [Bool](repeating: false, count: n)
-        for i in rowOrder {
-            done[i] = true
-            if let kept, !kept[i] { continue }
-            let row = a + i * n
-            // Row sum of |A| over the (kept) columns, clamped like normalize_matrix.
-            var sum: Float = 0
-            if let columns {
-                for j in columns { sum += abs(row[j]) }
-            } else if let kept {
-                for j in 0..<n where kept[j] { sum += abs(row[j]) }
-            } else {
-                for j in 0..<n { sum += abs(row[j]) }
-            }
-            let inv = 1 / max(sum, GraphConstants.rowSumFloor)
-            var e: Float = 0
-            for j in errorRange where kept?[j] ?? true { e += abs(row[j]) }
-            errorShare[i] = e * inv
-            let y = (influence[i] + w[i]) * inv
-            guard y != 0 else { continue }
-            if let columns {
-                for j in columns where row[j] != 0 {
-                    if done[j] { return nil }
-                    influence[j] += y * abs(row[j])
+        let layered = adjacency.storage.withUnsafeBufferPointer { A -> Bool in
+            for i in rowOrder {
+                done[i] = true
+                if let kept, !kept[i] { continue }
+                guard let slot = adjacency.slot(ofRow: i) else { continue }   // an empty row
+                let row = A.baseAddress! + slot * n
+                // Row sum of |A| over the (kept) columns, clamped like normalize_matrix.
+                var sum: Float = 0
+                if let columns {
+                    for j in columns { sum += abs(row[j]) }
+                } else if let kept {
+                    for j in 0..<n where kept[j] { sum += abs(row[j]) }
+                } else {
+                    for j in 0..<n { sum += abs(row[j]) }
                 }
-            } else {
-                for j in 0..<n where row[j] != 0 && (kept?[j] ?? true) {
-                    if done[j] { return nil }
-                    influence[j] += y * abs(row[j])
+                let inv = 1 / max(sum, GraphConstants.rowSumFloor)
+                var e: Float = 0
+                for j in errorRange where kept?[j] ?? true { e += abs(row[j]) }
+                errorShare[i] = e * inv
+                let y = (influence[i] + w[i]) * inv
+                guard y != 0 else { continue }
+                if let columns {
+                    for j in columns where row[j] != 0 {
+                        if done[j] { return false }
+                        influence[j] += y * abs(row[j])
+                    }
+                } else {
+                    for j in 0..<n where row[j] != 0 && (kept?[j] ?? true) {
+                        if done[j] { return false }
+                        influence[j] += y * abs(row[j])
+                    }
                 }
             }
+            return true
         }
+        guard layered else { return nil }
         self.influence = influence
         self.errorShare = errorShare
     }

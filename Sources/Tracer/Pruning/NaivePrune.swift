@@ -12,7 +12,8 @@ func naivePrune(_ graph: AttributionGraph, nodeThreshold: Double = GraphConstant
     guard (0...1).contains(edgeThreshold) else { throw TracerError.invalidArgument("edge threshold must be between 0 and 1 (got \(edgeThreshold))") }
     let layout = graph.layout, n = layout.count
     let w = logitWeights(graph)
-    let nodeInfluence = try influence(normalized: normalizedAdjacency(graph.adjacency, n: n), n: n, weights: w)
+    let dense = graph.adjacency.dense()
+    let nodeInfluence = try influence(normalized: normalizedAdjacency(dense, n: n), n: n, weights: w)
 
     var nodeMask = [Bool](repeating: false, count: n)
     let nodeCut = cumulativeThreshold(nodeInfluence, nodeThreshold)
@@ -20,7 +21,7 @@ func naivePrune(_ graph: AttributionGraph, nodeThreshold: Double = GraphConstant
     for i in layout.tokenRange.lowerBound..<n { nodeMask[i] = true }
 
     // Edge scores on the node-pruned matrix: B'[i, j] · (influence'[i] + w[i]).
-    var pruned = graph.adjacency
+    var pruned = dense
     for i in 0..<n where !nodeMask[i] {
         for j in 0..<n { pruned[i * n + j] = 0; pruned[j * n + i] = 0 }
     }
@@ -59,5 +60,6 @@ func naivePrune(_ graph: AttributionGraph, nodeThreshold: Double = GraphConstant
     var cumulative = [Float](repeating: 0, count: n)
     var running = 0.0
     for j in order { running += Double(nodeInfluence[j]); cumulative[j] = Float(running / total) }
-    return PruneResult(nodeMask: nodeMask, edgeMask: edgeMask, cumulativeScores: cumulative, nodeInfluence: nodeInfluence)
+    // Error and token rows score 0: kept only when the edge cut is 0 (then every entry is).
+    return PruneResult(nodeMask: nodeMask, edgeMask: try EdgeMask(dense: edgeMask, layout: layout, fill: 0 >= edgeCut), cumulativeScores: cumulative, nodeInfluence: nodeInfluence)
 }

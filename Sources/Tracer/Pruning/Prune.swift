@@ -13,9 +13,7 @@ public func analyze(_ graph: AttributionGraph, nodeThreshold: Double = GraphCons
     let layout = graph.layout, n = layout.count
     let w = logitWeights(graph)
     let order = LayeredInfluence.rowOrder(graph)
-    let full = graph.adjacency.withUnsafeBufferPointer {
-        LayeredInfluence(adjacency: $0.baseAddress!, n: n, weights: w, rowOrder: order, errorRange: layout.errorRange)
-    }
+    let full = LayeredInfluence(adjacency: graph.adjacency, weights: w, rowOrder: order, errorRange: layout.errorRange)
     guard let full else {
         // Not layered (a hand-made graph): the direct transcription handles any DAG.
         return (try naivePrune(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold), try naiveScores(graph))
@@ -30,27 +28,29 @@ public func analyze(_ graph: AttributionGraph, nodeThreshold: Double = GraphCons
     let kept = (0..<n).filter { nodeMask[$0] }
 
     // Edge scores of the node-pruned graph, B'[i, j]·(influence'[i] + w[i]), non-zero only on
-    // kept × kept, computed on the fly from A.
+    // kept × kept, computed on the fly from A's stored rows (the only rows with inputs).
     let prunedOrder = order.filter { nodeMask[$0] }
-    var edgeMask = [Bool](repeating: false, count: n * n)
+    guard let pruned = LayeredInfluence(adjacency: graph.adjacency, weights: w, rowOrder: prunedOrder, kept: nodeMask,
+                                        columns: kept, errorRange: layout.errorRange) else {
+        throw TracerError.invalidArgument("pruned graph lost its layer order")
+    }
+    let adjacency = graph.adjacency
+    let rows = kept.compactMap { i in adjacency.slot(ofRow: i).map { (node: i, slot: $0) } }
+    var edgeMask = EdgeMask(layout: layout, fill: false)
     var everyEntryKept = false
-    try graph.adjacency.withUnsafeBufferPointer { A in
-        let a = A.baseAddress!
-        guard let pruned = LayeredInfluence(adjacency: a, n: n, weights: w, rowOrder: prunedOrder, kept: nodeMask,
-                                            columns: kept, errorRange: layout.errorRange) else {
-            throw TracerError.invalidArgument("pruned graph lost its layer order")
-        }
+    adjacency.storage.withUnsafeBufferPointer { A in
+        func row(_ slot: Int) -> UnsafePointer<Float> { A.baseAddress! + slot * n }
         var rowFactor = [Float](repeating: 0, count: n)   // (influence' + w) / rowsum'
-        for i in kept {
+        for (i, slot) in rows {
             var s: Float = 0
-            for j in kept { s += abs(a[i * n + j]) }
+            for j in kept { s += abs(row(slot)[j]) }
             rowFactor[i] = (pruned.influence[i] + w[i]) / max(s, GraphConstants.rowSumFloor)
         }
         // score = |A[i, j]|·rowFactor[i] equals normalize(pruned)·(influence' + w) entry by entry.
         func forEachScore(_ body: (Float) -> Void) {
-            for i in kept where rowFactor[i] != 0 {
-                let f = rowFactor[i]
-                for j in kept { let v = abs(a[i * n + j]) * f; if v != 0 { body(v) } }
+            for (i, slot) in rows where rowFactor[i] != 0 {
+                let f = rowFactor[i], a = row(slot)
+                for j in kept { let v = abs(a[j]) * f; if v != 0 { body(v) } }
             }
         }
         var nonzero = 0
@@ -58,17 +58,20 @@ public func analyze(_ graph: AttributionGraph, nodeThreshold: Double = GraphCons
         let cut = cumulativeThreshold(forEach: forEachScore, zeros: n * n - nonzero, threshold: edgeThreshold)
         if cut == 0 {
             // Every entry, zeros included, reaches a zero threshold.
-            for k in 0..<(n * n) { edgeMask[k] = true }
+            edgeMask = EdgeMask(layout: layout, fill: true)
             everyEntryKept = true
         } else {
-            for i in kept where rowFactor[i] != 0 {
-                for j in kept where abs(a[i * n + j]) * rowFactor[i] >= cut { edgeMask[i * n + j] = true }
+            edgeMask.storage.withUnsafeMutableBufferPointer { E in
+                for (i, slot) in rows where rowFactor[i] != 0 {
+                    let a = row(slot), e = E.baseAddress! + slot * n
+                    for j in kept where abs(a[j]) * rowFactor[i] >= cut { e[j] = true }
+                }
             }
         }
     }
-    // With a positive edge threshold no edge outside kept × kept survived: those nodes start cleared.
-    cleanUp(nodeMask: &nodeMask, edgeMask: &edgeMask, layout: layout,
-            cleared: everyEntryKept ? [Bool](repeating: false, count: n) : nodeMask.map { !$0 })
+    // With every entry kept, every node has kept edges both ways and the clean-up changes
+    // nothing. Otherwise no edge outside kept × kept survived: those nodes start cleared.
+    if !everyEntryKept { cleanUp(nodeMask: &nodeMask, edgeMask: &edgeMask, layout: layout, cleared: nodeMask.map { !$0 }) }
 
     // cumulative_scores[j]: the cumulative share of sorted node influence at node j.
     let sorted = nodeInfluence.indices.sorted { nodeInfluence[$0] != nodeInfluence[$1] ? nodeInfluence[$0] > nodeInfluence[$1] : $0 < $1 }
@@ -87,26 +90,38 @@ public func prune(_ graph: AttributionGraph, nodeThreshold: Double = GraphConsta
 
 /// The connectivity clean-up of `prune_graph`: features and errors need a kept outgoing edge,
 /// features a kept incoming edge; edges of dropped nodes go; repeat until stable. Works on the
-/// nodes still kept (edges elsewhere are already false unless the edge threshold was 0).
-func cleanUp(nodeMask: inout [Bool], edgeMask: inout [Bool], layout: NodeLayout, cleared: [Bool]) {
+/// nodes still kept (edges elsewhere are already false) and on an edge mask whose unstored rows
+/// are false.
+func cleanUp(nodeMask: inout [Bool], edgeMask: inout EdgeMask, layout: NodeLayout, cleared: [Bool]) {
+    precondition(!edgeMask.fill, "clean-up of an edge mask whose error and token rows are kept")
     let n = layout.count, sourcesEnd = layout.tokenRange.lowerBound
+    let stored = EdgeMask.storedNodes(layout)   // row slot s holds node stored[s]
     var cleared = cleared
     var first = true
-    while true {
-        // Edges of dropped nodes go (circuit-tracer does this from the second round on).
-        if !first {
-            for k in 0..<n where !nodeMask[k] && !cleared[k] {
-                cleared[k] = true
-                for j in 0..<n { edgeMask[k * n + j] = false; edgeMask[j * n + k] = false }
+    edgeMask.storage.withUnsafeMutableBufferPointer { E in
+        while true {
+            // Edges of dropped nodes go (circuit-tracer does this from the second round on).
+            if !first {
+                let dropped = (0..<n).filter { !nodeMask[$0] && !cleared[$0] }
+                for k in dropped { cleared[k] = true }
+                for (s, i) in stored.enumerated() {
+                    let row = E.baseAddress! + s * n
+                    if !nodeMask[i] { row.update(repeating: false, count: n) } else { for k in dropped { row[k] = false } }
+                }
             }
+            let live = (0..<n).filter { nodeMask[$0] || !cleared[$0] }
+            var isLive = [Bool](repeating: false, count: n)
+            for i in live { isLive[i] = true }
+            var hasOut = [Bool](repeating: false, count: n), hasIn = [Bool](repeating: false, count: n)
+            for (s, i) in stored.enumerated() where isLive[i] {
+                let row = E.baseAddress! + s * n
+                for j in live where row[j] { hasOut[j] = true; hasIn[i] = true }
+            }
+            var changed = false
+            for j in 0..<sourcesEnd where nodeMask[j] && !hasOut[j] { nodeMask[j] = false; changed = true }
+            for i in layout.featureRange where nodeMask[i] && !hasIn[i] { nodeMask[i] = false; changed = true }
+            if !changed { return }
+            first = false
         }
-        let live = (0..<n).filter { nodeMask[$0] || !cleared[$0] }
-        var hasOut = [Bool](repeating: false, count: n), hasIn = [Bool](repeating: false, count: n)
-        for i in live { for j in live where edgeMask[i * n + j] { hasOut[j] = true; hasIn[i] = true } }
-        var changed = false
-        for j in 0..<sourcesEnd where nodeMask[j] && !hasOut[j] { nodeMask[j] = false; changed = true }
-        for i in layout.featureRange where nodeMask[i] && !hasIn[i] { nodeMask[i] = false; changed = true }
-        if !changed { return }
-        first = false
     }
 }

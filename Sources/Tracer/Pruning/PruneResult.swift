@@ -3,14 +3,14 @@
 public struct PruneResult: Sendable {
     /// Kept nodes. `[N]`
     public var nodeMask: [Bool]
-    /// Kept edges, `[N, N]` row-major in `[target, source]` order.
-    public var edgeMask: [Bool]
+    /// Kept edges, `[target, source]`.
+    public var edgeMask: EdgeMask
     /// Cumulative share of the sorted node influence at each node. `[N]`
     public var cumulativeScores: [Float]
     /// Node influence on the logits, `w·(B + B² + …)`. `[N]`
     public var nodeInfluence: [Float]
 
-    public init(nodeMask: [Bool], edgeMask: [Bool], cumulativeScores: [Float], nodeInfluence: [Float]) {
+    public init(nodeMask: [Bool], edgeMask: EdgeMask, cumulativeScores: [Float], nodeInfluence: [Float]) {
         self.nodeMask = nodeMask
         self.edgeMask = edgeMask
         self.cumulativeScores = cumulativeScores

@@ -167,8 +167,8 @@ public enum ShardWriter {
         }
         var source: [Int32] = [], target: [Int32] = [], weight: [Float] = []
         for t in kept {
-            for s in kept where r.pruning.edgeMask[t * n + s] {
-                target.append(Int32(local[t])); source.append(Int32(local[s])); weight.append(graph.adjacency[t * n + s])
+            for s in kept where r.pruning.edgeMask[t, s] {
+                target.append(Int32(local[t])); source.append(Int32(local[s])); weight.append(graph.adjacency[t, s])
             }
         }
         let m = kept.count, e = source.count

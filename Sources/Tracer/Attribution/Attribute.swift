@@ -31,9 +31,10 @@ public final class ReplacementModel: Sendable {
         var clock = Date()
         func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
 
-        let record = try model.forward(tokens: tokens)
+        var record = try model.forward(tokens: tokens)
         timings.forward = lap()
         let features = try FeatureActivations(record: record, transcoders: transcoders, decoderCacheBytes: options.decoderCacheBytes)
+        record.dropTranscoderInputs()
         timings.transcoders = lap()
 
         let c = model.config

@@ -4,6 +4,8 @@ import Foundation
 /// Runs batches of backward passes on several threads, each with its own work buffers and
 /// single-threaded BLAS (batches are independent, so this scales better than BLAS threads on
 /// these mid-size products), handing each target's row to a sink as soon as it is computed.
+/// Work buffers live only while a `run` lasts, so nothing of them is held between runs
+/// (re-ranking, assembly).
 final class BatchRunner: @unchecked Sendable {
     /// One batch: its targets and, for each, the destination row index given to the sink.
     struct Batch {
@@ -16,8 +18,6 @@ final class BatchRunner: @unchecked Sendable {
     /// Targets per backward pass: the requested batch size, or fewer where the per-thread memory
     /// budget demands it (long prompts). Rows do not depend on it beyond float32 round-off.
     let chunkSize: Int
-    /// One `[chunkSize, nColumns]` row buffer per worker, owned here.
-    private let buffers: [UnsafeMutablePointer<Float>]
 
     init(threads: Int, batchSize: Int, memoryBytes: Int, make: () -> LinearisedBackward) {
         workers = (0..<max(1, threads)).map { _ in make() }
@@ -28,14 +28,7 @@ final class BatchRunner: @unchecked Sendable {
         let fixed = w0.nPos * w0.nPos
         let chunk = max(1, min(batchSize, (memoryBytes / 4 - fixed) / perTarget))
         chunkSize = chunk
-        buffers = workers.map { w in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: chunk * w.nColumns)
-            p.initialize(repeating: 0, count: chunk * w.nColumns)
-            return p
-        }
     }
-
-    deinit { for b in buffers { b.deallocate() } }
 
     /// Floating-point work of every backward pass so far.
     var flops: Double { workers.reduce(0) { $0 + $1.flops } }
@@ -70,9 +63,15 @@ final class BatchRunner: @unchecked Sendable {
         }
     }
 
-    /// One worker's loop: take the next batch, compute it, hand its rows out.
+    /// One worker's loop: take the next batch, compute it, hand its rows out; then free the
+    /// worker's buffers.
     private func work(worker w: Int, job: Job) {
-        let scratch = buffers[w], cols = nColumns
+        let cols = nColumns
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkSize * cols)   // [chunkSize, nColumns]
+        defer {
+            scratch.deallocate()
+            workers[w].releaseWorkBuffers()
+        }
         while let k = job.nextBatch() {
             let batch = job.batches[k]
             workers[w].computeRows(batch.targets, into: scratch)

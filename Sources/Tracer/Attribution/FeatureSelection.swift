@@ -35,77 +35,79 @@ struct FeatureSelection {
         let S = maxFeatures + nLogits
         let store = RowStore(nLayers: nLayers, nPos: nPos, slotStart: features.slotStart, capacity: S,
                              memoryBytes: options.rowMemoryBytes)
-        // M[r, r'] = |A[r, node(r')]| / max(Σ_j |A[r, j]|, 1e-8); logit columns stay 0. [S, S]
-        let M = UnsafeMutablePointer<Float>.allocate(capacity: max(S * S, 1))
-        M.initialize(repeating: 0, count: max(S * S, 1))
-        defer { M.deallocate() }
         var rowFeature = [Int]()                 // per row: feature index, or -1 for a logit row
         var visitedRow = [Int](repeating: -1, count: nActive)   // per feature: its row, or -1
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)
         defer { scratch.deallocate() }
-        let absScratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)
-        defer { absScratch.deallocate() }
+        do {   // M and the ranking scratch are freed before the adjacency is assembled
+            // M[r, r'] = |A[r, node(r')]| / max(Σ_j |A[r, j]|, 1e-8); logit columns stay 0. [S, S]
+            let M = UnsafeMutablePointer<Float>.allocate(capacity: max(S * S, 1))
+            M.initialize(repeating: 0, count: max(S * S, 1))
+            defer { M.deallocate() }
+            let absScratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)
+            defer { absScratch.deallocate() }
 
-        /// Computes the rows of `items` (target, row) into the store and fills their M rows over
-        /// the columns of `visited` (feature, row) — every feature visited once these rows are in.
-        func compute(_ items: [(AttributionTarget, Int)], visited: [(Int, Int)], done: ((Int) -> Void)?) {
-            runner.run(runner.batches(items), sink: { r, values in
-                store.write(row: r, values: values)
-                let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
-                let mRow = M + r * S
-                for (f, c) in visited { mRow[c] = abs(values[f]) * inv }
-            }, done: done)
-        }
-
-        // Logit rows first (rows 0..<nLogits).
-        for _ in 0..<nLogits { _ = try store.append(layer: nLayers, pos: nPos - 1); rowFeature.append(-1) }
-        compute((0..<nLogits).map { (.logit(rank: $0), $0) }, visited: [], done: nil)
-        timings.logitRows = lap()
-
-        let forced = options.forcedFeatures.isEmpty ? [] : features.activeFeatures.indices.filter {
-            options.forcedFeatures.contains(FeatureID(layer: features.activeFeatures[$0].layer, feature: features.activeFeatures[$0].index))
-        }
-        var nVisited = 0
-        while nVisited < maxFeatures {
-            let st = store.count
-            let weights = influenceWeights(M: M, S: S, rows: st, absSums: store.absSums)
-            let influence = featureInfluence(store: store, weights: weights, scratch: scratch, absScratch: absScratch)
-            // The top unvisited features, ties by index (a stable descending sort).
-            let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
-            var ranked = influence
-            // Forced features (a prefilter) rank above every other; among themselves by influence.
-            for f in forced { ranked[f] = .infinity }
-            let pending = topUnvisited(ranked, visited: visitedRow, count: queueSize)
-
-            for f in pending {
-                let a = features.activeFeatures[f]
-                visitedRow[f] = try store.append(layer: a.layer, pos: a.pos)
-                rowFeature.append(f)
+            /// Computes the rows of `items` (target, row) into the store and fills their M rows over
+            /// the columns of `visited` (feature, row) — every feature visited once these rows are in.
+            func compute(_ items: [(AttributionTarget, Int)], visited: [(Int, Int)], done: ((Int) -> Void)?) {
+                runner.run(runner.batches(items), sink: { r, values in
+                    store.write(row: r, values: values)
+                    let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
+                    let mRow = M + r * S
+                    for (f, c) in visited { mRow[c] = abs(values[f]) * inv }
+                }, done: done)
             }
-            // Old rows × new columns.
-            for r in 0..<st {
-                let (l, p) = store.shapes[r]
-                let starts = store.featureStarts(layer: l, pos: p)
-                let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
-                store.withRow(r, scratch: scratch) { row in
-                    for f in pending {
-                        if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {
-                            M[r * S + visitedRow[f]] = abs(row[k]) * inv
+
+            // Logit rows first (rows 0..<nLogits).
+            for _ in 0..<nLogits { _ = try store.append(layer: nLayers, pos: nPos - 1); rowFeature.append(-1) }
+            compute((0..<nLogits).map { (.logit(rank: $0), $0) }, visited: [], done: nil)
+            timings.logitRows = lap()
+
+            let forced = options.forcedFeatures.isEmpty ? [] : features.activeFeatures.indices.filter {
+                options.forcedFeatures.contains(FeatureID(layer: features.activeFeatures[$0].layer, feature: features.activeFeatures[$0].index))
+            }
+            var nVisited = 0
+            while nVisited < maxFeatures {
+                let st = store.count
+                let weights = influenceWeights(M: M, S: S, rows: st, absSums: store.absSums)
+                let influence = featureInfluence(store: store, weights: weights, scratch: scratch, absScratch: absScratch)
+                // The top unvisited features, ties by index (a stable descending sort).
+                let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
+                var ranked = influence
+                // Forced features (a prefilter) rank above every other; among themselves by influence.
+                for f in forced { ranked[f] = .infinity }
+                let pending = topUnvisited(ranked, visited: visitedRow, count: queueSize)
+
+                for f in pending {
+                    let a = features.activeFeatures[f]
+                    visitedRow[f] = try store.append(layer: a.layer, pos: a.pos)
+                    rowFeature.append(f)
+                }
+                // Old rows × new columns.
+                for r in 0..<st {
+                    let (l, p) = store.shapes[r]
+                    let starts = store.featureStarts(layer: l, pos: p)
+                    let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
+                    store.withRow(r, scratch: scratch) { row in
+                        for f in pending {
+                            if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {
+                                M[r * S + visitedRow[f]] = abs(row[k]) * inv
+                            }
                         }
                     }
                 }
+                // New rows, batched by layer (descending) then position so each batch spans few layers and positions.
+                let visited = (0..<nActive).compactMap { visitedRow[$0] >= 0 ? ($0, visitedRow[$0]) : nil }
+                let order = pending.sorted {
+                    let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
+                    return a.layer != b.layer ? a.layer > b.layer : (a.pos, $0) < (b.pos, $1)
+                }
+                let before = nVisited
+                compute(order.map { (.feature(features.activeFeatures[$0]), visitedRow[$0]) }, visited: visited) {
+                    progress?(before + $0, maxFeatures)
+                }
+                nVisited += pending.count
             }
-            // New rows, batched by layer (descending) then position so each batch spans few layers and positions.
-            let visited = (0..<nActive).compactMap { visitedRow[$0] >= 0 ? ($0, visitedRow[$0]) : nil }
-            let order = pending.sorted {
-                let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
-                return a.layer != b.layer ? a.layer > b.layer : (a.pos, $0) < (b.pos, $1)
-            }
-            let before = nVisited
-            compute(order.map { (.feature(features.activeFeatures[$0]), visitedRow[$0]) }, visited: visited) {
-                progress?(before + $0, maxFeatures)
-            }
-            nVisited += pending.count
         }
         let selected = (0..<nActive).filter { visitedRow[$0] >= 0 }
         let adjacency = assemble(store: store, rowFeature: rowFeature, selected: selected, layout: layout, scratch: scratch)

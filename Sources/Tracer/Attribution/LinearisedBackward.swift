@@ -70,6 +70,11 @@ final class LinearisedBackward {
         return nPos - 1
     }
 
+    /// Frees the work buffers; the next `computeRows` allocates them again.
+    func releaseWorkBuffers() {
+        grad = []; work = []; acc = []; headIn = []; headT = []; pattern = []
+    }
+
     /// Computes the adjacency rows of `targets` into `rows`. `[targets.count, nColumns]`, overwritten.
     func computeRows(_ targets: [AttributionTarget], into rows: UnsafeMutablePointer<Float>) {
         let B = targets.count

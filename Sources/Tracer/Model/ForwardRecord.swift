@@ -37,4 +37,12 @@ public struct ForwardRecord: Sendable {
     public var lastLogits: [Float]
     /// Logits of every position when requested, `[nPos, nVocab]` (else empty).
     public var allLogits: [Float]
+
+    /// Drops the activations only the transcoders read (`residPre`, `residMid`, `ln2Normalized`,
+    /// `mlpIn`, `mlpOut`, `residFinal`), keeping what the linearised backward pass freezes or
+    /// recomputes from: norm scales, queries, keys and token embeddings (0.8 GB of the 1.1 GB of
+    /// GPT-2 small at 4,096 tokens goes).
+    public mutating func dropTranscoderInputs() {
+        residPre = []; residMid = []; ln2Normalized = []; mlpIn = []; mlpOut = []; residFinal = []
+    }
 }

@@ -19,7 +19,7 @@ public struct FeatureActivations: Sendable {
     let nPos: Int
     /// `mlp_out − reconstruction` per layer (position 0 zeroed). `[nPos, dModel]` per layer
     public var errors: [[Float]]
-    /// The transcoder input `x_in` per layer. `[nPos, dModel]` per layer
+    /// The transcoder input `x_in` per layer when requested (`[nPos, dModel]`), else empty.
     public var inputs: [[Float]]
     /// Pre-activations per layer when requested (`[nPos, dTranscoder]`), else empty.
     public var preactivations: [[Float]]
@@ -56,7 +56,8 @@ public struct FeatureActivations: Sendable {
     /// forms the reconstruction and error of every MLP output.
     ///
     /// - Parameters:
-    ///   - keepPreactivations: also return the dense pre-activations (debugging).
+    ///   - keepPreactivations: also return the transcoder inputs and the dense pre-activations
+    ///     (debugging; 1.8 GB for GPT-2 small at 4,096 tokens).
     ///   - decoderCacheBytes: keep the scaled decoder rows of all active features in memory when
     ///     they fit in this many bytes (2.5 GB for GPT-2 small at 1,024 tokens); otherwise read
     ///     them per (layer, position) slot from the mapped weights each time they are needed.
@@ -166,5 +167,6 @@ public struct FeatureActivations: Sendable {
             errors.append(err)
         }
         self.errors = errors
+        if !keepPreactivations { self.inputs = [] }
     }
 }

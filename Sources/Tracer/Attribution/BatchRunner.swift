@@ -4,8 +4,7 @@ import Foundation
 /// Runs batches of backward passes on several threads, each with its own work buffers and
 /// single-threaded BLAS (batches are independent, so this scales better than BLAS threads on
 /// these mid-size products), handing each target's row to a sink as soon as it is computed.
-/// Work buffers live only while a `run` lasts, so nothing of them is held between runs
-/// (re-ranking, assembly).
+/// Work buffers are kept from run to run until `releaseWorkBuffers()`.
 final class BatchRunner: @unchecked Sendable {
     /// One batch: its targets and, for each, the destination row index given to the sink.
     struct Batch {
@@ -18,6 +17,8 @@ final class BatchRunner: @unchecked Sendable {
     /// Targets per backward pass: the requested batch size, or fewer where the per-thread memory
     /// budget demands it (long prompts). Rows do not depend on it beyond float32 round-off.
     let chunkSize: Int
+    /// One `[chunkSize, nColumns]` row buffer per worker, allocated by its first run.
+    private var buffers: [UnsafeMutablePointer<Float>?]
 
     init(threads: Int, batchSize: Int, memoryBytes: Int, make: () -> LinearisedBackward) {
         workers = (0..<max(1, threads)).map { _ in make() }
@@ -28,6 +29,20 @@ final class BatchRunner: @unchecked Sendable {
         let fixed = w0.nPos * w0.nPos
         let chunk = max(1, min(batchSize, (memoryBytes / 4 - fixed) / perTarget))
         chunkSize = chunk
+        buffers = Array(repeating: nil, count: workers.count)
+    }
+
+    deinit { releaseWorkBuffers() }
+
+    /// Frees every worker's buffers (gradient blocks, rows); the next run allocates them again.
+    /// Under `max_feature_nodes` the selection calls this between runs, so that re-ranking and
+    /// assembly do not hold them.
+    func releaseWorkBuffers() {
+        for w in buffers.indices {
+            buffers[w]?.deallocate()
+            buffers[w] = nil
+            workers[w].releaseWorkBuffers()
+        }
     }
 
     /// Floating-point work of every backward pass so far.
@@ -58,20 +73,18 @@ final class BatchRunner: @unchecked Sendable {
         if nThreads > 1 { setBLASThreads(1) }
         defer { if nThreads > 1 { setBLASThreads(blas) } }
         let job = Job(batches: batches, sink: sink, done: done)
+        for w in 0..<nThreads where buffers[w] == nil {
+            buffers[w] = UnsafeMutablePointer<Float>.allocate(capacity: chunkSize * nColumns)   // [chunkSize, nColumns]
+        }
         DispatchQueue.concurrentPerform(iterations: nThreads) { w in
             self.work(worker: w, job: job)
         }
     }
 
-    /// One worker's loop: take the next batch, compute it, hand its rows out; then free the
-    /// worker's buffers.
+    /// One worker's loop: take the next batch, compute it, hand its rows out.
     private func work(worker w: Int, job: Job) {
         let cols = nColumns
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkSize * cols)   // [chunkSize, nColumns]
-        defer {
-            scratch.deallocate()
-            workers[w].releaseWorkBuffers()
-        }
+        let scratch = buffers[w]!
         while let k = job.nextBatch() {
             let batch = job.batches[k]
             workers[w].computeRows(batch.targets, into: scratch)

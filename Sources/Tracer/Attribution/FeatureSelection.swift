@@ -56,6 +56,7 @@ struct FeatureSelection {
                     let mRow = M + r * S
                     for (f, c) in visited { mRow[c] = abs(values[f]) * inv }
                 }, done: done)
+                runner.releaseWorkBuffers()   // not held while ranking or assembling
             }
 
             // Logit rows first (rows 0..<nLogits).

@@ -7,6 +7,8 @@
 #   scripts/bench_performance.sh length 32 64    # prompt lengths, --max-feature-nodes 8192
 #   scripts/bench_performance.sh features 64     # 64 tokens, --max-feature-nodes 1024..8192
 #   scripts/bench_performance.sh probe 4096 300  # memory of a 4,096-token run, stopped after N seconds
+#   scripts/bench_performance.sh timeline 4096   # one whole run with its RSS sampled every second
+#                                                #   (docs/perf/memory_<tokens>.tsv; JSON to long.jsonl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/circuits
@@ -32,10 +34,30 @@ run() {
     rm -f "$log" "$log.out" "$log.err"
 }
 
+# timeline TOKENS: one --max-feature-nodes 8192 run; RSS every second (seconds since start, bytes)
+# to memory_TOKENS.tsv and the progress lines (seconds since the trace began) to memory_TOKENS.log.
+timeline() {
+    local tokens=$1 log; log=$(mktemp)
+    echo "== timeline: --tokens $tokens --max-feature-nodes 8192" >&2
+    "$bin" bench attribution --tokens "$tokens" --max-feature-nodes 8192 > "$log.out" 2> "$out/memory_$tokens.log" &
+    local pid=$! start; start=$(date +%s.%N)
+    echo -e "seconds\trss_bytes" > "$out/memory_$tokens.tsv"
+    while kill -0 "$pid" 2>/dev/null; do
+        local kb; kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        [ -n "$kb" ] && python3 -c "import time; print(f'{time.time() - $start:.1f}\t{$kb * 1024}')" >> "$out/memory_$tokens.tsv"
+        sleep 1
+    done
+    wait "$pid"
+    tail -1 "$log.out" | python3 -c "import json,sys; r=json.load(sys.stdin); r['args']='--tokens $tokens --max-feature-nodes 8192'; print(json.dumps(r, sort_keys=True))" >> "$out/long.jsonl"
+    tail -1 "$out/long.jsonl" >&2
+    rm -f "$log" "$log.out"
+}
+
 case ${1:-} in
 full) run full 3600 --tokens 16 ;;
 length) shift; for n in "$@"; do run length 7200 --tokens "$n" --max-feature-nodes 8192; done ;;
 features) shift; for m in 1024 2048 4096 8192; do run features 3600 --tokens "${1:-64}" --max-feature-nodes "$m"; done ;;
 probe) run probe "${3:-300}" --tokens "${2:-4096}" --max-feature-nodes 8192 ;;
-*) echo "usage: $0 full | length N... | features [TOKENS] | probe [TOKENS] [SECONDS]" >&2; exit 64 ;;
+timeline) timeline "${2:-4096}" ;;
+*) echo "usage: $0 full | length N... | features [TOKENS] | probe [TOKENS] [SECONDS] | timeline [TOKENS]" >&2; exit 64 ;;
 esac

@@ -33,9 +33,7 @@ import Worker
         job.promptsPerTask = 1
         job.statistics.attribution = false
         job.statistics.targets = targets.map { [$0.layer, $0.feature] }
-        let layout = RunLayout(root: folder.url)
-        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
-        try JSONEncoder().encode(job).write(to: layout.job)
+        let layout = try prepareRunFolder(job, at: folder.url)
         let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 1)
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
         for task in [1, 0] {   // completion order does not matter

@@ -22,9 +22,7 @@ import Worker
         """.write(to: corpus, atomically: true, encoding: .utf8)
         var job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
         job.promptsPerTask = 2
-        let layout = RunLayout(root: folder.url)
-        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
-        try JSONEncoder().encode(job).write(to: layout.job)
+        let layout = try prepareRunFolder(job, at: folder.url)
         let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 2)
         #expect(plan.tasks.map { $0.map(\.id) } == [["p0", "p1"], ["p2", "p3"], ["p4"]])
 
@@ -76,9 +74,7 @@ import Worker
         let corpus = folder.file("c.txt")
         try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
         let job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
-        let layout = RunLayout(root: folder.url)
-        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
-        try JSONEncoder().encode(job).write(to: layout.job)
+        let layout = try prepareRunFolder(job, at: folder.url)
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
         _ = try runner.run(TaskAssignment(taskID: 0, jobHash: "another-job", prompts: [PromptItem(id: "line-1", text: "the cat")],
                                           shardPath: layout.shard(taskID: 0).path))
@@ -98,9 +94,7 @@ import Worker
         }.joined(separator: "\n").write(to: corpus, atomically: true, encoding: .utf8)
         var job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
         job.promptsPerTask = 4
-        let layout = RunLayout(root: folder.url)
-        try FileManager.default.createDirectory(at: layout.shards, withIntermediateDirectories: true)
-        try JSONEncoder().encode(job).write(to: layout.job)
+        let layout = try prepareRunFolder(job, at: folder.url)
         let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 4)
         #expect(plan.tasks[0].map(\.label) == ["cat", "cat", "cat", "dog"])
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)

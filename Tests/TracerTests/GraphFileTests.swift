@@ -12,10 +12,9 @@ import TestSupport
         let scores = try GraphScores(graph)
         let result = TraceResult(graph: graph, pruning: pruning, scores: scores, timings: PhaseTimings(),
                                  nodeThreshold: 0.8, edgeThreshold: 0.98)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-graphfile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("graph.h5")
+        let folder = try ScratchFolder("graphfile")
+        defer { folder.remove() }
+        let dir = folder.url, url = folder.file("graph.h5")
         try GraphFile.write(result, prompt: run.prompt, to: url)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["graph.h5"], "no temporary file left behind")
 

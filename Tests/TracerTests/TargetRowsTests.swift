@@ -62,10 +62,9 @@ import TestSupport
         pruning.edgeMask = EdgeMask(layout: graph.layout, fill: true)
         let result = TraceResult(graph: graph, pruning: pruning, scores: try GraphScores(graph), timings: PhaseTimings(),
                                  nodeThreshold: 0.8, edgeThreshold: 1)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("target-rows-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("graph.h5")
+        let folder = try ScratchFolder("target-rows")
+        defer { folder.remove() }
+        let url = folder.file("graph.h5")
         try GraphFile.write(result, prompt: run.prompt, to: url)
         let back = try GraphFile.read(url).result
         #expect(back.pruning.edgeMask == pruning.edgeMask && back.graph.adjacency == graph.adjacency)

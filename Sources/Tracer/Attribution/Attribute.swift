@@ -53,16 +53,17 @@ public final class ReplacementModel: Sendable {
         var adjacency: Adjacency
         let selected: [Int]
         if maxFeatures == nActive {
-            // Every feature is a node: rows go straight into the stored rows of A (slot i = feature
-            // i, then the logits; the first nCols columns of A are the edge columns in the same
-            // order). Targets sorted by layer, then position, so each batch runs from its own layer
-            // down over few positions. Uninitialised: every stored row is written whole (its first
-            // nCols entries) by the workers, so first-touch page faults happen on both cores; the
-            // rest of each row is zeroed here.
+            // Every feature is a node: rows go straight into the stored rows of A (feature i is node
+            // and slot i; the first nCols columns of A are the edge columns in the same order).
+            // Targets sorted by layer, then position, so each batch runs from its own layer down
+            // over few positions. Uninitialised: every stored row is written whole (its first nCols
+            // entries) by the workers, so first-touch page faults happen on both cores; the rest of
+            // each row is zeroed here.
             let rows = nActive + nLogits
             let storage = [Float](unsafeUninitializedCapacity: rows * N) { A, count in
                 for r in 0..<rows { (A.baseAddress! + r * N + nCols).initialize(repeating: 0, count: N - nCols) }
-                runner.run(runner.batches((0..<nLogits).map { (.logit(rank: $0), nActive + $0) }), into: A.baseAddress!, stride: N)
+                let logitRows = (0..<nLogits).map { (AttributionTarget.logit(rank: $0), Adjacency.slot(ofRow: layout.index(of: .logit(rank: $0)), in: layout)!) }
+                runner.run(runner.batches(logitRows), into: A.baseAddress!, stride: N)
                 timings.logitRows = lap()
                 let order = (0..<nActive).sorted {
                     let a = features.activeFeatures[$0], b = features.activeFeatures[$1]

@@ -174,12 +174,11 @@ struct FeatureSelection {
         adjacency.storage.withUnsafeMutableBufferPointer { A in
             var logitRank = 0
             for r in 0..<store.count {
-                // Stored-row slot: the feature's node index, or nFeatures + rank for a logit row.
-                let slot: Int
-                if rowFeature[r] >= 0 { slot = node[rowFeature[r]] } else { slot = layout.nFeatures + logitRank; logitRank += 1 }
+                let target: Int
+                if rowFeature[r] >= 0 { target = node[rowFeature[r]] } else { target = layout.index(of: .logit(rank: logitRank)); logitRank += 1 }
                 let (l, p) = store.shapes[r]
                 let starts = store.featureStarts(layer: l, pos: p)
-                let dst = A.baseAddress! + slot * N
+                let dst = A.baseAddress! + Adjacency.slot(ofRow: target, in: layout)! * N
                 store.withRow(r, scratch: scratch) { row in
                     for (i, f) in selected.enumerated() {
                         if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {

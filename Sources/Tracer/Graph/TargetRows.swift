@@ -57,7 +57,12 @@ public struct TargetRows<Element: Equatable & Sendable>: Equatable, Sendable {
 
     /// The storage slot of `target`'s row, or nil for an error or token node.
     @inline(__always)
-    public func slot(ofRow target: Int) -> Int? {
+    public func slot(ofRow target: Int) -> Int? { Self.slot(ofRow: target, in: layout) }
+
+    /// The storage slot of node `target`'s row under `layout`: the one place that knows the
+    /// storage order (features, then logits). Nil for an error or token node.
+    @inline(__always)
+    public static func slot(ofRow target: Int, in layout: NodeLayout) -> Int? {
         if target < layout.nFeatures { return target }
         let logit = target - layout.logitRange.lowerBound
         return logit >= 0 ? layout.nFeatures + logit : nil

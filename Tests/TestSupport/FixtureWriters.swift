@@ -117,10 +117,3 @@ private func deflateRaw(_ input: Data) throws -> Data {
     guard status == Z_STREAM_END else { throw TracerError.invalidArgument("zlib deflate failed (\(status))") }
     return out.prefix(Int(stream.total_out))
 }
-
-/// A fresh temporary folder.
-public func temporaryDirectory(_ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}

@@ -49,12 +49,6 @@ private func close(_ a: Double?, _ b: Double?, relative: Double = 1e-6) -> Bool 
 
 private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
-private func temporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("graphjson-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 @Suite struct GraphJSONTests {
     @Test(arguments: frontendRuns)
     func matchesReferenceDocument(_ run: ReferenceRun) throws {
@@ -120,8 +114,9 @@ private func temporaryFolder() throws -> URL {
         let referenceIndex = run.outputs.appendingPathComponent("frontend/graph-metadata.json")
         let referenceText = text(try Data(contentsOf: referenceIndex))
 
-        let fresh = try temporaryFolder().appendingPathComponent("new/frontend")
-        defer { try? FileManager.default.removeItem(at: fresh.deletingLastPathComponent().deletingLastPathComponent()) }
+        let scratch = try ScratchFolder("graphjson")
+        defer { scratch.remove() }
+        let fresh = scratch.file("new/frontend")
         let graphURL = try GraphJSON.writeFiles(graph, pruning: pruning, metadata: metadata, to: fresh)
         #expect(graphURL.lastPathComponent == metadata.slug + ".json")
         #expect(try FrontendGraph(contentsOf: graphURL) == GraphJSON.document(graph, pruning: pruning, metadata: metadata))
@@ -214,8 +209,8 @@ private func temporaryFolder() throws -> URL {
         let metadata = GraphJSONMetadata(slug: "x", scan: "s", prompt: "a", nodeThreshold: 0.8)
         #expect(throws: TracerError.self) { try GraphJSON.document(graph, pruning: pruning, metadata: metadata) }
         let good = PruneResult(nodeMask: [true, true], edgeMask: EdgeMask(layout: graph.layout, fill: false), cumulativeScores: [1, 1], nodeInfluence: [0, 0])
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = try ScratchFolder("graphjson"), folder = scratch.url
+        defer { scratch.remove() }
         var slashed = metadata
         slashed.slug = "a/b"
         #expect(throws: TracerError.self) { try GraphJSON.writeFiles(graph, pruning: good, metadata: slashed, to: folder) }

@@ -26,7 +26,7 @@ import TestSupport
     /// Copies `model/` with every tensor stored as `dtype` (`asFloat32Rounded`: stored as F32 but
     /// with the rounded values, the same numbers through the F32 path).
     static func copy(_ run: ReferenceRun, dtype: FixtureTensor.DType, asFloat32Rounded: Bool) throws -> URL {
-        let dir = try temporaryDirectory("half")
+        let dir = try ScratchFolder("half").url
         let src = try SafeTensorsFile(run.modelDir.appendingPathComponent("model.safetensors"))
         let tensors = try src.tensors.keys.sorted().map { name -> FixtureTensor in
             let info = try src.info(name)

@@ -60,8 +60,8 @@ import TestSupport
     /// `rope_parameters` object. Both give the same model.
     @Test func ropeScalingSpellingsAgree() throws {
         let src = Self.root.appendingPathComponent("llama_rope_scaled")
-        let dir = try temporaryDirectory("rope")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try ScratchFolder("rope"), dir = scratch.url
+        defer { scratch.remove() }
         var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("config.json"))) as? [String: Any])
         var params = try #require(json.removeValue(forKey: "rope_parameters") as? [String: Any])
         json["rope_theta"] = params.removeValue(forKey: "rope_theta")

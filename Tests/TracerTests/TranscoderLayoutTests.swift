@@ -29,7 +29,7 @@ import TestSupport
 
     /// A folder holding `config.yaml` (the case's, plus the `transcoders:` list) and nothing else yet.
     static func listedFolder(_ run: ReferenceRun, label: String, files: [String]) throws -> URL {
-        let dir = try temporaryDirectory(label)
+        let dir = try ScratchFolder(label).url
         var yaml = try configText(run)
         if !yaml.hasSuffix("\n") { yaml += "\n" }
         yaml += "transcoders:\n" + files.map { "  - \"\($0)\"\n" }.joined()

@@ -33,8 +33,8 @@ import TestSupport
 
     @Test(arguments: [false, true])
     func roundTripsWrittenArchives(deflate: Bool) throws {
-        let dir = try temporaryDirectory("zip")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try ScratchFolder("zip"), dir = scratch.url
+        defer { scratch.remove() }
         var rng = SeededRandom(seed: 3)
         let a = rng.normals(3000, std: 1), b = rng.normals(7, std: 2)
         let url = dir.appendingPathComponent("params.npz")
@@ -48,8 +48,8 @@ import TestSupport
     }
 
     @Test func corruptArchivesNameTheFileAndEntry() throws {
-        let dir = try temporaryDirectory("zipbad")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try ScratchFolder("zipbad"), dir = scratch.url
+        defer { scratch.remove() }
         let url = dir.appendingPathComponent("params.npz")
         try writeNPZ(url, [("W_dec", [4, 64], (0..<256).map { Float($0) })], deflate: true)
         // Flip a byte inside the deflated payload: the CRC or the stream must fail.

@@ -20,32 +20,41 @@ let package = Package(
         // zlib (Debian: zlib1g-dev): deflate entries of .npz transcoder files.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        // What coordinator and worker both speak: HDF5 files, job specs, messages, errors.
-        .target(name: "Shared", dependencies: ["CHDF5", "CZMQ", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        // Hugging Face tokenizer.json: normalizers, pre-tokenizers, BPE / WordLevel, decoders.
+        // Depends on nothing of the engine.
+        .target(name: "Tokenizers"),
+        // What is written to disk and read back: HDF5 files, the shard and aggregate schema,
+        // corpus statistics (feature and pair statistics). The engine sees only this.
+        .target(name: "Storage", dependencies: ["CHDF5"]),
+        // What coordinator and workers speak: job specs and corpora, checksums, the journal,
+        // ZeroMQ sockets and messages.
+        .target(name: "Shared", dependencies: ["Storage", "CZMQ", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: load → forward → transcoders → attribute → prune → export.
-        .target(name: "Tracer", dependencies: ["Shared", "CBLAS", "CZlib", "Yams"]),
+        .target(name: "Tracer", dependencies: ["Tokenizers", "Storage", "CBLAS", "CZlib", "Yams"]),
         // The worker loop: receives tasks, runs the engine, writes shards.
-        .target(name: "Worker", dependencies: ["Shared", "Tracer"]),
-        // Sharding, leases, journal, merge, reports.
-        .target(name: "Coordinator", dependencies: ["Shared"]),
+        .target(name: "Worker", dependencies: ["Shared", "Storage", "Tracer"]),
+        // Sharding, leases, journal, merge, reports, and the local run (coordinator + worker pool).
+        .target(name: "Coordinator", dependencies: ["Shared", "Storage"]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.
-        .target(name: "Training", dependencies: ["Shared", "Tracer", "CBLAS"]),
+        .target(name: "Training", dependencies: ["Tokenizers", "Storage", "Tracer", "CBLAS"]),
         // The command line.
         .executableTarget(
             name: "circuits",
             dependencies: [
-                "Shared", "Tracer", "Worker", "Coordinator", "Training",
+                "Tokenizers", "Storage", "Shared", "Tracer", "Worker", "Coordinator", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Test helpers: reference-case discovery, tolerances, safetensors / .npz fixture writers.
-        .target(name: "TestSupport", dependencies: ["Tracer", "CZlib"], path: "Tests/TestSupport"),
-        .testTarget(name: "TracerTests", dependencies: ["Tracer", "TestSupport"]),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Tracer", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Shared", "TestSupport"]),
-        .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Tracer", "Storage", "CZlib"], path: "Tests/TestSupport"),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "TracerTests", dependencies: ["Tracer", "Tokenizers", "Storage", "TestSupport"]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "Storage", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "Storage", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Storage", "Tracer", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Tokenizers", "Storage", "TestSupport"]),
+        .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "Storage", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// The coordinator: owns the job's task book and journal, binds a ROUTER, hands tasks to the
 /// workers that ask, watches their leases, verifies and accepts their shards.

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// How a job's corpus is cut into tasks: consecutive runs of `promptsPerTask` valid prompts,
 /// task ids from 0 in corpus order. Deterministic, so a restarted coordinator and `merge`

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// A model, its transcoders and its tokenizer, loaded once and used for many prompts.
 public final class TraceSession: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Tokenizers
+import Storage
 import Tracer
 
 /// Training data: the transcoder input and the MLP output of every layer at every non-BOS token

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Tokenizers
+import Storage
 import Tracer
 
 // Training: where it sits in the data flow.

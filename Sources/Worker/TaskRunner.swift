@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 import Tracer
 
 /// Runs tasks of one job on a loaded model: traces every prompt, writes the task's shard,

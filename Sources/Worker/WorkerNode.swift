@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// Why a worker stopped without an error.
 public enum WorkerExit: Sendable, Equatable {

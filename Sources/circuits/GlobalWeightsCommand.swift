@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Shared
+import Storage
 import Tracer
 
 extension Circuits {

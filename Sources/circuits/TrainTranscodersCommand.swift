@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Tokenizers
 import Shared
+import Storage
 import Tracer
 import Training
 

@@ -3,6 +3,7 @@
 // coordinator, malformed inputs. Uses the bundled interim model (models/interim).
 import Foundation
 import Shared
+import Storage
 import Testing
 import TestSupport
 

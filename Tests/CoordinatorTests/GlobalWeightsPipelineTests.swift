@@ -4,6 +4,7 @@
 import Coordinator
 import Foundation
 import Shared
+import Storage
 import Testing
 import TestSupport
 import Tracer

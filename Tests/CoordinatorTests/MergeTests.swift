@@ -3,6 +3,7 @@
 import Coordinator
 import Foundation
 import Shared
+import Storage
 import Testing
 import TestSupport
 import Worker

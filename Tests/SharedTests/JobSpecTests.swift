@@ -1,5 +1,6 @@
 // Job specs, corpora, the journal and the wire format of messages.
 import Foundation
+import Storage
 import Shared
 import Testing
 import TestSupport

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Storage
 import Tracer
 
 /// V[t, s] in float64 loops: Σ over the output layers l_s..l_t−1 (PLT: l_s only) of

@@ -1,6 +1,6 @@
 // Forced features (a global-weights prefilter) under max_feature_nodes.
 import Foundation
-import Shared
+import Storage
 import Testing
 import TestSupport
 @testable import Tracer

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Storage
 import Testing
 import TestSupport
 @testable import Tracer

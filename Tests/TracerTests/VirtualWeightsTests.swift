@@ -1,7 +1,7 @@
 // Virtual weights against a naive double-precision computation from the transcoder files, on
 // every reference case (PLT and CLT; resid_mid, ln2.hook_normalized and mlp.hook_in readings).
 import Foundation
-import Shared
+import Storage
 import Testing
 import TestSupport
 @testable import Tracer

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Tracer
 import Testing
 @testable import Training

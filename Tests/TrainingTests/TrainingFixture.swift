@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Tokenizers
+import Storage
 import TestSupport
 import Tracer
 @testable import Training

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Tokenizers
+import Storage
 import Testing
 import TestSupport
 import Tracer

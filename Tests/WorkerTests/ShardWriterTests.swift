@@ -2,6 +2,7 @@
 // failed prompts with reasons, feature statistics, the graph JSON; written atomically.
 import Foundation
 import Shared
+import Storage
 import Testing
 import TestSupport
 import Tracer

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// The corpus statistics of a merged run (`aggregate.h5` `/stats`), for global weights.
 public struct AggregateStatistics: Sendable {

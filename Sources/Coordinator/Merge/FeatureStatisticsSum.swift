@@ -1,4 +1,5 @@
 import Shared
+import Storage
 
 /// Per-feature statistics summed over shards: counts exactly (integers), activation sums with
 /// Neumaier compensation, in task order (so the result does not depend on completion order).

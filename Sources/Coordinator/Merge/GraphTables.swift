@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// Every prompt's pruned graph, concatenated: the `/graphs` group of `aggregate.h5`.
 /// Offsets have one entry per prompt plus one (CSR style); failed prompts have empty ranges.

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// What `merge` found.
 public struct MergeSummary: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// `aggregate.h5` read back for reporting.
 public struct Aggregate: Sendable {

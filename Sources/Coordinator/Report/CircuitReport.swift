@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// The numbers of `report.json` (and of `report.html`, which draws them).
 public struct CircuitReport: Codable, Sendable {

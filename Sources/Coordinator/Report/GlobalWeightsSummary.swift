@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// The report's view of `global_weights.h5`: per target, its strongest sources by |TWERA|
 /// beside their raw virtual weights, and the largest virtual weights the co-activation filter

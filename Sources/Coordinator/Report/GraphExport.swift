@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 
 /// Finds one prompt's graph JSON in a run's shards (`circuits export`).
 public enum GraphExport {

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Yams
 
 /// A corpus job, read from `jobs/*.yaml`: what to trace, with which parameters, into which folder.

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// What a worker tells the coordinator about itself.
 public struct WorkerCapabilities: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Shared
+import Storage
 
 /// Parameters of `attribute`, with circuit-tracer's defaults.
 public struct AttributionOptions: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import CBLAS
 import Foundation
-import Shared
+import Storage
 
 /// circuit-tracer's influence-ordered feature selection under `max_feature_nodes`, without any
 /// dense `[rows, nActive]` matrix.

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Storage
 
 /// Time and memory of global weights at GPT-2-small scale: virtual weights of a target set
 /// against every earlier-layer source of a random CLT-like transcoder set, and the pair

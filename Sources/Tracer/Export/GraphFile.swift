@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Storage
 
 /// `graph.h5`: one traced prompt, with datasets named exactly like circuit-tracer's arrays
 /// (`adjacency_matrix`, `active_features`, `prune/node_mask`, …) so the reference tooling and

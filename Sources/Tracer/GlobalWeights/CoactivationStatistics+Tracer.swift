@@ -1,4 +1,4 @@
-import Shared
+import Storage
 
 extension CoactivationStatistics {
     /// Adds one prompt's active features (as the engine lists them: positions ≥ 1) and values.

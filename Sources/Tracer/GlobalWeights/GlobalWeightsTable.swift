@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Storage
 
 /// Global weights of a target set: virtual weights filtered by corpus co-activation.
 ///

@@ -1,6 +1,6 @@
 import CBLAS
 import Foundation
-import Shared
+import Storage
 
 /// How a target feature's encoder reads the residual stream, context-free.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Storage
 import Tracer
 
 /// A shard could not be written.

@@ -1,7 +1,7 @@
 // Tests of Sources/Shared/HDF5: round trips of every element type and shape, bools, strings,
 // attributes, groups, appendable datasets, errors, and files read by h5dump and h5py.
 import Foundation
-import Shared
+import Storage
 import Testing
 
 // MARK: - Helpers

@@ -52,7 +52,7 @@ struct JSONParser {
     /// Parses `data` as one JSON document.
     ///
     /// - Parameter source: the file path, named in errors.
-    /// - Throws: `TracerError.malformedFile` with the byte offset of the first error.
+    /// - Throws: `TokenizerError.malformedFile` with the byte offset of the first error.
     static func parse(_ data: Data, source: String) throws -> TokenizerJSONValue {
         var parser = JSONParser(bytes: [UInt8](data), source: source)
         parser.skipWhitespace()
@@ -67,7 +67,7 @@ struct JSONParser {
         self.source = source
     }
 
-    private func error(_ why: String) -> TracerError {
+    private func error(_ why: String) -> TokenizerError {
         .malformedFile(source, "invalid JSON at byte \(index): \(why)")
     }
 

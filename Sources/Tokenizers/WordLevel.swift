@@ -17,11 +17,11 @@ struct WordLevelModel: Sendable {
 
     /// The id of `word`, else of the unknown token.
     ///
-    /// - Throws: `TracerError.unknownToken(word)` when `word` is not in the vocabulary and
+    /// - Throws: `TokenizerError.unknownToken(word)` when `word` is not in the vocabulary and
     ///   there is no unknown token (or it is not in the vocabulary either).
     func tokenize(_ word: String) throws -> [Int] {
         if let id = vocabulary.id(of: word) { return [id] }
         if let unkToken, let id = vocabulary.id(of: unkToken) { return [id] }
-        throw TracerError.unknownToken(word)
+        throw TokenizerError.unknownToken(word)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import Tracer
+import Tokenizers
 
 // Tokenizer tests: every id and decode checked against what Hugging Face `tokenizers` produced
 // (reference fixtures, our generated fixtures), circuit-tracer's BOS rule against the reference
@@ -64,7 +64,7 @@ private func mismatches(_ tokenizer: Tokenizer, _ cases: [RecordedCase]) -> [Str
             do {
                 let ids = try tokenizer.encode(recorded.text)
                 failures.append("\(name): expected unknownToken(\(String(reflecting: word))), got \(ids)")
-            } catch let error as TracerError {
+            } catch let error as TokenizerError {
                 if error != .unknownToken(word) { failures.append("\(name): expected unknownToken(\(String(reflecting: word))), got \(error)") }
             } catch {
                 failures.append("\(name): unexpected error \(error)")
@@ -208,7 +208,7 @@ struct TokenizerTests {
     @Test("empty prompt is an error")
     func emptyPrompt() throws {
         let tokenizer = try Tokenizer(modelDirectory: fixtureRoot.appendingPathComponent("gpt2_bpe"))
-        #expect(throws: TracerError.emptyPrompt) { try tokenizer.attributedIds(for: "") }
+        #expect(throws: TokenizerError.emptyPrompt) { try tokenizer.attributedIds(for: "") }
     }
 
     @Test("roles, all_special_ids order and vocabulary size from tokenizer_config.json")
@@ -294,11 +294,11 @@ struct TokenizerTests {
     func missingFile() {
         let folder = URL(fileURLWithPath: "/nonexistent/tokenizer-\(UUID().uuidString)")
         let path = folder.appendingPathComponent("tokenizer.json").path
-        #expect(throws: TracerError.fileNotFound(path, what: "tokenizer.json")) { try Tokenizer(modelDirectory: folder) }
-        #expect(throws: TracerError.fileNotFound(path, what: "tokenizer.json")) {
+        #expect(throws: TokenizerError.fileNotFound(path, what: "tokenizer.json")) { try Tokenizer(modelDirectory: folder) }
+        #expect(throws: TokenizerError.fileNotFound(path, what: "tokenizer.json")) {
             try Tokenizer(tokenizerJSON: URL(fileURLWithPath: path))
         }
-        #expect(TracerError.fileNotFound(path, what: "tokenizer.json").description.contains(path))
+        #expect(TokenizerError.fileNotFound(path, what: "tokenizer.json").description.contains(path))
     }
 
     @Test("a WordLevel word outside the vocabulary with no unk token is unknownToken(word)",
@@ -308,7 +308,7 @@ struct TokenizerTests {
         let folder = try temporaryFolder(files: ["tokenizer.json": json])
         defer { try? FileManager.default.removeItem(at: folder) }
         let tokenizer = try Tokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
-        #expect(throws: TracerError.unknownToken(word)) { try tokenizer.encode(prompt) }
+        #expect(throws: TokenizerError.unknownToken(word)) { try tokenizer.encode(prompt) }
         #expect(try tokenizer.encode("the cat") == [4, 5])
     }
 

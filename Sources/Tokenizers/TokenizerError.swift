@@ -1,11 +1,18 @@
 import Foundation
 
-/// What can go wrong while reading a `tokenizer.json` or preparing a prompt, beyond the
-/// generic `TracerError` cases (missing file, malformed JSON, unknown word).
+/// What can go wrong while reading a `tokenizer.json` or preparing a prompt.
 ///
 /// Every case names the file and the JSON path of the offending component, so the
 /// description alone says what to fix.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A file (`tokenizer.json`, `tokenizer_config.json`, ...) is not where it should be.
+    case fileNotFound(String, what: String)
+    /// A file exists but is not valid JSON of the expected shape (path, why).
+    case malformedFile(String, String)
+    /// A word needs the unknown token and the tokenizer has none.
+    case unknownToken(String)
+    /// The prompt encodes to no tokens.
+    case emptyPrompt
     /// A component (`model`, `normalizer`, `pre_tokenizer`, `decoder`, `post_processor`) has a
     /// `type` this reader does not implement.
     case unsupportedComponent(kind: String, type: String, file: String)
@@ -23,6 +30,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String {
         switch self {
+        case let .fileNotFound(path, what): return "\(what) not found: \(path)"
+        case let .malformedFile(path, why): return "malformed file \(path): \(why)"
+        case let .unknownToken(word): return "token '\(word)' is not in the vocabulary and the tokenizer has no unknown token"
+        case .emptyPrompt: return "prompt is empty"
         case let .unsupportedComponent(kind, type, file):
             return "unsupported \(kind) type '\(type)' in \(file)"
         case let .missingField(field, file):

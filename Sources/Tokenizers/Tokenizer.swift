@@ -42,8 +42,8 @@ public struct Tokenizer: Sendable {
     /// Loads `tokenizer.json` and, from the same folder when present, `tokenizer_config.json`
     /// and `special_tokens_map.json` for the bos/eos/pad/unk tokens and `specialTokenIds`.
     ///
-    /// - Throws: `TracerError.fileNotFound` naming the path when `tokenizer.json` is missing;
-    ///   `TracerError.malformedFile` for invalid JSON; `TokenizerError` for unsupported or
+    /// - Throws: `TokenizerError.fileNotFound` naming the path when `tokenizer.json` is missing;
+    ///   `TokenizerError.malformedFile` for invalid JSON; `TokenizerError` for unsupported or
     ///   invalid components.
     public init(modelDirectory: URL) throws {
         try self.init(file: modelDirectory.appendingPathComponent("tokenizer.json"),
@@ -59,11 +59,11 @@ public struct Tokenizer: Sendable {
 
     private init(file url: URL, roles: SpecialTokenRoles?) throws {
         let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else { throw TracerError.fileNotFound(path, what: "tokenizer.json") }
+        guard FileManager.default.fileExists(atPath: path) else { throw TokenizerError.fileNotFound(path, what: "tokenizer.json") }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TracerError.malformedFile(path, "cannot be read: \(error)") }
+        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.malformedFile(path, "cannot be read: \(error)") }
         guard case let .object(object) = try JSONParser.parse(data, source: path) else {
-            throw TracerError.malformedFile(path, "expected a JSON object at the top level")
+            throw TokenizerError.malformedFile(path, "expected a JSON object at the top level")
         }
         let root = ConfigNode(object, file: path)
         file = path
@@ -112,7 +112,7 @@ public struct Tokenizer: Sendable {
     /// The ids of `text`, as `tokenizers`' `Tokenizer.encode(text, add_special_tokens=…).ids`.
     ///
     /// - Parameter addSpecialTokens: apply the post-processor (e.g. prepend `<s>`).
-    /// - Throws: `TracerError.unknownToken(word)` when a WordLevel word is not in the
+    /// - Throws: `TokenizerError.unknownToken(word)` when a WordLevel word is not in the
     ///   vocabulary and there is no unknown token.
     /// - Complexity: linear in the text for pre-tokenized models; O(n log n) per word for BPE.
     public func encode(_ text: String, addSpecialTokens: Bool = false) throws -> [Int] {
@@ -159,11 +159,11 @@ public struct Tokenizer: Sendable {
     /// truthy id (0 counts as missing, as Python's `filter(None, …)` does) of
     /// `[bosTokenId, padTokenId, eosTokenId] + specialTokenIds`.
     ///
-    /// - Throws: `TracerError.emptyPrompt` when the prompt encodes to no tokens;
+    /// - Throws: `TokenizerError.emptyPrompt` when the prompt encodes to no tokens;
     ///   `TokenizerError.noBeginningOfSequenceToken` when no candidate exists.
     public func attributedIds(for prompt: String) throws -> [Int] {
         let ids = try encode(prompt, addSpecialTokens: false)
-        guard let first = ids.first else { throw TracerError.emptyPrompt }
+        guard let first = ids.first else { throw TokenizerError.emptyPrompt }
         if specialTokenIds.contains(first) { return ids }
         let candidates = [bosTokenId, padTokenId, eosTokenId] + specialTokenIds.map(Optional.some)
         guard let start = candidates.lazy.compactMap({ $0 }).first(where: { $0 != 0 }) else {

@@ -29,9 +29,9 @@ struct SpecialTokenRoles: Sendable {
 
     private mutating func merge(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TracerError.fileNotFound(url.path, what: url.lastPathComponent) }
+        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.fileNotFound(url.path, what: url.lastPathComponent) }
         guard case let .object(object) = try JSONParser.parse(data, source: url.path) else {
-            throw TracerError.malformedFile(url.path, "expected a JSON object")
+            throw TokenizerError.malformedFile(url.path, "expected a JSON object")
         }
         let node = ConfigNode(object, file: url.path)
         for role in Self.roles {

@@ -100,7 +100,7 @@ struct BPEModel: Sendable {
 
     /// The ids of one pre-tokenized word.
     ///
-    /// - Throws: `TracerError.unknownToken` when a character needs the unknown token and
+    /// - Throws: `TokenizerError.unknownToken` when a character needs the unknown token and
     ///   `unk_token` names no vocabulary entry.
     /// - Complexity: O(n log n) in the word's length.
     func tokenize(_ word: String) throws -> [Int] {
@@ -137,7 +137,7 @@ struct BPEModel: Sendable {
                 }
             }
             guard let unkToken else { continue }  // no unknown token: the character is dropped
-            guard let unk = unkTokenId else { throw TracerError.unknownToken(unkToken) }
+            guard let unk = unkTokenId else { throw TokenizerError.unknownToken(unkToken) }
             if pendingUnknown, !fuseUnk { symbols.append(unk) }
             pendingUnknown = true
         }

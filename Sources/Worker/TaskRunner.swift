@@ -45,7 +45,7 @@ public final class TaskRunner: Sendable {
             if let problem = Self.nonFinite(result) {
                 return .failed(id: prompt.id, prompt: prompt.text, reason: "non-finite values: \(problem)")
             }
-            let metadata = GraphJSONMetadata(slug: Self.slug(prompt.id), scan: session.replacement.transcoders.config.scan ?? "circuits",
+            let metadata = GraphJSONMetadata(slug: graphSlug(promptID: prompt.id), scan: session.replacement.transcoders.config.scan ?? "circuits",
                                              prompt: session.tokenizer.decode(result.graph.inputTokens),
                                              nodeThreshold: result.nodeThreshold)
             let json = try GraphJSON.encode(result.graph, pruning: result.pruning, metadata: metadata)
@@ -102,11 +102,5 @@ public final class TaskRunner: Sendable {
         if r.graph.logitProbabilities.contains(where: { !$0.isFinite }) { return "logit probabilities" }
         if r.pruning.nodeInfluence.contains(where: { !$0.isFinite }) { return "node influence (adjacency)" }
         return nil
-    }
-
-    /// A graph slug from a prompt id: a plain file name.
-    public static func slug(_ id: String) -> String {
-        let s = String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        return s.isEmpty || s == "." || s == ".." ? "prompt" : s
     }
 }

@@ -36,3 +36,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 func log(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// A command failed at run time for a reason it states (printed as `error: <reason>`).
+struct RunError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}

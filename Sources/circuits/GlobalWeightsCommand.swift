@@ -75,7 +75,7 @@ extension Circuits {
                                                        transcoderDirectory: URL(fileURLWithPath: job.transcoders))
                 let tc = replacement.transcoders
                 for t in chosen where t.layer >= tc.nLayers || t.feature >= tc.dTranscoder {
-                    throw RunError(reason: "target \(t) is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
+                    throw ValidationError("target \(t) is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
                 }
                 let stats = try statistics(for: chosen, job: job, layout: layout)
                 guard let pairs = stats.pairs else { throw RunError(reason: "the statistics pass wrote no pair statistics") }
@@ -127,7 +127,7 @@ extension Circuits {
             pass.output = folder.path
             log("global weights: statistics pass (forward passes only) into \(folder.path)")
             let statsLayout = RunLayout(root: folder)
-            _ = try LocalRun.execute(pass, workers: workers ?? job.workers, threads: nil, display: ProgressDisplay())
+            _ = try runLocally(pass, workers: workers ?? job.workers, threads: nil, display: ProgressDisplay())
             _ = try Merger.merge(statsLayout)
             return try AggregateStatistics(url: statsLayout.aggregate)
         }

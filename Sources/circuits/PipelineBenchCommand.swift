@@ -38,7 +38,7 @@ extension Circuits.Bench {
                     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-bench-pipeline-\(UUID().uuidString.prefix(8))")
                     defer { try? FileManager.default.removeItem(at: scratch) }
                     let spec = try JobCheck.load(job, out: scratch.path)
-                    let o = try LocalRun.execute(spec, workers: n, threads: threads, display: nil)
+                    let o = try runLocally(spec, workers: n, threads: threads, display: nil)
                     let tasks = max(1, o.progress.tasksTotal)
                     let prompts = o.progress.promptsDone + o.progress.promptsFailed
                     let perTask = o.coordinatorSeconds / Double(tasks) * 1000

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Shared
+import Storage
 import Worker
 
 extension Circuits {
@@ -140,7 +141,7 @@ extension Circuits {
         func run() throws {
             try reportingErrors {
                 let data = try GraphExport.frontendJSON(RunLayout(root: URL(fileURLWithPath: outdir)), promptID: prompt)
-                let url = URL(fileURLWithPath: out ?? TaskRunner.slug(prompt) + ".json")
+                let url = URL(fileURLWithPath: out ?? graphSlug(promptID: prompt) + ".json")
                 try data.write(to: url, options: .atomic)
                 print("wrote \(url.path)")
             }

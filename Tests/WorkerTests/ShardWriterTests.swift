@@ -52,7 +52,7 @@ import Worker
             }
             #expect(try f.attribute("replacement_score", as: Double.self, at: g) == r.scores.replacement)
             let json = try FrontendGraph.decode(Data(try f.read(UInt8.self, at: "\(g)/frontend_json").values))
-            #expect(json.metadata.slug == TaskRunner.slug(prompt.id) && json.links.count == r.prunedEdgeCount)
+            #expect(json.metadata.slug == graphSlug(promptID: prompt.id) && json.links.count == r.prunedEdgeCount)
             tokens += Int64(r.graph.inputTokens.count - 1)
             for (a, v) in zip(r.graph.activeFeatures, r.graph.activationValues) {
                 active[a.layer * runner.session.replacement.transcoders.dTranscoder + a.index] += 1
@@ -66,8 +66,8 @@ import Worker
     }
 
     @Test func slugsArePlainFileNames() {
-        #expect(TaskRunner.slug("a/b c") == "a_b_c")
-        #expect(TaskRunner.slug("..") == "prompt")
-        #expect(TaskRunner.slug("p-1.x") == "p-1.x")
+        #expect(graphSlug(promptID: "a/b c") == "a_b_c")
+        #expect(graphSlug(promptID: "..") == "prompt")
+        #expect(graphSlug(promptID: "p-1.x") == "p-1.x")
     }
 }

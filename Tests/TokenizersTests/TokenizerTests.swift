@@ -102,9 +102,9 @@ struct TokenizerTests {
     // MARK: Reference fixtures (README §9)
 
     @Test("reference tokenizer fixtures: ids, ids with special tokens and decodes of 300 strings",
-          arguments: tokenizerFolders(in: referenceRoot.appendingPathComponent("tokenizers")))
+          arguments: tokenizerFolders(in: referencePath("tokenizers")))
     func referenceFixture(name: String) throws {
-        let folder = referenceRoot.appendingPathComponent("tokenizers/\(name)")
+        let folder = referencePath("tokenizers/\(name)")
         let tokenizer = try Tokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
         let cases = try loadRecordedCases(folder.appendingPathComponent("tokenizer_cases.json"))
         #expect(cases.count >= 300)
@@ -224,7 +224,7 @@ struct TokenizerTests {
         #expect(gemma.tokenString(259) != nil && gemma.id(of: gemma.tokenString(259)!) == 259)
         #expect(gemma.tokenString(-1) == nil && gemma.tokenString(1_000_000) == nil)
 
-        let reference = try Tokenizer(tokenizerJSON: referenceRoot.appendingPathComponent("tokenizers/bytelevel_bpe/tokenizer.json"))
+        let reference = try Tokenizer(tokenizerJSON: referencePath("tokenizers/bytelevel_bpe/tokenizer.json"))
         #expect(reference.vocabularySize == 1000)
         #expect(reference.specialTokenIds == [0] && reference.bosTokenId == nil)
         #expect(reference.id(of: "Ġ") != nil && reference.tokenString(0) == "<|endoftext|>")

@@ -65,7 +65,7 @@ import TestSupport
 
     /// A graph whose edges go against the layer order falls back to the naive path.
     @Test func nonLayeredGraphFallsBack() throws {
-        var graph = try goldenGraph(referenceRuns()[0]).graph
+        var graph = try goldenGraph(try firstReferenceRun()).graph
         // feature 0 → feature 1 and feature 1 → feature 0 would be a cycle; one edge from a
         // lower-layer target to a higher-layer source breaks the order without a cycle.
         let last = graph.layout.featureRange.upperBound - 1

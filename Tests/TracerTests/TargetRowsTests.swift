@@ -57,7 +57,7 @@ import TestSupport
     /// every entry is kept, error and token rows included. graph.h5 writes those rows densely, as
     /// circuit-tracer would, and reads the same mask back.
     @Test func graphFileKeepsEveryEntryMask() throws {
-        let run = referenceRuns()[0]
+        let run = try firstReferenceRun()
         var (graph, pruning) = try goldenGraph(run)
         pruning.edgeMask = EdgeMask(layout: graph.layout, fill: true)
         let result = TraceResult(graph: graph, pruning: pruning, scores: try GraphScores(graph), timings: PhaseTimings(),

@@ -30,9 +30,7 @@ public final class TaskRunner: Sendable {
     }
 
     public var options: AttributionOptions {
-        AttributionOptions(maxLogits: job.attribution.maxLogits, desiredLogitProbability: job.attribution.logitProb,
-                           batchSize: job.attribution.batchSize, maxFeatureNodes: job.attribution.maxFeatureNodes,
-                           updateInterval: job.attribution.updateInterval, threads: threads)
+        AttributionOptions(job.attribution, threads: threads)
     }
 
     /// Traces one prompt (or, in a statistics-only job, measures its transcoder activations);

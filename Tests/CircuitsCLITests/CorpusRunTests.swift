@@ -269,6 +269,7 @@ func freePort() throws -> Int {
             (good + "workrs: 2\n", "field 'workrs': unknown field"),
             (good + "attribution: {batch_size: many}\n", "field 'attribution.batch_size': expected an integer"),
             (good + "pruning: {node_threshold: 1.5}\n", "field 'pruning.node_threshold'"),
+            (good + "attribution: {logit_prob: 0}\n", "field 'attribution.logit_prob': must be a number in (0, 1] (got 0.0)"),
             (good.replacingOccurrences(of: "\(models.path)/model", with: "/nonexistent/model"), "field 'model': no such folder: /nonexistent/model"),
             (good.replacingOccurrences(of: "\(models.path)/model", with: models.path), "field 'model'"),   // a folder without config.json
             (good.replacingOccurrences(of: "corpus.jsonl", with: "missing.jsonl"), "field 'corpus': no such file"),

@@ -55,6 +55,12 @@ import TestSupport
         ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {batch: 3}\n", "attribution.batch", "unknown field"),
         ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: 5\n", "attribution", "expected a mapping"),
         ("model: m\ntranscoders: t\ncorpus: c\noutput: o\npruning: {edge_threshold: yes}\n", "pruning.edge_threshold", "expected a number"),
+        // Ranges are the graph parameters' own (the engine would fail every prompt on these).
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {logit_prob: 0}\n", "attribution.logit_prob", "must be a number in (0, 1] (got 0.0)"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {max_logits: 0}\n", "attribution.max_logits", "must be an integer from 1"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {batch_size: 100001}\n", "attribution.batch_size", "must be an integer from 1 to 100000"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nattribution: {max_feature_nodes: -1}\n", "attribution.max_feature_nodes", "must be an integer from 0"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\npruning: {node_threshold: 1.5}\n", "pruning.node_threshold", "must be a number in [0, 1]"),
     ])
     func errorsNameTheField(yaml: String, field: String, reason: String) throws {
         let (folder, url) = try write(yaml)

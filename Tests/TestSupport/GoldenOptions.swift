@@ -6,7 +6,7 @@ extension ReferenceRun {
         let kw = results["attribute_kwargs"] as? [String: Any] ?? [:]
         var o = AttributionOptions()
         if let v = kw["max_n_logits"] as? Int { o.maxLogits = v }
-        if let v = kw["desired_logit_prob"] as? Double { o.desiredLogitProbability = v }
+        if let v = kw["desired_logit_prob"] as? Double { o.logitProb = v }
         if let v = kw["batch_size"] as? Int { o.batchSize = v }
         o.maxFeatureNodes = kw["max_feature_nodes"] as? Int
         if let v = kw["update_interval"] as? Int { o.updateInterval = v }

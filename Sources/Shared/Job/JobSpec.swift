@@ -20,14 +20,9 @@ import Yams
 /// Relative paths are resolved against the folder holding the YAML file. `validate()` checks
 /// every field before a job starts; its errors name the field.
 public struct JobSpec: Codable, Sendable, Equatable {
-    public struct Attribution: Codable, Sendable, Equatable {
-        public var maxLogits: Int = 10
-        public var logitProb: Double = 0.95
-        public var maxFeatureNodes: Int? = nil
-        public var batchSize: Int = 256
-        public var updateInterval: Int = 4
-        public init() {}
-    }
+    /// Defaults and ranges live in Storage's `AttributionParameters` / `PruningParameters`.
+    public typealias Attribution = AttributionParameters
+    public typealias Pruning = PruningParameters
     /// Corpus statistics (global weights): whether prompts are attributed at all, and the
     /// target features whose co-activation with every earlier-layer feature is counted.
     public struct Statistics: Codable, Sendable, Equatable {
@@ -35,11 +30,6 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var attribution: Bool = true
         /// `[layer, feature]` pairs; empty: no pair statistics.
         public var targets: [[Int]] = []
-        public init() {}
-    }
-    public struct Pruning: Codable, Sendable, Equatable {
-        public var nodeThreshold: Double = 0.8
-        public var edgeThreshold: Double = 0.98
         public init() {}
     }
 
@@ -124,14 +114,22 @@ public struct JobSpec: Codable, Sendable, Equatable {
             throw JobSpecError(file: file, field: "heartbeat_seconds", reason: "must be at most half of lease_seconds (\(leaseSeconds))")
         }
         let a = try reader.section("attribution", keys: ["max_logits", "logit_prob", "max_feature_nodes", "batch_size", "update_interval"])
-        attribution.maxLogits = try a.int("max_logits", default: 10, range: 1...100_000)
-        attribution.logitProb = try a.double("logit_prob", default: 0.95, range: 0...1)
-        attribution.maxFeatureNodes = try a.optionalInt("max_feature_nodes", range: 1...100_000_000)
-        attribution.batchSize = try a.int("batch_size", default: 256, range: 1...100_000)
-        attribution.updateInterval = try a.int("update_interval", default: 4, range: 1...100_000)
+        // Types here; ranges in `validate()` of the parameters, shared with the CLI and the engine.
+        let defaults = Attribution(), any = Int.min...Int.max
+        attribution.maxLogits = try a.int("max_logits", default: defaults.maxLogits, range: any)
+        attribution.logitProb = try a.double("logit_prob", default: defaults.logitProb, range: -.infinity...(.infinity))
+        attribution.maxFeatureNodes = try a.optionalInt("max_feature_nodes", range: any)
+        attribution.batchSize = try a.int("batch_size", default: defaults.batchSize, range: any)
+        attribution.updateInterval = try a.int("update_interval", default: defaults.updateInterval, range: any)
         let p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
-        pruning.nodeThreshold = try p.double("node_threshold", default: 0.8, range: 0...1)
-        pruning.edgeThreshold = try p.double("edge_threshold", default: 0.98, range: 0...1)
+        pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
+        pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
+        do {
+            try attribution.validate()
+            try pruning.validate()
+        } catch {
+            throw JobSpecError(file: file, field: error.parameter.jobField, reason: error.requirement)
+        }
         let st = try reader.section("statistics", keys: ["attribution", "targets"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")

@@ -40,7 +40,7 @@ public final class ReplacementModel: Sendable {
         let c = model.config
         let logits = LogitTargets(logits: record.lastLogits, unembedding: model.weights.unembedding, dModel: c.dModel,
                                   softcap: c.finalLogitSoftcap, maxLogits: options.maxLogits,
-                                  desiredProbability: options.desiredLogitProbability, tokenText: tokenText)
+                                  desiredProbability: options.logitProb, tokenText: tokenText)
         let runner = BatchRunner(threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                  batchSize: options.batchSize, memoryBytes: options.workerMemoryBytes) {
             LinearisedBackward(model: model, transcoders: transcoders, record: record, features: features,

@@ -1,17 +1,12 @@
 import Storage
 
-/// Parameters of `attribute`, with circuit-tracer's defaults.
+/// Parameters of `attribute`: the graph's parameters (`AttributionParameters`, with
+/// circuit-tracer's defaults, read through as `options.maxLogits`, ...) and the engine's own
+/// knobs (threads, memory budgets, forced features), none of which change the graph.
+@dynamicMemberLookup
 public struct AttributionOptions: Sendable, Equatable {
-    /// At most this many logit targets (`max_n_logits`).
-    public var maxLogits: Int = 10
-    /// Stop adding logit targets once their cumulative probability reaches this (`desired_logit_prob`).
-    public var desiredLogitProbability: Double = 0.95
-    /// Targets per backward pass (`batch_size`).
-    public var batchSize: Int = 256
-    /// At most this many feature nodes, chosen by influence (`max_feature_nodes`; nil: all).
-    public var maxFeatureNodes: Int? = nil
-    /// Batches between re-rankings of the features by partial influence (`update_interval`).
-    public var updateInterval: Int = 4
+    /// `maxLogits`, `logitProb`, `maxFeatureNodes`, `batchSize`, `updateInterval`.
+    public var parameters = AttributionParameters()
     /// Threads running backward passes in parallel, each with single-threaded BLAS
     /// (nil: one per core). Results do not depend on it.
     public var threads: Int? = nil
@@ -34,35 +29,24 @@ public struct AttributionOptions: Sendable, Equatable {
     public static let defaultRowMemoryBytes = 2 << 30
     public static let defaultDecoderCacheBytes = 1 << 30
 
-    public init(maxLogits: Int = 10, desiredLogitProbability: Double = 0.95, batchSize: Int = 256,
-                maxFeatureNodes: Int? = nil, updateInterval: Int = 4, threads: Int? = nil,
-                workerMemoryBytes: Int = AttributionOptions.defaultWorkerMemoryBytes,
-                rowMemoryBytes: Int = AttributionOptions.defaultRowMemoryBytes,
-                decoderCacheBytes: Int = AttributionOptions.defaultDecoderCacheBytes) {
+    public init(_ parameters: AttributionParameters = AttributionParameters(), threads: Int? = nil) {
+        self.parameters = parameters
         self.threads = threads
-        self.workerMemoryBytes = workerMemoryBytes
-        self.rowMemoryBytes = rowMemoryBytes
-        self.decoderCacheBytes = decoderCacheBytes
-        self.maxLogits = maxLogits
-        self.desiredLogitProbability = desiredLogitProbability
-        self.batchSize = batchSize
-        self.maxFeatureNodes = maxFeatureNodes
-        self.updateInterval = updateInterval
     }
 
-    /// Checks ranges; the message names the option.
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<AttributionParameters, T>) -> T {
+        get { parameters[keyPath: keyPath] }
+        set { parameters[keyPath: keyPath] = newValue }
+    }
+
+    /// Checks ranges (the parameters' own `validate()`, then the engine's knobs); the message
+    /// names the option.
     public func validate() throws {
-        guard maxLogits >= 1 else { throw TracerError.invalidArgument("max logits must be at least 1 (got \(maxLogits))") }
-        guard desiredLogitProbability > 0, desiredLogitProbability <= 1 else {
-            throw TracerError.invalidArgument("logit probability must be in (0, 1] (got \(desiredLogitProbability))")
-        }
-        guard batchSize >= 1 else { throw TracerError.invalidArgument("batch size must be at least 1 (got \(batchSize))") }
-        if let m = maxFeatureNodes, m < 0 { throw TracerError.invalidArgument("max feature nodes must be ≥ 0 (got \(m))") }
+        do { try parameters.validate() } catch { throw TracerError.invalidArgument(error.description) }
         if let t = threads, t < 1 { throw TracerError.invalidArgument("threads must be at least 1 (got \(t))") }
         guard workerMemoryBytes >= 0, rowMemoryBytes >= 0, decoderCacheBytes >= 0 else {
             throw TracerError.invalidArgument("memory budgets must be ≥ 0 bytes")
         }
-        guard updateInterval >= 1 else { throw TracerError.invalidArgument("update interval must be at least 1 (got \(updateInterval))") }
     }
 }
 

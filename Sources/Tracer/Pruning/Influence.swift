@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Graph-math constants, defined once (circuit-tracer 0.5.0 values).
 public enum GraphConstants {
@@ -6,10 +7,10 @@ public enum GraphConstants {
     public static let rowSumFloor: Float = 1e-10
     /// `compute_influence` gives up after this many matrix powers (A is nilpotent, so it never should).
     public static let maxInfluenceIterations = 1000
-    /// Default cumulative-influence share of nodes kept by pruning.
-    public static let defaultNodeThreshold = 0.8
-    /// Default cumulative-influence share of edges kept by pruning.
-    public static let defaultEdgeThreshold = 0.98
+    /// Default cumulative-influence share of nodes kept by pruning (`PruningParameters`).
+    public static let defaultNodeThreshold = PruningParameters().nodeThreshold
+    /// Default cumulative-influence share of edges kept by pruning (`PruningParameters`).
+    public static let defaultEdgeThreshold = PruningParameters().edgeThreshold
 }
 
 /// `B = |A|` with each row divided by its sum (clamped at `GraphConstants.rowSumFloor`). `[N, N]`

@@ -8,8 +8,14 @@ import Foundation
 /// thread across a thread start or join. Made with `ZMQ_LINGER` 0 so closing never blocks.
 public final class ZMQSocket: @unchecked Sendable {
     public enum Kind: Sendable {
-        case router, dealer
-        var raw: Int32 { self == .router ? ZMQ_ROUTER : ZMQ_DEALER }
+        case router, dealer, rep
+        var raw: Int32 {
+            switch self {
+            case .router: return ZMQ_ROUTER
+            case .dealer: return ZMQ_DEALER
+            case .rep: return ZMQ_REP
+            }
+        }
     }
 
     public let context: ZMQContext
@@ -20,8 +26,8 @@ public final class ZMQSocket: @unchecked Sendable {
     public init(_ context: ZMQContext, kind: Kind, identity: String? = nil) throws {
         self.context = context
         handle = try context.makeSocket(type: kind.raw)
-        try setOption(ZMQ_LINGER, 0)
-        if kind == .router { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
+        try setOption(ZMQ_LINGER, Int32(0))
+        if kind == .router { try setOption(ZMQ_ROUTER_MANDATORY, Int32(1)) }
         if let identity {
             let bytes = Array(identity.utf8)
             guard zmq_setsockopt(handle, ZMQ_ROUTING_ID, bytes, bytes.count) == 0 else { throw ZMQError.last("set identity") }
@@ -34,6 +40,49 @@ public final class ZMQSocket: @unchecked Sendable {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
             throw ZMQError.last("set socket option \(option)", endpoint: endpoint)
+        }
+    }
+
+    private func setOption(_ option: Int32, _ value: Int64) throws {
+        var v = value
+        guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else {
+            throw ZMQError.last("set socket option \(option)", endpoint: endpoint)
+        }
+    }
+
+    private func setOption(_ option: Int32, _ value: String) throws {
+        let bytes = Array(value.utf8)
+        guard zmq_setsockopt(handle, option, bytes, bytes.count) == 0 else {
+            throw ZMQError.last("set socket option \(option)", endpoint: endpoint)
+        }
+    }
+
+    /// Bounds what a peer can make this socket hold: inbound messages larger than
+    /// `maxMessageBytes` drop the connection (`ZMQ_MAXMSGSIZE`), and at most `highWaterMark`
+    /// messages queue per peer each way (`ZMQ_SNDHWM`/`ZMQ_RCVHWM`); beyond it `trySend` fails
+    /// rather than blocking. Call before `bind`/`connect`.
+    public func limit(maxMessageBytes: Int, highWaterMark: Int32) throws {
+        try setOption(ZMQ_MAXMSGSIZE, Int64(maxMessageBytes))
+        try setOption(ZMQ_SNDHWM, highWaterMark)
+        try setOption(ZMQ_RCVHWM, highWaterMark)
+    }
+
+    /// Turns on CurveZMQ for this socket: encryption, and authentication of the other side. Call
+    /// before `bind`/`connect`. A coordinator's socket becomes a CURVE server (its clients are
+    /// checked by the context's `ZAPAuthenticator`); a worker's socket a CURVE client that only
+    /// completes the handshake with the server holding `coordinatorKey`'s secret.
+    public func secure(_ security: TransportSecurity) throws {
+        switch security {
+        case .none:
+            return
+        case let .coordinator(key, _):
+            try setOption(ZMQ_CURVE_SERVER, Int32(1))
+            try setOption(ZMQ_CURVE_SECRETKEY, key.secretKey ?? "")
+            try setOption(ZMQ_ZAP_DOMAIN, "circuits")
+        case let .worker(key, coordinatorKey):
+            try setOption(ZMQ_CURVE_SERVERKEY, coordinatorKey)
+            try setOption(ZMQ_CURVE_PUBLICKEY, key.publicKey)
+            try setOption(ZMQ_CURVE_SECRETKEY, key.secretKey ?? "")
         }
     }
 
@@ -55,14 +104,29 @@ public final class ZMQSocket: @unchecked Sendable {
         self.endpoint = endpoint
     }
 
-    /// Sends `frames` as one multipart message. With `ROUTER_MANDATORY`, sending to a peer that
-    /// has gone throws `EHOSTUNREACH`.
+    /// Sends `frames` as one multipart message, waiting while the peer's queue is full. With
+    /// `ROUTER_MANDATORY`, sending to a peer that has gone throws `EHOSTUNREACH`.
     public func send(_ frames: [Data]) throws {
+        _ = try send(frames, flags: 0)
+    }
+
+    /// Sends `frames` without ever blocking: returns false, sending nothing, when the peer's
+    /// queue is at its high-water mark (a peer that does not read). Other failures throw.
+    public func trySend(_ frames: [Data]) throws -> Bool {
+        try send(frames, flags: ZMQ_DONTWAIT)
+    }
+
+    private func send(_ frames: [Data], flags base: Int32) throws -> Bool {
         for (k, frame) in frames.enumerated() {
-            let flags = k == frames.count - 1 ? Int32(0) : ZMQ_SNDMORE
+            let flags = base | (k == frames.count - 1 ? Int32(0) : ZMQ_SNDMORE)
             let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
-            guard rc >= 0 else { throw ZMQError.last("send", endpoint: endpoint) }
+            if rc < 0 {
+                // Only the first frame can meet a full queue: libzmq queues a multipart message whole.
+                if k == 0 && zmq_errno() == EAGAIN && base & ZMQ_DONTWAIT != 0 { return false }
+                throw ZMQError.last("send", endpoint: endpoint)
+            }
         }
+        return true
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) for a message; nil on timeout.

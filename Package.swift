@@ -19,6 +19,8 @@ let package = Package(
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
         // zlib (Debian: zlib1g-dev): deflate entries of .npz transcoder files.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // prctl, which Swift cannot call (variadic): local workers die with their `circuits run`.
+        .target(name: "CProcess"),
 
         // Hugging Face tokenizer.json: normalizers, pre-tokenizers, BPE / WordLevel, decoders.
         // Depends on nothing of the engine.
@@ -28,7 +30,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CHDF5"]),
         // What coordinator and workers speak: job specs and corpora, checksums, the journal,
         // ZeroMQ sockets and messages.
-        .target(name: "Shared", dependencies: ["Storage", "CZMQ", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Shared", dependencies: ["Storage", "CZMQ", "CProcess", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: load → forward → transcoders → attribute → prune → export.
         .target(name: "Tracer", dependencies: ["Tokenizers", "Storage", "CBLAS", "CZlib", "Yams"]),
         // The worker loop: receives tasks, runs the engine, writes shards.

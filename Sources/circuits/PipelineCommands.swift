@@ -74,6 +74,7 @@ extension Circuits {
 
         func run() throws {
             try reportingErrors {
+                ParentDeath.followParent()
                 var options = WorkerNode.Options(endpoint: connect, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, workerID: id)
                 options.patienceSeconds = patience
                 _ = try WorkerNode(options: options, log: { log($0) }).run()

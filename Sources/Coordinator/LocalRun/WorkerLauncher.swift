@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// A worker started by a local run: a process (`circuits worker`) or, in tests, a thread.
 public protocol LocalWorker: AnyObject {
@@ -32,6 +33,10 @@ public struct ProcessWorkerLauncher: WorkerLauncher {
         let p = Process()
         p.executableURL = executable
         p.arguments = ["worker", "--connect", endpoint, "--threads", String(threads), "--id", id]
+        // The worker stops when this process dies, even by SIGKILL (ParentDeath.followParent).
+        var environment = ProcessInfo.processInfo.environment
+        environment[ParentDeath.environmentKey] = String(getpid())
+        p.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

@@ -243,9 +243,9 @@ public final class CoordinatorServer {
         do {
             let f = try HDF5File.open(url)
             defer { f.close() }
-            let hash = try f.stringAttribute("job_hash", at: ShardSchema.meta)
+            let hash = try ShardMeta(f).jobHash
             guard hash == job.hash else { return "shard of job \(hash.prefix(12)), expected \(job.hash.prefix(12))" }
-            let ids = try f.readStrings(at: "\(ShardSchema.prompts)/id")
+            let ids = try PromptTable.readIDs(f)
             guard ids == plan.tasks[r.taskID].map(\.id) else { return "its prompt ids differ from task \(r.taskID)'s" }
         } catch {
             return "unreadable: \(error)"

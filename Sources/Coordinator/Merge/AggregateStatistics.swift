@@ -17,13 +17,13 @@ public struct AggregateStatistics: Sendable {
         }
         let f = try HDF5File.open(url)
         defer { f.close() }
-        let s = ShardSchema.featureStats
-        guard f.exists(s) else { throw MergeError(path: url.path, reason: "no feature statistics (no prompt was traced)") }
-        let counts = try f.read(Int64.self, at: "\(s)/active_count")
-        shape = counts.shape
-        activeCount = counts.values
-        sumActivation = try f.read(Double.self, at: "\(s)/sum_activation").values
-        tokensSeen = try f.attribute("tokens_seen", as: Int64.self, at: s)
+        guard let s = try FeatureStatisticsFile.read(f) else {
+            throw MergeError(path: url.path, reason: "no feature statistics (no prompt was traced)")
+        }
+        shape = s.shape
+        activeCount = s.activeCount
+        sumActivation = s.sumActivation
+        tokensSeen = s.tokensSeen
         pairs = try PairStatisticsFile.read(f)
     }
 

@@ -10,14 +10,13 @@ struct FeatureStatisticsSum {
     var sum: [Double], sumCompensation: [Double]
     var sumSq: [Double], sumSqCompensation: [Double]
 
-    init(shard f: HDF5File) throws {
-        let s = ShardSchema.featureStats
-        let counts = try f.read(Int64.self, at: "\(s)/active_count")
-        shape = counts.shape
-        activeCount = counts.values
-        tokensSeen = try f.attribute("tokens_seen", as: Int64.self, at: s)
-        sum = try f.read(Double.self, at: "\(s)/sum_activation").values
-        sumSq = try f.read(Double.self, at: "\(s)/sum_sq_activation").values
+    /// Starts the sum with one shard's statistics.
+    init(_ s: FeatureStatistics) {
+        shape = s.shape
+        activeCount = s.activeCount
+        tokensSeen = s.tokensSeen
+        sum = s.sumActivation
+        sumSq = s.sumSqActivation
         sumCompensation = [Double](repeating: 0, count: sum.count)
         sumSqCompensation = sumCompensation
     }
@@ -41,12 +40,10 @@ struct FeatureStatisticsSum {
         }
     }
 
-    func write(into f: HDF5File) throws {
-        let s = ShardSchema.featureStats
-        try f.createGroup(s)
-        try f.setAttribute("tokens_seen", tokensSeen, at: s)
-        try f.write(activeCount, shape: shape, at: "\(s)/active_count", compression: 4)
-        try f.write(zip(sum, sumCompensation).map { $0 + $1 }, shape: shape, at: "\(s)/sum_activation", compression: 4)
-        try f.write(zip(sumSq, sumSqCompensation).map { $0 + $1 }, shape: shape, at: "\(s)/sum_sq_activation", compression: 4)
+    /// The compensated sums.
+    var statistics: FeatureStatistics {
+        FeatureStatistics(shape: shape, tokensSeen: tokensSeen, activeCount: activeCount,
+                          sumActivation: zip(sum, sumCompensation).map { $0 + $1 },
+                          sumSqActivation: zip(sumSq, sumSqCompensation).map { $0 + $1 })
     }
 }

@@ -22,7 +22,8 @@ public struct MergeSummary: Sendable, Equatable {
 /// `aggregate.h5`: `/prompts/*` one row per prompt (id, status, reason, task, scores, counts,
 /// offsets into the graph tables), `/graphs/*` every pruned graph's nodes and edges concatenated
 /// (`node_offset`, `edge_offset`, `token_offset`, `logit_offset` index them per prompt; edge
-/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics.
+/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics. It
+/// is written through the schema types of `Storage/Shard` and put in place atomically (`AtomicFile`).
 public enum Merger {
     public static func merge(_ layout: RunLayout) throws -> MergeSummary {
         let job = try layout.loadJob()
@@ -50,16 +51,19 @@ public enum Merger {
             shardCount += 1
             let f = try HDF5File.open(url)
             defer { f.close() }
-            let hash = try f.stringAttribute("job_hash", at: ShardSchema.meta)
+            let hash = try ShardMeta(f).jobHash
             guard hash == job.hash else {
                 throw MergeError(path: url.path, reason: "shard belongs to job \(hash), this run is job \(job.hash)")
             }
-            let ids = try f.readStrings(at: "\(ShardSchema.prompts)/id")
+            let ids = try PromptTable.readIDs(f)
             guard ids == prompts.map(\.id) else {
                 throw MergeError(path: url.path, reason: "shard prompts \(ids.prefix(3))… differ from task \(taskID) of the corpus")
             }
             try rows.append(shard: f, task: taskID, graphs: &graphs)
-            let s = try FeatureStatisticsSum(shard: f)
+            guard let shardStats = try FeatureStatisticsFile.read(f) else {
+                throw MergeError(path: url.path, reason: "shard has no \(FeatureStatisticsSchema.group) group")
+            }
+            let s = FeatureStatisticsSum(shardStats)
             if stats == nil { stats = s } else { try stats!.add(s, path: url.path) }
             if let p = try PairStatisticsFile.read(f) {
                 guard pairs == nil || pairs!.targets == p.targets else {
@@ -71,29 +75,18 @@ public enum Merger {
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
 
-        let tmp = layout.root.appendingPathComponent(".aggregate.h5.tmp-\(getpid())")
-        do {
+        if !labels.isEmpty { rows.label = rows.id.map { labelOf[$0] ?? "" } }
+        let meta = AggregateMeta(jobHash: job.hash, promptsTotal: rows.count, promptsDone: rows.doneCount,
+                                 promptsFailed: rows.count - rows.doneCount, shards: shardCount)
+        try AtomicFile.write(to: layout.aggregate) { tmp in
             let f = try HDF5File.create(tmp)
-            try rows.write(into: f, at: "prompts", withTask: true)
-            if !labels.isEmpty { try f.writeStrings(rows.id.map { labelOf[$0] ?? "" }, at: "prompts/label") }
+            defer { f.close() }
+            try rows.write(into: f, at: ShardSchema.prompts, withTask: true)
             try graphs.write(into: f)
-            try stats?.write(into: f)
+            if let stats { try FeatureStatisticsFile.write(stats.statistics, into: f) }
             if let pairs { try PairStatisticsFile.write(pairs, into: f) }
             if !labels.isEmpty { try labels.write(into: f) }
-            try f.setAttribute("job_hash", job.hash)
-            try f.setAttribute("prompts_total", Int64(rows.count))
-            try f.setAttribute("prompts_done", Int64(rows.doneCount))
-            try f.setAttribute("prompts_failed", Int64(rows.count - rows.doneCount))
-            try f.setAttribute("shards", Int64(shardCount))
-            try f.setAttribute("format_version", Int64(ShardSchema.formatVersion))
-            try f.setAttribute("circuits_version", CircuitsVersion.string)
-            f.close()
-            guard rename(tmp.path, layout.aggregate.path) == 0 else {
-                throw MergeError(path: layout.aggregate.path, reason: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
+            try meta.write(into: f)
         }
         return MergeSummary(promptsTotal: rows.count, promptsDone: rows.doneCount, promptsFailed: rows.count - rows.doneCount, shards: shardCount)
     }

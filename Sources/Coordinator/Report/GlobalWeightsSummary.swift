@@ -22,10 +22,11 @@ public struct GlobalWeightsSummary: Codable, Sendable {
     public init(url: URL, perTarget k: Int = 5) throws {
         let f = try HDF5File.open(url)
         defer { f.close() }
-        let t = try f.read(Int64.self, at: "targets").values, s = try f.read(Int64.self, at: "sources").values
-        let v = try f.read(Float.self, at: "virtual_weights").values, era = try f.read(Float.self, at: "era").values
-        let twera = try f.read(Float.self, at: "twera").values, count = try f.read(Int64.self, at: "coactivation_count").values
-        tokens_seen = try f.attribute("tokens_seen", as: Int64.self)
+        typealias S = GlobalWeightsSchema
+        let t = try f.read(Int64.self, at: S.targets).values, s = try f.read(Int64.self, at: S.sources).values
+        let v = try f.read(Float.self, at: S.virtualWeights).values, era = try f.read(Float.self, at: S.era).values
+        let twera = try f.read(Float.self, at: S.twera).values, count = try f.read(Int64.self, at: S.coactivationCount).values
+        tokens_seen = try f.attribute(S.Attribute.tokensSeen, as: Int64.self)
         let nT = t.count / 2, nS = s.count / 2
         func label(_ a: [Int64], _ i: Int) -> String { "L\(a[2 * i])/F\(a[2 * i + 1])" }
         targets = (0..<nT).map { i in

@@ -20,15 +20,13 @@ public enum GraphExport {
         }
         let f = try HDF5File.open(url)
         defer { f.close() }
-        let ids = try f.readStrings(at: "\(ShardSchema.prompts)/id")
-        guard let k = ids.firstIndex(of: promptID) else {
+        let table = try PromptTable(f)
+        guard let k = table.id.firstIndex(of: promptID) else {
             throw MergeError(path: url.path, reason: "shard does not hold prompt '\(promptID)'")
         }
-        let status = try f.read(Int8.self, at: "\(ShardSchema.prompts)/status").values
-        guard status[k] == 1 else {
-            let reason = try f.readStrings(at: "\(ShardSchema.prompts)/reason")[k]
-            throw MergeError(path: url.path, reason: "prompt '\(promptID)' failed: \(reason)")
+        guard table.status[k] == 1 else {
+            throw MergeError(path: url.path, reason: "prompt '\(promptID)' failed: \(table.reason[k])")
         }
-        return Data(try f.read(UInt8.self, at: "\(ShardSchema.graphGroupName(index: k))/\(ShardSchema.frontendJSON)").values)
+        return Data(try ShardGraph.readFrontendJSON(f, index: k))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Writes `report.json` and `report.html` of a merged run.
 public enum Reporter {
@@ -13,9 +14,9 @@ public enum Reporter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(report).write(to: layout.reportJSON, options: .atomic)
+        try AtomicFile.write(try encoder.encode(report), to: layout.reportJSON)
         let name = title ?? "Circuit report: \(layout.root.lastPathComponent)"
-        try Data(ReportHTML.render(report, title: name).utf8).write(to: layout.reportHTML, options: .atomic)
+        try AtomicFile.write(Data(ReportHTML.render(report, title: name).utf8), to: layout.reportHTML)
         return report
     }
 }

@@ -1,6 +1,18 @@
 /// The layout of a shard (`shards/task-NNNNNN.h5`, one per task) and of `aggregate.h5`: the
-/// names both the worker's writer and the coordinator's merge use. `docs/shard-schema.md`
-/// describes it for readers (h5py, h5dump).
+/// group names, with the dataset and attribute names of each table spelled once beside its one
+/// reader and writer in `Storage/Shard` and `Storage/Statistics`:
+///
+/// | group | names | reader and writer |
+/// | --- | --- | --- |
+/// | `/meta` (shard), root attributes (aggregate) | `ShardMeta.Attribute`, `AggregateMeta.Attribute` | `ShardMeta`, `AggregateMeta` |
+/// | `/prompts` | `PromptTable.Column` | `PromptTable` |
+/// | `/graphs/KKKKKK` (shard), `/graphs` (aggregate) | `GraphTableSchema` | `ShardGraph`, `GraphTables` (both via `GraphColumns`) |
+/// | `/stats/features` | `FeatureStatisticsSchema` | `FeatureStatisticsFile` |
+/// | `/stats/pairs` | `PairStatisticsSchema` | `PairStatisticsFile` |
+/// | `/stats/labels` | `LabelStatistics` | `LabelStatistics.read` / `write(into:)` |
+///
+/// The worker's `ShardWriter` and the coordinator (verification, merge, report, export) go
+/// through these types only. `docs/shard-schema.md` describes the layout for readers (h5py, h5dump).
 public enum ShardSchema {
     public static let formatVersion = 1
 
@@ -8,12 +20,12 @@ public enum ShardSchema {
     public static let meta = "meta"
     /// One row per prompt of the task: `id`, `status` (1 done, 0 failed), `reason`, scores, counts.
     public static let prompts = "prompts"
-    /// One group per traced prompt, named by `graphGroupName(index:)`, attribute `id`.
+    /// Shards: one group per traced prompt, named by `graphGroupName(index:)` (`ShardGraph`).
+    /// Aggregate: every prompt's graph tables concatenated (`GraphTables`).
     public static let graphs = "graphs"
     /// Corpus statistics; a group so that later statistics can be added beside `features`.
     public static let stats = "stats"
-    /// Per-feature statistics, `[nLayers, dTranscoder]` each: `active_count` (i64),
-    /// `sum_activation` (f64), `sum_sq_activation` (f64); attribute `tokens_seen` (non-BOS positions).
+    /// Per-feature statistics (`FeatureStatisticsSchema`).
     public static let featureStats = "stats/features"
 
     /// The group of the k-th prompt of a shard (`graphs/000003`); the prompt id is its `id` attribute,

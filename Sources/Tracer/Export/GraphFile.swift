@@ -21,17 +21,18 @@ import Storage
 public enum GraphFile {
     public static let formatVersion = 1
 
-    /// Writes `result` to `url` (replacing it), through a temporary file renamed on success.
+    /// Writes `result` to `url`, through a temporary file renamed over it on success
+    /// (`AtomicFile`): an existing `url` is replaced in one step, or kept when writing fails.
     public static func write(_ result: TraceResult, prompt: String, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TracerError.fileNotFound(folder.path, what: "output folder")
         }
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let g = result.graph, n = g.layout.count
-        do {
+        try AtomicFile.write(to: url) { tmp in
             let f = try HDF5File.create(tmp)
+            defer { f.close() }
             let big: Int? = n * n > 1 << 16 ? 4 : nil
             try writeRows(g.adjacency, at: "adjacency_matrix", compression: big,
                           create: { try f.createExtendable(Float.self, at: $0, rowShape: [n], chunkRows: $1, compression: $2) },
@@ -64,12 +65,6 @@ public enum GraphFile {
                               ("feature_rows", t.featureRows), ("pruning", t.pruning)] {
                 try f.setAttribute("timing_\(name)_s", v)
             }
-            f.close()
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: tmp, to: url)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
         }
     }
 

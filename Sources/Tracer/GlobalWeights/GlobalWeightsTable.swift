@@ -80,31 +80,28 @@ public struct GlobalWeightsTable: Sendable {
         }
     }
 
-    /// Writes `global_weights.h5`.
+    /// Writes `global_weights.h5` (names in `GlobalWeightsSchema`), through a temporary file
+    /// renamed over `url` on success (`AtomicFile`).
     public func write(to url: URL, transcoderFolder: String) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
+        typealias S = GlobalWeightsSchema
+        try AtomicFile.write(to: url) { tmp in
             let f = try HDF5File.create(tmp)
+            defer { f.close() }
             let nT = targets.count, nS = sources.count
             func z(_ n: Int) -> Int? { n > 1024 ? 4 : nil }
-            try f.write(targets.flatMap { [Int64($0.layer), Int64($0.feature)] }, shape: [nT, 2], at: "targets")
-            try f.write(sources.flatMap { [Int64($0.layer), Int64($0.feature)] }, shape: [nS, 2], at: "sources")
-            try f.write(virtualWeights, shape: [nT, nS], at: "virtual_weights", compression: z(nT * nS))
-            try f.write(era, shape: [nT, nS], at: "era", compression: z(nT * nS))
-            try f.write(twera, shape: [nT, nS], at: "twera", compression: z(nT * nS))
-            try f.write(coactivationCount, shape: [nT, nS], at: "coactivation_count", compression: z(nT * nS))
-            try f.write(pairSumProduct, shape: [nT, nS], at: "pair_sum_product", compression: z(nT * nS))
-            try f.write(pairSumSourceWhereTargetActive, shape: [nT, nS], at: "pair_sum_source_where_target_active", compression: z(nT * nS))
-            try f.write(sourceMeanActivation, shape: [nS], at: "source_mean_activation")
-            try f.write(targetSumActivation, shape: [nT], at: "target_sum_activation")
-            try f.setAttribute("tokens_seen", tokensSeen)
-            try f.setAttribute("transcoders", transcoderFolder)
-            try f.setAttribute("convention", "V = decoder · effective encoder through the residual stream, norm scales 1; ERA = V·E[a_s·1(a_t>0)]; TWERA = V·E[a_s·a_t]/E[a_t]")
-            f.close()
-            guard rename(tmp.path, url.path) == 0 else { throw TracerError.invalidArgument("cannot write \(url.path)") }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
+            try f.write(targets.flatMap { [Int64($0.layer), Int64($0.feature)] }, shape: [nT, 2], at: S.targets)
+            try f.write(sources.flatMap { [Int64($0.layer), Int64($0.feature)] }, shape: [nS, 2], at: S.sources)
+            try f.write(virtualWeights, shape: [nT, nS], at: S.virtualWeights, compression: z(nT * nS))
+            try f.write(era, shape: [nT, nS], at: S.era, compression: z(nT * nS))
+            try f.write(twera, shape: [nT, nS], at: S.twera, compression: z(nT * nS))
+            try f.write(coactivationCount, shape: [nT, nS], at: S.coactivationCount, compression: z(nT * nS))
+            try f.write(pairSumProduct, shape: [nT, nS], at: S.pairSumProduct, compression: z(nT * nS))
+            try f.write(pairSumSourceWhereTargetActive, shape: [nT, nS], at: S.pairSumSourceWhereTargetActive, compression: z(nT * nS))
+            try f.write(sourceMeanActivation, shape: [nS], at: S.sourceMeanActivation)
+            try f.write(targetSumActivation, shape: [nT], at: S.targetSumActivation)
+            try f.setAttribute(S.Attribute.tokensSeen, tokensSeen)
+            try f.setAttribute(S.Attribute.transcoders, transcoderFolder)
+            try f.setAttribute(S.Attribute.convention, "V = decoder · effective encoder through the residual stream, norm scales 1; ERA = V·E[a_s·1(a_t>0)]; TWERA = V·E[a_s·a_t]/E[a_t]")
         }
     }
 

@@ -3,13 +3,6 @@ import Shared
 import Storage
 import Tracer
 
-/// A shard could not be written.
-public struct ShardError: Error, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String { "shard \(path): \(reason)" }
-}
-
 /// One prompt's outcome inside a task.
 public enum PromptOutcome: Sendable {
     /// Traced: the result and its circuit-tracer/Neuronpedia graph JSON (for `circuits export`).
@@ -49,8 +42,9 @@ public struct PromptActivations: Sendable {
 /// Writes the shard of one task: every prompt's pruned graph (node table and COO edges),
 /// logits, scores and timings, the task's feature statistics, and `/meta`.
 ///
-/// The file is written under a temporary name beside `url` and renamed when complete, so a
-/// reader never sees a partial shard, and a killed worker leaves at most a `.tmp` file behind.
+/// The file is written under a temporary name beside `url` and renamed when complete
+/// (`AtomicFile`), so a reader never sees a partial shard, and a killed worker leaves at most a
+/// hidden `.tmp` file behind. Dataset and attribute names are the schema types' of `Storage/Shard`.
 public enum ShardWriter {
     public struct Meta: Sendable {
         public var jobHash: String
@@ -71,19 +65,22 @@ public enum ShardWriter {
     }
 
     /// - Parameter labels: the corpus label of each prompt id that has one.
+    /// - Throws: `HDF5Error` or `AtomicFileError`; `url` is then untouched.
     public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:], to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
+        // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
+        // same task first (a lease that expired), the shards hold the same prompts; the later wins.
+        try AtomicFile.write(to: url) { tmp in
             let f = try HDF5File.create(tmp)
-            try writeMeta(meta, into: f)
-            try writePromptTable(outcomes, into: f)
+            defer { f.close() }
+            try ShardMeta(jobHash: meta.jobHash, taskID: meta.taskID, workerID: meta.workerID,
+                          modelChecksum: meta.modelChecksum, transcoderChecksum: meta.transcoderChecksum).write(into: f)
+            try promptTable(outcomes).write(into: f, withTask: false)
             for (k, outcome) in outcomes.enumerated() {
                 guard case let .traced(id, prompt, result, json) = outcome else { continue }
-                let group = ShardSchema.graphGroupName(index: k)
-                try writeGraph(result, id: id, prompt: prompt, group: group, into: f)
-                try f.write([UInt8](json), shape: [json.count], at: "\(group)/\(ShardSchema.frontendJSON)", compression: json.count > 4096 ? 4 : nil)
+                try shardGraph(result, id: id, prompt: prompt).write(into: f, index: k)
+                try ShardGraph.writeFrontendJSON([UInt8](json), into: f, index: k)
             }
-            try writeFeatureStatistics(outcomes, meta: meta, into: f)
+            try FeatureStatisticsFile.write(featureStatistics(outcomes, meta: meta), into: f)
             if !labels.isEmpty {
                 var byLabel = LabelStatistics()
                 for o in outcomes {
@@ -97,32 +94,11 @@ public enum ShardWriter {
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
             }
-            f.close()
-            // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
-            // same task first (a lease that expired), the shards hold the same prompts; the later wins.
-            guard rename(tmp.path, url.path) == 0 else {
-                throw ShardError(path: url.path, reason: "cannot rename \(tmp.lastPathComponent): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
         }
     }
 
-    static func writeMeta(_ meta: Meta, into f: HDF5File) throws {
-        try f.createGroup(ShardSchema.meta)
-        let m = ShardSchema.meta
-        try f.setAttribute("job_hash", meta.jobHash, at: m)
-        try f.setAttribute("task_id", Int64(meta.taskID), at: m)
-        try f.setAttribute("worker_id", meta.workerID, at: m)
-        try f.setAttribute("model_checksum", meta.modelChecksum, at: m)
-        try f.setAttribute("transcoder_checksum", meta.transcoderChecksum, at: m)
-        try f.setAttribute("format_version", Int64(ShardSchema.formatVersion), at: m)
-        try f.setAttribute("circuits_version", CircuitsVersion.string, at: m)
-        try f.setAttribute("created", ISO8601DateFormatter().string(from: Date()), at: m)
-    }
-
-    static func writePromptTable(_ outcomes: [PromptOutcome], into f: HDF5File) throws {
+    /// One row per outcome: scores and counts of traced prompts, counts of measured ones, reasons of failed ones.
+    static func promptTable(_ outcomes: [PromptOutcome]) -> PromptTable {
         var table = PromptTable()
         for o in outcomes {
             switch o {
@@ -140,11 +116,11 @@ public enum ShardWriter {
                 table.append(.failed(id: id, prompt: prompt, reason: reason))
             }
         }
-        try table.write(into: f, withTask: false)
+        return table
     }
 
     /// The pruned graph: kept nodes as a table, kept edges as COO indices into that table.
-    static func writeGraph(_ r: TraceResult, id: String, prompt: String, group g: String, into f: HDF5File) throws {
+    static func shardGraph(_ r: TraceResult, id: String, prompt: String) -> ShardGraph {
         let graph = r.graph, layout = graph.layout, n = layout.count
         let kept = (0..<n).filter { r.pruning.nodeMask[$0] }
         var local = [Int](repeating: -1, count: n)
@@ -172,57 +148,28 @@ public enum ShardWriter {
                 target.append(Int32(local[t])); source.append(Int32(local[s])); weight.append(graph.adjacency[t, s])
             }
         }
-        let m = kept.count, e = source.count
-        let z = m * 8 > 4096 ? 4 : nil, ze = e * 4 > 4096 ? 4 : nil
-        try f.createGroup(g)
-        try f.setAttribute("id", id, at: g)
-        try f.setAttribute("prompt", prompt, at: g)
-        try f.write(type, shape: [m], at: "\(g)/node_type", compression: z)
-        try f.write(layer, shape: [m], at: "\(g)/node_layer", compression: z)
-        try f.write(pos, shape: [m], at: "\(g)/node_pos", compression: z)
-        try f.write(feature, shape: [m], at: "\(g)/node_feature", compression: z)
-        try f.write(activation, shape: [m], at: "\(g)/node_activation", compression: z)
-        try f.write(kept.map { r.pruning.nodeInfluence[$0] }, shape: [m], at: "\(g)/node_influence", compression: z)
-        try f.write(kept.map { Int64($0) }, shape: [m], at: "\(g)/node_index", compression: z)
-        try f.write(source, shape: [e], at: "\(g)/edge_source", compression: ze)
-        try f.write(target, shape: [e], at: "\(g)/edge_target", compression: ze)
-        try f.write(weight, shape: [e], at: "\(g)/edge_weight", compression: ze)
-        try f.write(graph.inputTokens.map(Int64.init), shape: [graph.inputTokens.count], at: "\(g)/input_tokens")
-        try f.writeStrings(graph.tokenStrings, at: "\(g)/token_strings")
-        try f.write(graph.logitTargets.map { Int64($0.tokenId) }, shape: [graph.logitTargets.count], at: "\(g)/logit_token_ids")
-        try f.write(graph.logitProbabilities, shape: [graph.logitTargets.count], at: "\(g)/logit_probabilities")
-        try f.writeStrings(graph.logitTargets.map(\.token), at: "\(g)/logit_tokens")
-        try f.setAttribute("replacement_score", r.scores.replacement, at: g)
-        try f.setAttribute("completeness_score", r.scores.completeness, at: g)
-        try f.setAttribute("n_nodes", Int64(n), at: g)
-        try f.setAttribute("n_active_features", Int64(graph.activeFeatures.count), at: g)
-        try f.setAttribute("n_edges", Int64(r.edgeCount), at: g)
-        try f.setAttribute("n_layers", Int64(graph.nLayers), at: g)
+        var columns = GraphColumns()
+        columns.nodeType = type; columns.nodeLayer = layer; columns.nodePos = pos; columns.nodeFeature = feature
+        columns.nodeActivation = activation; columns.nodeInfluence = kept.map { r.pruning.nodeInfluence[$0] }
+        columns.edgeSource = source; columns.edgeTarget = target; columns.edgeWeight = weight
+        columns.inputTokens = graph.inputTokens.map(Int64.init); columns.tokenStrings = graph.tokenStrings
+        columns.logitTokenIDs = graph.logitTargets.map { Int64($0.tokenId) }; columns.logitProbabilities = graph.logitProbabilities
+        columns.logitTokens = graph.logitTargets.map(\.token)
         let t = r.timings
-        try f.setAttribute("timings_s", [t.forward, t.transcoders, t.logitRows, t.featureRows, t.pruning], at: g)
-        try f.setAttribute("timings_phases", ["forward", "transcoders", "logit_rows", "feature_rows", "pruning"], at: g)
+        return ShardGraph(id: id, prompt: prompt, columns: columns, nodeIndex: kept.map { Int64($0) },
+                          replacementScore: r.scores.replacement, completenessScore: r.scores.completeness,
+                          nNodes: n, nActiveFeatures: graph.activeFeatures.count, nEdges: r.edgeCount, nLayers: graph.nLayers,
+                          timings: [t.forward, t.transcoders, t.logitRows, t.featureRows, t.pruning],   // GraphTableSchema.phases
+                          timingsPhases: GraphTableSchema.phases)
     }
 
     /// Per-feature counts and sums over every non-BOS position of the task's traced prompts.
-    static func writeFeatureStatistics(_ outcomes: [PromptOutcome], meta: Meta, into f: HDF5File) throws {
-        let count = meta.nLayers * meta.dTranscoder
-        var active = [Int64](repeating: 0, count: count)
-        var sum = [Double](repeating: 0, count: count), sumSq = [Double](repeating: 0, count: count)
-        var tokens: Int64 = 0
+    static func featureStatistics(_ outcomes: [PromptOutcome], meta: Meta) -> FeatureStatistics {
+        var s = FeatureStatistics(nLayers: meta.nLayers, dTranscoder: meta.dTranscoder)
         for prompt in outcomes.compactMap(\.activations) {
-            tokens += Int64(prompt.nTokens - 1)
-            for (a, v) in zip(prompt.activeFeatures, prompt.values) {
-                let k = a.layer * meta.dTranscoder + a.index
-                active[k] += 1
-                sum[k] += Double(v)
-                sumSq[k] += Double(v) * Double(v)
-            }
+            s.tokensSeen += Int64(prompt.nTokens - 1)
+            for (a, v) in zip(prompt.activeFeatures, prompt.values) { s.add(layer: a.layer, feature: a.index, value: v) }
         }
-        let s = ShardSchema.featureStats
-        try f.createGroup(s)
-        try f.setAttribute("tokens_seen", tokens, at: s)
-        try f.write(active, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/active_count", compression: 4)
-        try f.write(sum, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/sum_activation", compression: 4)
-        try f.write(sumSq, shape: [meta.nLayers, meta.dTranscoder], at: "\(s)/sum_sq_activation", compression: 4)
+        return s
     }
 }

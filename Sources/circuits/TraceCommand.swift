@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import Tracer
 
 extension Circuits {
@@ -56,6 +57,9 @@ extension Circuits {
 
         func run() throws {
             try reportingErrors {
+                // Wrong output paths fail before the work; outputs replace files only, never folders.
+                try AtomicFile.checkDestination(URL(fileURLWithPath: out))
+                if let json { try AtomicFile.checkDestination(URL(fileURLWithPath: json)) }
                 let text: String
                 if let promptFile {
                     let url = URL(fileURLWithPath: promptFile)
@@ -91,7 +95,7 @@ extension Circuits {
                     let slug = slug ?? jsonURL.deletingPathExtension().lastPathComponent
                     let metadata = GraphJSONMetadata(slug: slug, scan: session.replacement.transcoders.config.scan ?? slug,
                                                      prompt: session.tokenizer.decode(result.graph.inputTokens), nodeThreshold: result.nodeThreshold)
-                    try GraphJSON.encode(result.graph, pruning: result.pruning, metadata: metadata).write(to: jsonURL)
+                    try AtomicFile.write(GraphJSON.encode(result.graph, pruning: result.pruning, metadata: metadata), to: jsonURL)
                 }
                 print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json).text)
             }

@@ -16,7 +16,7 @@ struct Circuits: ParsableCommand {
         (see jobs/demo.yaml). On a cluster: `circuits coordinator JOB` plus `circuits worker` on \
         every node, then `circuits merge` and `circuits report`.
         """,
-        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
+        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
     )
 }
 

@@ -57,7 +57,7 @@ public final class TaskRunner: Sendable {
 
     /// Forward pass and transcoder activations only.
     func measure(_ prompt: PromptItem) -> PromptOutcome {
-        let start = Date()
+        let start = ContinuousClock.now
         do {
             let tokens = try session.tokens(for: prompt.text)
             let record = try session.replacement.model.forward(tokens: tokens)
@@ -67,7 +67,7 @@ public final class TaskRunner: Sendable {
             }
             return .measured(id: prompt.id, prompt: prompt.text,
                              activations: PromptActivations(activeFeatures: features.activeFeatures, values: features.values,
-                                                            nTokens: tokens.count, seconds: Date().timeIntervalSince(start)))
+                                                            nTokens: tokens.count, seconds: (ContinuousClock.now - start).seconds))
         } catch {
             return .failed(id: prompt.id, prompt: prompt.text, reason: "\(error)")
         }
@@ -75,7 +75,7 @@ public final class TaskRunner: Sendable {
 
     /// Traces a task's prompts and writes its shard; `progress(k)` after each prompt.
     public func run(_ task: TaskAssignment, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
-        let start = Date()
+        let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
         for (k, prompt) in task.prompts.enumerated() {
             outcomes.append(trace(prompt))
@@ -92,7 +92,7 @@ public final class TaskRunner: Sendable {
         let failed = outcomes.filter { if case .failed = $0 { true } else { false } }.count
         return TaskResult(taskID: task.taskID, workerID: workerID, shardPath: task.shardPath,
                           sha256: try SHA256Digest.hex(ofFileAt: url), promptsDone: outcomes.count - failed,
-                          promptsFailed: failed, seconds: Date().timeIntervalSince(start))
+                          promptsFailed: failed, seconds: (ContinuousClock.now - start).seconds)
     }
 
     /// The first non-finite quantity of a traced prompt, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Storage
 
@@ -9,32 +10,39 @@ import Storage
 /// prompt ids check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled
 /// (fsync'd). A coordinator restarted on the same output folder replays the journal and does not
 /// hand out completed tasks again.
+///
+/// Logs through `logger` (label `circuits.coordinator`): workers joining and leaving at info,
+/// lost leases, failed tasks, rejected shards and ignored messages at warning, task dispatch at
+/// debug, heartbeats at trace. Times are on `ContinuousClock`.
 public final class CoordinatorServer {
     public let job: JobSpec
     public let layout: RunLayout
     public let plan: TaskPlan
-    let log: (String) -> Void
+    let logger: Logger
     var book: TaskBook
     var journal: Journal
     var taskCounts: [Int: (done: Int, failed: Int)] = [:]
-    var workers: [String: Date] = [:]
+    var workers: [String: ContinuousClock.Instant] = [:]
     /// Reasons workers gave when they left (model failed to load, ...).
     public private(set) var goodbyes: [String: String] = [:]
     var settledAtStart = 0
-    let started = Date()
+    let started = ContinuousClock.now
     var socket: ZMQSocket?
     var context: ZMQContext?
-    /// Seconds spent handling messages (dispatch, shard verification, journal fsync): the
+    /// Time spent handling messages (dispatch, shard verification, journal fsync): the
     /// coordinator's overhead, reported by `circuits bench pipeline`.
-    public private(set) var handlingSeconds = 0.0
+    public private(set) var handlingTime = Duration.zero
+    public var handlingSeconds: Double { handlingTime.seconds }
 
     /// Prepares the output folder and resumes from its journal.
     ///
+    /// - Parameter logger: where the coordinator's lines go (default: nowhere).
     /// - Throws: `MergeError` when the folder holds another job; corpus and journal errors.
-    public init(job: JobSpec, layout: RunLayout, log: @escaping (String) -> Void = { _ in }) throws {
+    public init(job: JobSpec, layout: RunLayout,
+                logger: Logger = Logger(label: "circuits.coordinator", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.job = job
         self.layout = layout
-        self.log = log
+        self.logger = logger
         plan = try TaskPlan(job: job)
         let fm = FileManager.default
         try fm.createDirectory(at: layout.incoming, withIntermediateDirectories: true)
@@ -60,7 +68,8 @@ public final class CoordinatorServer {
                     completed.insert(task)
                     taskCounts[task] = (done, failedCount)
                 } else {
-                    log("coordinator: task \(task) was completed but its shard is missing; it will be redone")
+                    logger.warning("coordinator: task \(task) was completed but its shard is missing; it will be redone",
+                                   metadata: ["task": "\(task)"])
                 }
             case let .taskFailed(task, reason): if task < plan.tasks.count { failed[task] = reason }
             default: break
@@ -72,7 +81,7 @@ public final class CoordinatorServer {
         let resumed = progress()
         settledAtStart = resumed.promptsDone + resumed.promptsFailed - plan.invalid.count
         if !completed.isEmpty || !failed.isEmpty {
-            log("coordinator: resuming: \(completed.count) tasks completed, \(failed.count) failed, \(book.pending.count) to do")
+            logger.info("coordinator: resuming: \(completed.count) tasks completed, \(failed.count) failed, \(book.pending.count) to do")
         }
     }
 
@@ -94,7 +103,7 @@ public final class CoordinatorServer {
         return RunProgress(tasksTotal: plan.tasks.count, tasksCompleted: book.completed.count, tasksFailed: book.failed.count,
                            promptsTotal: plan.promptCount, promptsDone: done, promptsFailed: failedPrompts,
                            promptsThisSession: max(0, done + failedPrompts - plan.invalid.count - settledAtStart),
-                           seconds: Date().timeIntervalSince(started), workers: workers.count)
+                           elapsed: ContinuousClock.now - started, workers: workers.count)
     }
 
     public var isFinished: Bool { book.isFinished }
@@ -103,22 +112,23 @@ public final class CoordinatorServer {
     /// down. `onProgress` runs after every settled task and about once a second.
     public func serve(shouldStop: () -> Bool = { false }, onProgress: (RunProgress) -> Void = { _ in }) throws -> RunProgress {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
-        var lastTick = Date()
+        var lastTick = ContinuousClock.now
         while !book.isFinished && !shouldStop() {
             if let frames = try socket.receive(timeoutMilliseconds: 100) {
-                let t = Date()
+                let t = ContinuousClock.now
                 let settled = try handle(frames)
-                handlingSeconds += Date().timeIntervalSince(t)
+                handlingTime += ContinuousClock.now - t
                 if settled { onProgress(progress()) }
             }
-            let now = Date()
+            let now = ContinuousClock.now
             for (task, lease) in book.expire(now: now) {
-                log("coordinator: task \(task): worker \(lease.worker) silent past its lease; "
-                    + (book.failed[task] != nil ? "giving up on it" : "handing it to another worker"))
+                let next = book.failed[task] != nil ? "giving up on it" : "handing it to another worker"
+                logger.warning("coordinator: task \(task): worker \(lease.worker) silent past its lease; \(next)",
+                               metadata: ["task": "\(task)", "worker": "\(lease.worker)"])
                 workers[lease.worker] = nil
                 if let reason = book.failed[task] { try journal.append(.taskFailed(taskID: task, reason: reason)) }
             }
-            if now.timeIntervalSince(lastTick) >= 1 { lastTick = now; onProgress(progress()) }
+            if now - lastTick >= .seconds(1) { lastTick = now; onProgress(progress()) }
         }
         if book.isFinished {
             try journal.append(.finished)
@@ -133,8 +143,8 @@ public final class CoordinatorServer {
         guard let socket else { return }
         let bye = (try? MessageCodec.encode(.shutdown)) ?? Data()
         for id in workers.keys { try? socket.send([Data(id.utf8), bye]) }
-        let until = Date().addingTimeInterval(0.5)
-        while Date() < until, let frames = try? socket.receive(timeoutMilliseconds: 100) {
+        let until = ContinuousClock.now + .milliseconds(500)
+        while ContinuousClock.now < until, let frames = try? socket.receive(timeoutMilliseconds: 100) {
             if frames.count == 2 { try? socket.send([frames[0], bye]) }
         }
     }
@@ -149,26 +159,30 @@ public final class CoordinatorServer {
     /// Handles one message; true when a task was settled.
     func handle(_ frames: [Data]) throws -> Bool {
         guard frames.count == 2 else {
-            log("coordinator: ignoring a message: \(MessageError.unexpectedFrames(frames.count - 1))")
+            logger.warning("coordinator: ignoring a message: \(MessageError.unexpectedFrames(frames.count - 1))")
             return false
         }
         let peer = frames[0]
         let message: Message
         do { message = try MessageCodec.decode(frames[1]) } catch {
-            log("coordinator: ignoring a message from \(String(decoding: peer, as: UTF8.self)): \(error)")
+            logger.warning("coordinator: ignoring a message from \(String(decoding: peer, as: UTF8.self)): \(error)")
             if case MessageError.versionMismatch = error { reply(peer, .reject(reason: "\(error)")) }
             return false
         }
-        let now = Date()
+        let now = ContinuousClock.now
+        let lease = Duration.seconds(job.leaseSeconds)
         switch message {
         case let .hello(id, caps):
             workers[id] = now
-            log("coordinator: worker \(id) joined (\(caps.host), pid \(caps.pid), \(caps.threads) threads, circuits \(caps.version))")
+            logger.info("coordinator: worker \(id) joined (\(caps.host), pid \(caps.pid), \(caps.threads) threads, circuits \(caps.version))",
+                        metadata: ["worker": "\(id)"])
             reply(peer, .job(job))
         case let .ready(id):
             workers[id] = now
-            if let (task, attempt) = book.assign(to: id, now: now, leaseSeconds: job.leaseSeconds) {
+            if let (task, attempt) = book.assign(to: id, now: now, lease: lease) {
                 let path = layout.incomingShard(taskID: task, attempt: attempt).path
+                logger.debug("coordinator: task \(task) → worker \(id) (attempt \(attempt), \(plan.tasks[task].count) prompts)",
+                             metadata: ["task": "\(task)", "worker": "\(id)"])
                 reply(peer, .task(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: path)))
             } else if book.isFinished {
                 reply(peer, .shutdown)
@@ -177,10 +191,11 @@ public final class CoordinatorServer {
             }
         case let .heartbeat(id, task):
             workers[id] = now
+            logger.trace("coordinator: heartbeat from \(id)\(task.map { " (task \($0))" } ?? "")", metadata: ["worker": "\(id)"])
             if let task, task >= 0, task < plan.tasks.count, !book.isSettled(task) {
-                book.heartbeat(from: id, task: task, now: now, leaseSeconds: job.leaseSeconds)
+                book.heartbeat(from: id, task: task, now: now, lease: lease)
             } else {
-                book.heartbeat(from: id, task: nil, now: now, leaseSeconds: job.leaseSeconds)
+                book.heartbeat(from: id, task: nil, now: now, lease: lease)
             }
         case let .result(r):
             workers[r.workerID] = now
@@ -188,7 +203,7 @@ public final class CoordinatorServer {
         case let .failure(task, id, reason):
             workers[id] = now
             guard task >= 0, task < plan.tasks.count, !book.isSettled(task) else { return false }
-            log("coordinator: task \(task) failed on \(id): \(reason)")
+            logger.warning("coordinator: task \(task) failed on \(id): \(reason)", metadata: ["task": "\(task)", "worker": "\(id)"])
             if book.reportFailure(task, reason: reason) {
                 try journal.append(.taskFailed(taskID: task, reason: book.failed[task] ?? reason))
                 return true
@@ -196,9 +211,9 @@ public final class CoordinatorServer {
         case let .goodbye(id, reason):
             workers[id] = nil
             goodbyes[id] = reason
-            log("coordinator: worker \(id) left: \(reason)")
+            logger.warning("coordinator: worker \(id) left: \(reason)", metadata: ["worker": "\(id)"])
         case .job, .reject, .task, .idle, .shutdown:
-            log("coordinator: ignoring a \(message.kind) message (only workers' messages are expected)")
+            logger.warning("coordinator: ignoring a \(message.kind) message (only workers' messages are expected)")
         }
         return false
     }
@@ -207,14 +222,16 @@ public final class CoordinatorServer {
     func accept(_ r: TaskResult) throws -> Bool {
         let incoming = URL(fileURLWithPath: r.shardPath)
         guard r.taskID >= 0, r.taskID < plan.tasks.count, !book.isSettled(r.taskID) else {
-            log("coordinator: ignoring a late or duplicate result for task \(r.taskID) from \(r.workerID)")
+            logger.notice("coordinator: ignoring a late or duplicate result for task \(r.taskID) from \(r.workerID)",
+                          metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
             if incoming.deletingLastPathComponent().standardizedFileURL == layout.incoming.standardizedFileURL {
                 try? FileManager.default.removeItem(at: incoming)
             }
             return false
         }
         if let problem = verify(r) {
-            log("coordinator: rejecting the shard of task \(r.taskID) from \(r.workerID): \(problem)")
+            logger.warning("coordinator: rejecting the shard of task \(r.taskID) from \(r.workerID): \(problem)",
+                           metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
             if book.reportFailure(r.taskID, reason: "bad shard: \(problem)") {
                 try journal.append(.taskFailed(taskID: r.taskID, reason: book.failed[r.taskID] ?? problem))
                 return true
@@ -229,6 +246,8 @@ public final class CoordinatorServer {
                                           promptsDone: r.promptsDone, promptsFailed: r.promptsFailed))
         _ = book.complete(r.taskID)
         taskCounts[r.taskID] = (r.promptsDone, r.promptsFailed)
+        logger.debug("coordinator: task \(r.taskID) completed by \(r.workerID) (\(r.promptsDone) traced, \(r.promptsFailed) failed)",
+                     metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
         return true
     }
 
@@ -256,7 +275,7 @@ public final class CoordinatorServer {
     func reply(_ peer: Data, _ message: Message) {
         guard let socket, let frame = try? MessageCodec.encode(message) else { return }
         do { try socket.send([peer, frame]) } catch {
-            log("coordinator: cannot send \(message.kind) to \(String(decoding: peer, as: UTF8.self)): \(error)")
+            logger.warning("coordinator: cannot send \(message.kind) to \(String(decoding: peer, as: UTF8.self)): \(error)")
         }
     }
 }

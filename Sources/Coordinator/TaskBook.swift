@@ -2,16 +2,18 @@ import Foundation
 import Shared
 
 /// The state of every task of a run: pending, leased to a worker until a deadline, completed,
-/// or failed. Pure bookkeeping (no I/O), so the lease rules are testable without sockets.
+/// or failed. Pure bookkeeping (no I/O, no clock of its own: every call is given `now`), so the
+/// lease rules are testable without sockets or waiting.
 ///
 /// Rules: a task goes to the first worker that asks; a heartbeat extends every lease of its
 /// worker; an expired lease returns the task to the queue; a task whose attempts (expired
 /// leases and reported failures) reach `maxAttempts` fails for good; a completed task is never
-/// handed out or completed again.
+/// handed out or completed again. Deadlines are instants of `ContinuousClock` (monotonic), so a
+/// wall-clock step cannot expire or extend a lease.
 public struct TaskBook: Sendable {
     public struct Lease: Sendable, Equatable {
         public var worker: String
-        public var deadline: Date
+        public var deadline: ContinuousClock.Instant
         public var attempt: Int
     }
 
@@ -37,32 +39,32 @@ public struct TaskBook: Sendable {
     public func isSettled(_ task: Int) -> Bool { completed.contains(task) || failed[task] != nil }
 
     /// Leases the next pending task to `worker`; nil when none is pending.
-    public mutating func assign(to worker: String, now: Date, leaseSeconds: Double) -> (task: Int, attempt: Int)? {
+    public mutating func assign(to worker: String, now: ContinuousClock.Instant, lease: Duration) -> (task: Int, attempt: Int)? {
         guard !pending.isEmpty else { return nil }
         let task = pending.removeFirst()
-        return (task, lease(task, to: worker, now: now, leaseSeconds: leaseSeconds))
+        return (task, self.lease(task, to: worker, now: now, lease: lease))
     }
 
-    private mutating func lease(_ task: Int, to worker: String, now: Date, leaseSeconds: Double) -> Int {
+    private mutating func lease(_ task: Int, to worker: String, now: ContinuousClock.Instant, lease: Duration) -> Int {
         let attempt = (attempts[task] ?? 0) + 1
         attempts[task] = attempt
-        leases[task] = Lease(worker: worker, deadline: now.addingTimeInterval(leaseSeconds), attempt: attempt)
+        leases[task] = Lease(worker: worker, deadline: now + lease, attempt: attempt)
         return attempt
     }
 
     /// Extends every lease `worker` holds. A heartbeat for a pending task (the worker kept
     /// working while a restarted coordinator lost its lease) leases that task back to it.
-    public mutating func heartbeat(from worker: String, task: Int?, now: Date, leaseSeconds: Double) {
-        for (t, l) in leases where l.worker == worker { leases[t]?.deadline = now.addingTimeInterval(leaseSeconds) }
+    public mutating func heartbeat(from worker: String, task: Int?, now: ContinuousClock.Instant, lease: Duration) {
+        for (t, l) in leases where l.worker == worker { leases[t]?.deadline = now + lease }
         if let task, let k = pending.firstIndex(of: task) {
             pending.remove(at: k)
-            _ = lease(task, to: worker, now: now, leaseSeconds: leaseSeconds)
+            _ = self.lease(task, to: worker, now: now, lease: lease)
         }
     }
 
     /// Returns tasks whose lease has expired to the queue (or fails them after `maxAttempts`).
     /// - Returns: the expired leases, for logging.
-    public mutating func expire(now: Date) -> [(task: Int, lease: Lease)] {
+    public mutating func expire(now: ContinuousClock.Instant) -> [(task: Int, lease: Lease)] {
         let expired = leases.filter { $0.value.deadline < now }.sorted { $0.key < $1.key }
         for (task, lease) in expired {
             leases[task] = nil

@@ -55,7 +55,7 @@ public final class TaskRunner: Sendable {
 
     /// Forward pass and transcoder activations only.
     func measure(_ prompt: PromptItem) -> PromptOutcome {
-        let start = Date()
+        let start = ContinuousClock.now
         do {
             let tokens = try session.tokens(for: prompt.text)
             let record = try session.replacement.model.forward(tokens: tokens)
@@ -65,7 +65,7 @@ public final class TaskRunner: Sendable {
             }
             return .measured(id: prompt.id, prompt: prompt.text,
                              activations: PromptActivations(activeFeatures: features.activeFeatures, values: features.values,
-                                                            nTokens: tokens.count, seconds: Date().timeIntervalSince(start)))
+                                                            nTokens: tokens.count, seconds: (ContinuousClock.now - start).seconds))
         } catch {
             return .failed(id: prompt.id, prompt: prompt.text, reason: "\(error)")
         }
@@ -73,7 +73,7 @@ public final class TaskRunner: Sendable {
 
     /// Traces a task's prompts and writes its shard; `progress(k)` after each prompt.
     public func run(_ task: TaskAssignment, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
-        let start = Date()
+        let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
         for (k, prompt) in task.prompts.enumerated() {
             outcomes.append(trace(prompt))
@@ -90,7 +90,7 @@ public final class TaskRunner: Sendable {
         let failed = outcomes.filter { if case .failed = $0 { true } else { false } }.count
         return TaskResult(taskID: task.taskID, workerID: workerID, shardPath: task.shardPath,
                           sha256: try SHA256Digest.hex(ofFileAt: url), promptsDone: outcomes.count - failed,
-                          promptsFailed: failed, seconds: Date().timeIntervalSince(start))
+                          promptsFailed: failed, seconds: (ContinuousClock.now - start).seconds)
     }
 
     /// The first non-finite quantity of a traced prompt, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Storage
 
@@ -18,7 +19,12 @@ public struct WorkerError: Error, CustomStringConvertible {
 /// once, then asks for tasks and traces them one at a time, heartbeating while it works.
 ///
 /// The socket lives on the thread that calls `run()`; tracing runs on a second thread, so
-/// heartbeats keep flowing during long prompts.
+/// heartbeats keep flowing during long prompts. Silences, patience and heartbeats are timed on
+/// `ContinuousClock`.
+///
+/// Logs through `logger` (label `circuits.worker`, metadata `worker`): connecting, loading,
+/// tasks started and done at info, failed tasks and ignored messages at warning, waiting for the
+/// coordinator at debug, heartbeats and idle polls at trace.
 public final class WorkerNode {
     public struct Options: Sendable {
         public var endpoint: String
@@ -34,13 +40,17 @@ public final class WorkerNode {
     }
 
     public let options: Options
-    let log: @Sendable (String) -> Void
+    let logger: Logger
     var socket: ZMQSocket!
-    var lastHeard = Date()
+    var lastHeard = ContinuousClock.now
 
-    public init(options: Options, log: @escaping @Sendable (String) -> Void) {
+    /// - Parameter logger: where the worker's lines go (default: nowhere); its metadata gains
+    ///   `worker` (the worker id).
+    public init(options: Options, logger: Logger = Logger(label: "circuits.worker", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.options = options
-        self.log = log
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.workerID)"
+        self.logger = logger
     }
 
     /// `host-pid-random`: unique across restarts, readable in logs.
@@ -55,7 +65,8 @@ public final class WorkerNode {
         defer { socket.close(); context.terminate() }
         try socket.connect(options.endpoint)
         let id = options.workerID
-        log("worker \(id): connecting to \(options.endpoint)")
+        logger.info("worker \(id): connecting to \(options.endpoint)")
+        logger.debug("worker \(id): \(options.threads) threads, patience \(options.patienceSeconds) s, circuits \(CircuitsVersion.string)")
 
         // hello → job
         let capabilities = WorkerCapabilities(host: ProcessInfo.processInfo.hostName, pid: getpid(),
@@ -67,11 +78,13 @@ public final class WorkerNode {
             case let .job(spec)?: job = spec
             case let .reject(reason)?: throw WorkerError(reason: "coordinator rejected this worker: \(reason)")
             case .shutdown?: return .shutdown
-            default: try checkPatience()
+            default:
+                logger.debug("worker \(id): no job from \(options.endpoint) yet (silent \(Int(silence.seconds)) s); saying hello again")
+                try checkPatience()
             }
         }
         guard let job else { return .shutdown }
-        log("worker \(id): loading \(job.model) with \(job.transcoders)")
+        logger.info("worker \(id): loading \(job.model) with \(job.transcoders)")
         let runner: TaskRunner
         do {
             runner = try TaskRunner(job: job, workerID: id, threads: options.threads)
@@ -79,24 +92,29 @@ public final class WorkerNode {
             try? send(.goodbye(workerID: id, reason: "cannot load the model: \(error)"))
             throw WorkerError(reason: "cannot load the model: \(error)")
         }
-        log("worker \(id): ready")
+        logger.info("worker \(id): ready")
 
         var queue: [TaskAssignment] = []
         while true {
             if queue.isEmpty {
                 try send(.ready(workerID: id))
-                var asked = Date()
+                var asked = ContinuousClock.now
                 waiting: while queue.isEmpty {
                     switch try next(within: 1) {
                     case let .task(task)?: queue.append(task)
                     case let .idle(ms)?:
+                        logger.trace("worker \(id): no task yet; asking again in \(ms) ms")
                         if case .shutdown? = try next(within: Double(ms) / 1000) { return .shutdown }
                         break waiting
                     case .shutdown?: return .shutdown
                     default:
                         try checkPatience()
                         // The coordinator may have restarted and lost our request: ask again.
-                        if Date().timeIntervalSince(asked) > 5 { try send(.ready(workerID: id)); asked = Date() }
+                        if ContinuousClock.now - asked > .seconds(5) {
+                            logger.debug("worker \(id): no answer to ready for 5 s; asking again")
+                            try send(.ready(workerID: id))
+                            asked = ContinuousClock.now
+                        }
                     }
                 }
                 if queue.isEmpty { continue }
@@ -125,14 +143,17 @@ public final class WorkerNode {
         }
         thread.stackSize = 16 << 20
         thread.start()
-        log("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
-        var lastBeat = Date()
+        var taskLogger = logger
+        taskLogger[metadataKey: "task"] = "\(task.taskID)"
+        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
+        var lastBeat = ContinuousClock.now
+        let heartbeat = Duration.seconds(job.heartbeatSeconds)
         while true {
             if let message = outcome.message {
                 try send(message)
                 switch message {
-                case let .result(r): log("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
-                case let .failure(_, _, reason): log("worker \(id): task \(task.taskID) failed: \(reason)")
+                case let .result(r): taskLogger.info("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
+                case let .failure(_, _, reason): taskLogger.warning("worker \(id): task \(task.taskID) failed: \(reason)")
                 default: break
                 }
                 return nil
@@ -142,9 +163,10 @@ public final class WorkerNode {
             case .shutdown?: return .shutdown
             default: break
             }
-            if Date().timeIntervalSince(lastBeat) >= job.heartbeatSeconds {
+            if ContinuousClock.now - lastBeat >= heartbeat {
+                taskLogger.trace("worker \(id): heartbeat (task \(task.taskID), \(outcome.progress)/\(task.prompts.count) prompts)")
                 try send(.heartbeat(workerID: id, taskID: task.taskID))
-                lastBeat = Date()
+                lastBeat = ContinuousClock.now
             }
         }
     }
@@ -156,21 +178,24 @@ public final class WorkerNode {
     /// The next message within `seconds`, or nil. Undecodable frames are logged and skipped.
     func next(within seconds: Double) throws -> Message? {
         guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)) else { return nil }
-        lastHeard = Date()
+        lastHeard = ContinuousClock.now
         guard frames.count == 1 else {
-            log("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")
+            logger.warning("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")
             return nil
         }
         do { return try MessageCodec.decode(frames[0]) } catch {
-            log("worker \(options.workerID): ignoring a message: \(error)")
+            logger.warning("worker \(options.workerID): ignoring a message: \(error)")
             return nil
         }
     }
 
+    /// How long the coordinator has been silent.
+    var silence: Duration { ContinuousClock.now - lastHeard }
+
     func checkPatience() throws {
-        let silent = Date().timeIntervalSince(lastHeard)
-        if silent > options.patienceSeconds {
-            throw WorkerError(reason: "the coordinator at \(options.endpoint) has not answered for \(Int(silent)) s; giving up")
+        let silent = silence
+        if silent > .seconds(options.patienceSeconds) {
+            throw WorkerError(reason: "the coordinator at \(options.endpoint) has not answered for \(Int(silent.seconds)) s; giving up")
         }
     }
 }
@@ -182,6 +207,7 @@ final class TaskOutcome: @unchecked Sendable {
     private var _progress = 0
 
     var message: Message? { lock.lock(); defer { lock.unlock() }; return _message }
+    var progress: Int { lock.lock(); defer { lock.unlock() }; return _progress }
     func finish(_ m: Message) { lock.lock(); _message = m; lock.unlock() }
     func setProgress(_ k: Int) { lock.lock(); _progress = k; lock.unlock() }
 }

@@ -22,6 +22,10 @@ public struct WorkerError: Error, CustomStringConvertible {
 /// heartbeats keep flowing during long prompts. Silences, patience and heartbeats are timed on
 /// `ContinuousClock`.
 ///
+/// The coordinator is not trusted either: the job and every task are validated before use, the
+/// shard path is composed here (`ShardDestination`), `idle` waits are bounded, and beyond
+/// loopback the connection is CURVE-authenticated (`Options.security`) unless `insecure`.
+///
 /// Logs through `logger` (label `circuits.worker`, metadata `worker`): connecting, loading,
 /// tasks started and done at info, failed tasks and ignored messages at warning, waiting for the
 /// coordinator at debug, heartbeats and idle polls at trace.
@@ -32,6 +36,10 @@ public final class WorkerNode {
         public var workerID: String
         /// Give up when the coordinator has been silent this long while we wait for it.
         public var patienceSeconds: Double = 120
+        /// CURVE keys (`TransportSecurity.worker(keys:)`), or `.none`.
+        public var security: TransportSecurity = .none
+        /// Connect beyond loopback without keys (the user said `--insecure`).
+        public var insecure = false
         public init(endpoint: String, threads: Int, workerID: String? = nil) {
             self.endpoint = endpoint
             self.threads = threads
@@ -60,9 +68,15 @@ public final class WorkerNode {
     }
 
     public func run() throws -> WorkerExit {
+        if case .none = options.security, !options.insecure, !isLoopbackEndpoint(options.endpoint) {
+            throw WorkerError(reason: "\(options.endpoint) is beyond this machine: give --keys DIR (see `circuits keys --help`) to "
+                              + "authenticate the coordinator, or --insecure to connect without authentication")
+        }
         let context = try ZMQContext()
         socket = try ZMQSocket(context, kind: .dealer, identity: options.workerID)
         defer { socket.close(); context.terminate() }
+        try socket.limit(maxMessageBytes: MessageCodec.maximumPayload + 64, highWaterMark: 1000)
+        try socket.secure(options.security)
         try socket.connect(options.endpoint)
         let id = options.workerID
         logger.info("worker \(id): connecting to \(options.endpoint)")
@@ -84,6 +98,10 @@ public final class WorkerNode {
             }
         }
         guard let job else { return .shutdown }
+        do { try job.validate(source: "the job sent by \(options.endpoint)") } catch {
+            try? send(.goodbye(workerID: id, reason: "refusing the job: \(error)"))
+            throw WorkerError(reason: "refusing the job from \(options.endpoint): \(error)")
+        }
         logger.info("worker \(id): loading \(job.model) with \(job.transcoders)")
         let runner: TaskRunner
         do {
@@ -103,8 +121,10 @@ public final class WorkerNode {
                     switch try next(within: 1) {
                     case let .task(task)?: queue.append(task)
                     case let .idle(ms)?:
-                        logger.trace("worker \(id): no task yet; asking again in \(ms) ms")
-                        if case .shutdown? = try next(within: Double(ms) / 1000) { return .shutdown }
+                        // Whatever the coordinator says, wait between 10 ms and 10 s.
+                        let wait = min(max(ms, 10), 10_000)
+                        logger.trace("worker \(id): no task yet; asking again in \(wait) ms")
+                        if case .shutdown? = try next(within: Double(wait) / 1000) { return .shutdown }
                         break waiting
                     case .shutdown?: return .shutdown
                     default:
@@ -121,8 +141,13 @@ public final class WorkerNode {
             }
             let task = queue.removeFirst()
             guard task.jobHash == job.hash else {
-                try send(.failure(taskID: task.taskID, workerID: id, reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)"))
+                try send(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id,
+                                  reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)", transient: false))
                 throw WorkerError(reason: "the coordinator now runs another job (\(task.jobHash)); restart this worker")
+            }
+            guard task.taskID >= 0, (1...1_000_000).contains(task.attempt), (1...TaskAssignment.maximumPrompts).contains(task.prompts.count) else {
+                logger.warning("worker \(id): ignoring a malformed task (id \(task.taskID), attempt \(task.attempt), \(task.prompts.count) prompts)")
+                continue
             }
             if try runTask(task, runner: runner, job: job, queue: &queue) == .shutdown { return .shutdown }
         }
@@ -135,10 +160,13 @@ public final class WorkerNode {
         let outcome = TaskOutcome()
         let thread = Thread {
             do {
-                let result = try runner.run(task) { done in outcome.setProgress(done) }
+                let shard = try ShardDestination.url(job: job, task: task)
+                let result = try runner.run(task, to: shard) { done in outcome.setProgress(done) }
                 outcome.finish(.result(result))
+            } catch let error as ShardWriteFailure {
+                outcome.finish(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id, reason: error.description, transient: error.isTransient))
             } catch {
-                outcome.finish(.failure(taskID: task.taskID, workerID: id, reason: "\(error)"))
+                outcome.finish(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id, reason: "\(error)", transient: false))
             }
         }
         thread.stackSize = 16 << 20
@@ -153,7 +181,8 @@ public final class WorkerNode {
                 try send(message)
                 switch message {
                 case let .result(r): taskLogger.info("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
-                case let .failure(_, _, reason): taskLogger.warning("worker \(id): task \(task.taskID) failed: \(reason)")
+                case let .failure(_, _, _, reason, transient):
+                    taskLogger.warning("worker \(id): task \(task.taskID) failed\(transient ? " (a fault of this machine; the coordinator retries it)" : ""): \(reason)")
                 default: break
                 }
                 return nil
@@ -165,7 +194,7 @@ public final class WorkerNode {
             }
             if ContinuousClock.now - lastBeat >= heartbeat {
                 taskLogger.trace("worker \(id): heartbeat (task \(task.taskID), \(outcome.progress)/\(task.prompts.count) prompts)")
-                try send(.heartbeat(workerID: id, taskID: task.taskID))
+                try send(.heartbeat(workerID: id, taskID: task.taskID, attempt: task.attempt))
                 lastBeat = ContinuousClock.now
             }
         }
@@ -177,7 +206,8 @@ public final class WorkerNode {
 
     /// The next message within `seconds`, or nil. Undecodable frames are logged and skipped.
     func next(within seconds: Double) throws -> Message? {
-        guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)) else { return nil }
+        let ms = seconds.isFinite ? Int(min(max(seconds, 0), 3600) * 1000) : 1000
+        guard let frames = try socket.receive(timeoutMilliseconds: ms) else { return nil }
         lastHeard = ContinuousClock.now
         guard frames.count == 1 else {
             logger.warning("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")

@@ -20,9 +20,14 @@ extension Circuits {
             `circuits merge OUT` and `circuits report OUT`. Logs go to standard error (timestamped \
             when it is not a terminal); --log-level debug adds every task handed out and completed.
 
+            Beyond loopback the coordinator needs CurveZMQ keys (`circuits keys --help`): only the \
+            workers whose public keys are in KEYS/workers/ can connect, and they check the \
+            coordinator's key. --insecure accepts any peer that can reach the port, unauthenticated \
+            and unencrypted: only on a network you trust completely.
+
             Example:
-              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555
-              circuits worker --connect tcp://coordinator-host:5555     # on each worker machine
+              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555 --keys keys/coordinator
+              circuits worker --connect tcp://coordinator-host:5555 --keys keys/worker-a   # on each worker machine
             """
         )
 
@@ -35,15 +40,25 @@ extension Circuits {
         @Option(help: "Output folder (overrides the job's `output`).")
         var out: String?
 
+        @Option(help: "CurveZMQ key folder: coordinator.key and workers/*.pub, the workers allowed to connect.")
+        var keys: String?
+
+        @Flag(help: "Bind beyond loopback without keys: any peer that reaches the port is served, unauthenticated.")
+        var insecure = false
+
         @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
+                // Refuse an unauthenticated public bind before any work.
+                let security = try keys.map { try TransportSecurity.coordinator(keys: URL(fileURLWithPath: $0)) } ?? .none
+                if keys == nil, !insecure, !isLoopbackEndpoint(bind) { throw CoordinatorError.keysRequired(endpoint: bind) }
+                SignalFlag.shared.install()
                 let spec = try JobCheck.load(job, out: out)
                 let logger = Logger(label: "circuits.coordinator")
                 let server = try CoordinatorServer(job: spec, layout: RunLayout(root: URL(fileURLWithPath: spec.output)), logger: logger)
                 defer { server.close() }
-                let endpoint = try server.bind(bind)
+                let endpoint = try server.bind(bind, security: security, insecure: insecure)
                 logger.info("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
                 let display = ProgressDisplay(logger: logger)
                 let final = try server.serve(shouldStop: { SignalFlag.shared.isSet }) { display.show($0) }
@@ -79,13 +94,26 @@ extension Circuits {
         @Option(help: "Give up after the coordinator has been silent this many seconds.")
         var patience: Double = 120
 
+        @Option(help: "CurveZMQ key folder: worker.key and coordinator.pub, the coordinator to trust.")
+        var keys: String?
+
+        @Flag(help: "Connect beyond loopback without keys: unauthenticated and unencrypted.")
+        var insecure = false
+
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard patience.isFinite, patience > 0 else { throw ValidationError("--patience must be a positive number of seconds") }
+            if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be between 1 and 4096") }
+        }
 
         func run() throws {
             try reportingErrors {
                 ParentDeath.followParent()
                 var options = WorkerNode.Options(endpoint: connect, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, workerID: id)
                 options.patienceSeconds = patience
+                options.security = try keys.map { try TransportSecurity.worker(keys: URL(fileURLWithPath: $0)) } ?? .none
+                options.insecure = insecure
                 _ = try WorkerNode(options: options, logger: Logger(label: "circuits.worker")).run()
             }
         }

@@ -25,7 +25,7 @@ import Testing
         let a4 = book.assign(to: "a", now: t0, lease: .seconds(10))
         #expect(a4?.task == 0)
         // Heartbeats extend the lease.
-        book.heartbeat(from: "a", task: 0, now: t0 + .seconds(8), lease: .seconds(10))
+        book.heartbeat(from: "a", task: 0, attempt: nil, now: t0 + .seconds(8), lease: .seconds(10))
         let none = book.expire(now: t0 + .seconds(15))
         #expect(none.isEmpty)
         // Silence past the lease: the task returns to the front of the queue.
@@ -55,7 +55,7 @@ import Testing
         var book = TaskBook(taskCount: 1)
         _ = book.assign(to: "a", now: t0, lease: .milliseconds(1500))
         #expect(book.leases[0]?.deadline == t0 + .milliseconds(1500))
-        book.heartbeat(from: "a", task: 0, now: t0 + .seconds(1), lease: .milliseconds(1500))
+        book.heartbeat(from: "a", task: 0, attempt: nil, now: t0 + .seconds(1), lease: .milliseconds(1500))
         #expect(book.expire(now: t0 + .milliseconds(2500)).isEmpty, "due at the deadline, not before")
         #expect(book.expire(now: t0 + .milliseconds(2501)).map(\.task) == [0])
     }
@@ -63,11 +63,39 @@ import Testing
     @Test func heartbeatForAPendingTaskReclaimsIt() {
         // After a coordinator restart, a worker still tracing task 1 heartbeats for it.
         var book = TaskBook(taskCount: 3)
-        book.heartbeat(from: "w", task: 1, now: t0, lease: .seconds(10))
+        book.heartbeat(from: "w", task: 1, attempt: nil, now: t0, lease: .seconds(10))
         #expect(book.leases[1]?.worker == "w")
         let a6 = book.assign(to: "x", now: t0, lease: .seconds(10))
         #expect(a6?.task == 0)
         let a7 = book.assign(to: "x", now: t0, lease: .seconds(10))
         #expect(a7?.task == 2)
+    }
+
+    @Test func heartbeatReclaimKeepsTheWorkersAttempt() {
+        var book = TaskBook(taskCount: 2, maxAttempts: 10)
+        book.heartbeat(from: "w", task: 1, attempt: 4, now: t0, lease: .seconds(10))
+        #expect(book.lease(of: 1, heldBy: "w", attempt: 4) != nil)
+        #expect(book.lease(of: 1, heldBy: "w", attempt: 3) == nil && book.lease(of: 1, heldBy: "v", attempt: 4) == nil)
+        // The next lease of task 1 counts on from the worker's attempt.
+        _ = book.reportFailure(1, reason: "x")
+        #expect(book.assign(to: "v", now: t0, lease: .seconds(10))! == (1, 5))
+    }
+
+    @Test func transientFailuresCountNoAttemptAndBackOff() {
+        var book = TaskBook(taskCount: 2, maxAttempts: 3)
+        for k in 1...10 {   // far more than maxAttempts: a full disk never fails a task for good
+            let now = t0 + .seconds(1000 * k)
+            let (task, attempt) = book.assign(to: "a", now: now, lease: .seconds(10))!
+            #expect(task == 0 && attempt == 1, "round \(k): attempt \(attempt)")
+            let pause = book.reportTransientFailure(0, now: now)
+            #expect(pause == .seconds(min(60, 1 << min(k, 6))))
+            #expect(book.failed.isEmpty && book.pending.contains(0))
+            // Held back: another worker gets task 1 (or nothing), not task 0, until the pause is over.
+            let other = book.assign(to: "b", now: now + pause - .milliseconds(1), lease: .seconds(10))
+            #expect(other?.task != 0)
+            if let other { _ = book.complete(other.task) }
+        }
+        #expect(book.assign(to: "a", now: t0 + .seconds(20_000), lease: .seconds(10))?.task == 0)
+        #expect(book.complete(0) && book.isFinished)
     }
 }

@@ -158,3 +158,153 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
         #expect(worker.stderr.contains("has not answered"))
     }
 }
+
+/// A real `circuits coordinator` against workers that lie, flood or do not read.
+@Suite(.serialized) struct RogueWorkerTests {
+    struct Run {
+        let job: TestJob
+        let endpoint: String
+        let coordinator: CircuitsProcess
+        var incoming: URL { job.output.appendingPathComponent("shards/incoming") }
+    }
+
+    /// A coordinator on a job of `prompts` one-prompt tasks, with a long lease.
+    func start(_ label: String, prompts: Int = 2, extra: [String] = []) throws -> Run {
+        let job = try TestJob(label, prompts: Array(CorpusRunTests.prompts.prefix(prompts)), promptsPerTask: 1, lease: 30, heartbeat: 0.5)
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let coordinator = try CircuitsProcess(["coordinator", job.spec.path, "--bind", endpoint] + extra, logs: job.folder.url, name: "coordinator")
+        #expect(eventually(seconds: 30) { FileManager.default.fileExists(atPath: job.output.appendingPathComponent("shards/incoming").path) })
+        return Run(job: job, endpoint: endpoint, coordinator: coordinator)
+    }
+
+    /// A rogue DEALER that said hello (and got the job).
+    func rogue(_ run: Run, id: String = "mallory") throws -> RoguePeer {
+        let peer = try RoguePeer(router: false, identity: id)
+        try peer.socket.connect(run.endpoint)
+        try peer.send(.hello(workerID: id, capabilities: WorkerCapabilities(host: "h", pid: 1, threads: 1, version: "0")))
+        _ = try #require(try peer.await { if case .job = $0 { true } else { false } })
+        return peer
+    }
+
+    /// Runs a real worker to the end of the job.
+    func finish(_ run: Run) throws {
+        let worker = try CircuitsProcess(["worker", "--connect", run.endpoint, "--threads", "1", "--id", "honest"], logs: run.job.folder.url, name: "honest")
+        #expect(run.coordinator.wait(seconds: 180) == 0, "coordinator: \(run.coordinator.stderr)")
+        #expect(worker.wait(seconds: 30) == 0, "worker: \(worker.stderr)")
+    }
+
+    @Test func forgedResultsAndFailuresAreRefused() throws {
+        let run = try start("forged")
+        defer { run.job.folder.remove() }
+        let mallory = try rogue(run)
+        defer { mallory.close() }
+        try mallory.send(.ready(workerID: "mallory"))
+        let leased = try #require(try mallory.await { if case .task = $0 { true } else { false } })
+        guard case let .task(t) = leased.message else { return }
+        #expect(t.taskID == 0 && t.attempt == 1)
+        // A shard for task 1, which mallory does not hold, placed where workers write.
+        let planted = run.incoming.appendingPathComponent("task-000001.try9.h5")
+        try Data("forged".utf8).write(to: planted)
+        let bystander = run.incoming.appendingPathComponent("keep.txt")
+        try Data("mine".utf8).write(to: bystander)
+        func result(_ task: Int, attempt: Int = 1, as id: String = "mallory") -> Message {
+            .result(TaskResult(taskID: task, attempt: attempt, workerID: id, sha256: "00", promptsDone: 1_000_000, promptsFailed: -999, seconds: 1))
+        }
+        try mallory.send(result(1, attempt: 9))           // not its task (and a shard planted for it)
+        try mallory.send(result(1))
+        try mallory.send(result(0, as: "honest"))         // someone else's name
+        try mallory.send(result(-1))                      // no such task
+        try mallory.send(result(0, attempt: 7))           // not its attempt
+        for _ in 0..<3 { try mallory.send(.failure(taskID: 1, attempt: 1, workerID: "mallory", reason: "x", transient: false)) }
+        // Its own task with an inflated count and no shard: rejected, counted as one failed attempt.
+        try mallory.send(result(0))
+        Thread.sleep(forTimeInterval: 1)
+        try finish(run)
+        #expect(try String(contentsOf: bystander, encoding: .utf8) == "mine", "the coordinator deletes nothing it did not make")
+        #expect(FileManager.default.fileExists(atPath: planted.path))
+        #expect(!run.job.journal.contains { $0.contains("taskFailed") }, "no task failed for good")
+        #expect(run.job.completions.sorted() == [0, 1])
+        #expect(!run.job.journal.contains { $0.contains("1000000") || $0.contains("-999") }, "counts come from the shards")
+        let log = run.coordinator.stderr
+        #expect(log.contains("claims to be worker honest") && log.contains("does not hold it"), "\(log)")
+    }
+
+    @Test func aFloodThatNeverReadsDoesNotFreezeTheCoordinator() throws {
+        let run = try start("flood")
+        defer { run.job.folder.remove() }
+        let flooder = try RoguePeer(router: false, identity: "flood")
+        defer { flooder.close() }
+        try flooder.socket.connect(run.endpoint)
+        let hello = try MessageCodec.encode(.hello(workerID: "flood", capabilities: WorkerCapabilities(host: "h", pid: 1, threads: 1, version: "0")))
+        for _ in 0..<20_000 { _ = try flooder.socket.trySend([hello]) }
+        try finish(run)   // the honest worker is served while the flooder never reads
+        #expect(run.job.completions.sorted() == [0, 1])
+    }
+
+    @Test func aFIFOOrALinkToADeviceIsRejectedWithoutHanging() throws {
+        let run = try start("fifo")
+        defer { run.job.folder.remove() }
+        let mallory = try rogue(run)
+        defer { mallory.close() }
+        for (attempt, plant) in [(1, "fifo"), (2, "link")] {
+            try mallory.send(.ready(workerID: "mallory"))
+            let leased = try #require(try mallory.await { if case .task = $0 { true } else { false } })
+            guard case let .task(t) = leased.message else { return }
+            #expect(t.taskID == 0 && t.attempt == attempt)
+            let path = run.incoming.appendingPathComponent("task-000000.try\(attempt).h5").path
+            if plant == "fifo" { #expect(mkfifo(path, 0o600) == 0) } else {
+                try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/zero")
+            }
+            try mallory.send(.result(TaskResult(taskID: 0, attempt: attempt, workerID: "mallory", sha256: "00", promptsDone: 1, promptsFailed: 0, seconds: 1)))
+        }
+        try finish(run)   // answered at once: the honest worker gets task 0 (attempt 3) and task 1
+        #expect(run.job.completions.sorted() == [0, 1])
+        #expect(run.coordinator.stderr.contains("not a regular file") && run.coordinator.stderr.contains("symbolic link"), "\(run.coordinator.stderr)")
+    }
+
+    @Test func bindingBeyondLoopbackWithoutKeysIsRefused() throws {
+        let job = try TestJob("bind", prompts: ["the cat"])
+        defer { job.folder.remove() }
+        let start = ContinuousClock.now
+        let r = try CircuitsProcess.run(["coordinator", job.spec.path, "--bind", "tcp://0.0.0.0:\(try freePort())"], in: job.folder.url, seconds: 30)
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("error: ") && r.stderr.contains("--keys") && r.stderr.contains("--insecure"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(!FileManager.default.fileExists(atPath: job.output.path), "nothing started")
+        let w = try CircuitsProcess.run(["worker", "--connect", "tcp://192.0.2.1:5555", "--patience", "1"], in: job.folder.url, seconds: 30)
+        #expect(w.status == 2 && w.stderr.contains("--keys") && w.stderr.contains("--insecure"), "\(w.stderr)")
+    }
+
+    @Test func curveKeysAdmitOnlyAuthorizedWorkers() throws {
+        let keys = try ScratchFolder("curve-keys")
+        defer { keys.remove() }
+        func generate(_ dir: String, _ name: String) throws {
+            let r = try CircuitsProcess.run(["keys", "generate", keys.file(dir).path, "--name", name], in: keys.url, seconds: 30)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try generate("coordinator", "coordinator")
+        try generate("alice", "worker")
+        try generate("mallory", "worker")
+        let fm = FileManager.default
+        try fm.createDirectory(at: keys.file("coordinator/workers"), withIntermediateDirectories: true)
+        try fm.copyItem(at: keys.file("alice/worker.pub"), to: keys.file("coordinator/workers/alice.pub"))
+        for w in ["alice", "mallory"] { try fm.copyItem(at: keys.file("coordinator/coordinator.pub"), to: keys.file("\(w)/coordinator.pub")) }
+
+        let run = try start("curve", extra: ["--keys", keys.file("coordinator").path])
+        defer { run.job.folder.remove() }
+        // Not authorized, and no keys at all: both hear nothing and give up.
+        let mallory = try CircuitsProcess(["worker", "--connect", run.endpoint, "--keys", keys.file("mallory").path, "--patience", "3", "--id", "mallory"],
+                                          logs: run.job.folder.url, name: "mallory")
+        let plain = try CircuitsProcess(["worker", "--connect", run.endpoint, "--patience", "3", "--id", "plain"], logs: run.job.folder.url, name: "plain")
+        #expect(mallory.wait(seconds: 60) == 2 && mallory.stderr.contains("has not answered"), "\(mallory.stderr)")
+        #expect(plain.wait(seconds: 60) == 2 && plain.stderr.contains("has not answered"), "\(plain.stderr)")
+        #expect(run.job.completions.isEmpty)
+        let alice = try CircuitsProcess(["worker", "--connect", run.endpoint, "--keys", keys.file("alice").path, "--id", "alice"],
+                                        logs: run.job.folder.url, name: "alice")
+        #expect(run.coordinator.wait(seconds: 180) == 0, "\(run.coordinator.stderr)")
+        #expect(alice.wait(seconds: 30) == 0, "\(alice.stderr)")
+        #expect(run.job.completions.sorted() == [0, 1])
+        #expect(run.coordinator.stderr.contains("refused a connection"), "\(run.coordinator.stderr)")
+    }
+}

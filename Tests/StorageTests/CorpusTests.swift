@@ -24,3 +24,22 @@ import TestSupport
         #expect(corpus.invalid.map(\.reason) == ["not UTF-8 text (invalid byte at offset \(offset) of the line)"])
     }
 }
+
+/// A NUL character cannot be stored in the shards' strings: its line fails alone.
+@Suite struct CorpusNULTests {
+    @Test func nulInAPromptIDOrLabelFailsOnlyItsLine() {
+        let jsonl = [
+            #"{"id": "a", "prompt": "the cat"}"#,
+            #"{"id": "b", "prompt": "the\u0000dog"}"#,
+            #"{"id": "c\u0000x", "prompt": "the cow"}"#,
+            #"{"id": "d", "prompt": "the hen", "label": "x\u0000"}"#,
+            #"{"id": "e", "prompt": "the fox"}"#,
+        ].joined(separator: "\n")
+        let c = Corpus.parse(jsonl, jsonl: true)
+        #expect(c.prompts.map(\.id) == ["a", "e"])
+        #expect(c.invalid.map(\.id) == ["b", "line-3", "d"])
+        #expect(c.invalid.allSatisfy { $0.reason.contains("NUL") && !$0.id.contains("\0") })
+        let plain = Corpus.parse("one\ntw\0o\nthree", jsonl: false)
+        #expect(plain.prompts.map(\.id) == ["line-1", "line-3"] && plain.invalid.map(\.id) == ["line-2"])
+    }
+}

@@ -61,7 +61,10 @@ public struct Corpus: Sendable {
             }
             let line = String(decoding: raw, as: UTF8.self)
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            // HDF5 strings end at NUL: such a prompt, id or label could not be stored intact.
+            let nul = "contains a NUL character (U+0000)"
             guard jsonl else {
+                if line.contains("\0") { invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "the prompt " + nul)); continue }
                 prompts.append(PromptItem(id: "line-\(number)", text: line))
                 continue
             }
@@ -75,6 +78,10 @@ public struct Corpus: Sendable {
             case let n as NSNumber: id = n.stringValue
             default:
                 invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "missing or empty \"id\""))
+                continue
+            }
+            guard !id.contains("\0") else {
+                invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "the \"id\" " + nul))
                 continue
             }
             guard let prompt = object["prompt"] as? String else {
@@ -91,6 +98,10 @@ public struct Corpus: Sendable {
             }
             if let label = object["label"], !(label is String) {
                 invalid.append(InvalidPrompt(id: id, line: number, reason: "\"label\" must be a string"))
+                continue
+            }
+            if prompt.contains("\0") || (object["label"] as? String)?.contains("\0") == true {
+                invalid.append(InvalidPrompt(id: id, line: number, reason: (prompt.contains("\0") ? "the prompt " : "the \"label\" ") + nul))
                 continue
             }
             prompts.append(PromptItem(id: id, text: prompt, label: object["label"] as? String))

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import Storage
 
@@ -11,9 +10,12 @@ import Storage
 /// attributes the top `updateInterval · batchSize` of them. With `B = |rows| / rowsums`
 /// (`[S, nCols]`, S rows visited) that influence is `Σ_k g_k · B`, where `g_0` holds the logit
 /// probabilities on the logit rows and `g_{k+1} = (g_k · B)` read at the visited rows' own
-/// columns. So only `M = B[:, visited]` (`[S, S]`) is iterated, and the rows themselves are read
-/// once per ranking for `(Σ_k g_k) · B`. Same sums as circuit-tracer's, up to float32 round-off
-/// of their order. The rows live packed in a `RowStore`.
+/// columns. So only `M = B[:, visited]` (`[S, S]`, `InfluenceBlock`) is iterated, and the rows
+/// themselves are read once per ranking for `(Σ_k g_k) · B`. Same sums as circuit-tracer's, up
+/// to float32 round-off of their order. The rows live packed in a `RowStore`.
+///
+/// Steps: `computeLogitRows`; then, until `maxFeatures` features are visited, `nextFeatures`
+/// (ranking, in `FeatureSelection+Ranking.swift`) and `computeFeatureRows`; finally `assemble`.
 struct FeatureSelection {
     let runner: BatchRunner
     let features: FeatureActivations
@@ -31,166 +33,130 @@ struct FeatureSelection {
     /// in `layout` order.
     func run(maxFeatures: Int, layout: NodeLayout, lap: () -> Double, timings: inout PhaseTimings,
              progress: ((Int, Int) -> Void)?) throws -> (selected: [Int], adjacency: Adjacency) {
-        let nActive = features.count, nLogits = logitProbabilities.count
-        let S = maxFeatures + nLogits
+        let S = maxFeatures + logitProbabilities.count   // rows visited in all
         let store = RowStore(nLayers: nLayers, nPos: nPos, slotStart: features.slotStart, capacity: S,
                              memoryBytes: options.rowMemoryBytes)
-        var rowFeature = [Int]()                 // per row: feature index, or -1 for a logit row
-        var visitedRow = [Int](repeating: -1, count: nActive)   // per feature: its row, or -1
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)
+        var visited = VisitedRows(nActive: features.count)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)   // [nColumns]: a row read back from the file
         defer { scratch.deallocate() }
         do {   // M and the ranking scratch are freed before the adjacency is assembled
-            // M[r, r'] = |A[r, node(r')]| / max(Σ_j |A[r, j]|, 1e-8); logit columns stay 0. [S, S]
-            let M = UnsafeMutablePointer<Float>.allocate(capacity: max(S * S, 1))
-            M.initialize(repeating: 0, count: max(S * S, 1))
-            defer { M.deallocate() }
-            let absScratch = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)
-            defer { absScratch.deallocate() }
+            let M = InfluenceBlock(size: S)
+            let magnitudes = UnsafeMutablePointer<Float>.allocate(capacity: runner.nColumns)   // [nColumns]: |row| while ranking
+            defer { magnitudes.deallocate() }
 
-            /// Computes the rows of `items` (target, row) into the store and fills their M rows over
-            /// the columns of `visited` (feature, row) — every feature visited once these rows are in.
-            func compute(_ items: [(AttributionTarget, Int)], visited: [(Int, Int)], done: ((Int) -> Void)?) {
-                runner.run(runner.batches(items), sink: { r, values in
-                    store.write(row: r, values: values)
-                    let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
-                    let mRow = M + r * S
-                    for (f, c) in visited { mRow[c] = abs(values[f]) * inv }
-                }, done: done)
-                runner.releaseWorkBuffers()   // not held while ranking or assembling
-            }
-
-            // Logit rows first (rows 0..<nLogits).
-            for _ in 0..<nLogits { _ = try store.append(layer: nLayers, pos: nPos - 1); rowFeature.append(-1) }
-            compute((0..<nLogits).map { (.logit(rank: $0), $0) }, visited: [], done: nil)
+            try computeLogitRows(store: store, visited: &visited, M: M)
             timings.logitRows = lap()
-
-            let forced = options.forcedFeatures.isEmpty ? [] : features.activeFeatures.indices.filter {
-                options.forcedFeatures.contains(FeatureID(layer: features.activeFeatures[$0].layer, feature: features.activeFeatures[$0].index))
-            }
-            var nVisited = 0
-            while nVisited < maxFeatures {
-                let st = store.count
-                let weights = influenceWeights(M: M, S: S, rows: st, absSums: store.absSums)
-                let influence = featureInfluence(store: store, weights: weights, scratch: scratch, absScratch: absScratch)
-                // The top unvisited features, ties by index (a stable descending sort).
-                let queueSize = min(options.updateInterval * options.batchSize, maxFeatures - nVisited)
-                var ranked = influence
-                // Forced features (a prefilter) rank above every other; among themselves by influence.
-                for f in forced { ranked[f] = .infinity }
-                let pending = topUnvisited(ranked, visited: visitedRow, count: queueSize)
-
-                for f in pending {
-                    let a = features.activeFeatures[f]
-                    visitedRow[f] = try store.append(layer: a.layer, pos: a.pos)
-                    rowFeature.append(f)
-                }
-                // Old rows × new columns.
-                for r in 0..<st {
-                    let (l, p) = store.shapes[r]
-                    let starts = store.featureStarts(layer: l, pos: p)
-                    let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
-                    store.withRow(r, scratch: scratch) { row in
-                        for f in pending {
-                            if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {
-                                M[r * S + visitedRow[f]] = abs(row[k]) * inv
-                            }
-                        }
-                    }
-                }
-                // New rows, batched by layer (descending) then position so each batch spans few layers and positions.
-                let visited = (0..<nActive).compactMap { visitedRow[$0] >= 0 ? ($0, visitedRow[$0]) : nil }
-                let order = pending.sorted {
-                    let a = features.activeFeatures[$0], b = features.activeFeatures[$1]
-                    return a.layer != b.layer ? a.layer > b.layer : (a.pos, $0) < (b.pos, $1)
-                }
-                let before = nVisited
-                compute(order.map { (.feature(features.activeFeatures[$0]), visitedRow[$0]) }, visited: visited) {
+            let forced = forcedFeatures()
+            while visited.features.count < maxFeatures {
+                let before = visited.features.count
+                let count = min(options.updateInterval * options.batchSize, maxFeatures - before)
+                let pending = nextFeatures(count: count, forced: forced, store: store, visited: visited, M: M,
+                                           scratch: scratch, magnitudes: magnitudes)
+                try computeFeatureRows(pending, store: store, visited: &visited, M: M, scratch: scratch) {
                     progress?(before + $0, maxFeatures)
                 }
-                nVisited += pending.count
             }
         }
-        let selected = (0..<nActive).filter { visitedRow[$0] >= 0 }
-        let adjacency = assemble(store: store, rowFeature: rowFeature, selected: selected, layout: layout, scratch: scratch)
+        let selected = visited.selected
+        let adjacency = assemble(store: store, owners: visited.owners, selected: selected, layout: layout, scratch: scratch)
         return (selected, adjacency)
     }
 
-    /// `Σ_k g_k` over the `rows` visited rows: `g_0` = logit probabilities on the logit rows,
-    /// `g_{k+1} = g_kᵀ · M`, stopping (as circuit-tracer) at the first `g_k · B` that is all zero,
-    /// i.e. when no row with weight has a non-zero entry, or after 128 steps. `[rows]`
-    func influenceWeights(M: UnsafePointer<Float>, S: Int, rows: Int, absSums: UnsafePointer<Float>) -> [Float] {
-        var g = [Float](repeating: 0, count: rows), next = g, total = g
-        for (k, p) in logitProbabilities.enumerated() { g[k] = p }
-        for _ in 0..<FeatureSelection.maxIterations {
-            guard (0..<rows).contains(where: { g[$0] != 0 && absSums[$0] > 0 }) else { break }
-            for r in 0..<rows { total[r] += g[r] }
-            // next[rows] = gᵀ[rows] · M[rows, rows]   (M rows S apart)
-            gemv(&next, M, lda: S, trans: true, g, m: rows, n: rows)
-            swap(&g, &next)
+    /// The active features a prefilter forces (`options.forcedFeatures`, any position), ascending.
+    func forcedFeatures() -> [Int] {
+        guard !options.forcedFeatures.isEmpty else { return [] }
+        return features.activeFeatures.indices.filter {
+            let a = features.activeFeatures[$0]
+            return options.forcedFeatures.contains(FeatureID(layer: a.layer, feature: a.index))
         }
-        return total
     }
 
-    /// Influence on every active feature: `Σ_r w[r] · |A[r, f]| / max(Σ_j |A[r, j]|, 1e-8)`,
-    /// one pass over the stored rows. `[nActive]`
-    func featureInfluence(store: RowStore, weights w: [Float], scratch: UnsafeMutablePointer<Float>,
-                          absScratch: UnsafeMutablePointer<Float>) -> [Float] {
-        var influence = [Float](repeating: 0, count: features.count)
-        influence.withUnsafeMutableBufferPointer { I in
-            for r in 0..<w.count where w[r] != 0 {
-                let (l, p) = store.shapes[r]
-                let alpha = w[r] / max(store.absSums[r], FeatureSelection.rowSumFloor)
-                let n = store.featureCount(layer: l, pos: p)
-                store.withRow(r, scratch: scratch) { row in
-                    for i in 0..<n { absScratch[i] = abs(row[i]) }
-                }
-                var k = 0
-                for (start, length) in store.columnRanges(layer: l, pos: p).prefix(l) {
-                    // influence[start..<start+length] += alpha · |row[k..<k+length]|
-                    cblas_saxpy(Int32(length), alpha, absScratch + k, 1, I.baseAddress! + start, 1)
-                    k += length
+    /// Computes the logit rows into rows `0 ..< nLogits` (rank order) of the empty `store`.
+    /// Their M rows stay 0: no feature is visited yet.
+    func computeLogitRows(store: RowStore, visited: inout VisitedRows, M: InfluenceBlock) throws {
+        let items = try logitProbabilities.indices.map { rank -> (AttributionTarget, Int) in
+            let r = try store.append(layer: nLayers, pos: nPos - 1)   // a logit reads everything before the last layer's output
+            visited.record(.logit(rank: rank), row: r)
+            return (.logit(rank: rank), r)
+        }
+        computeRows(items, visitedFeatures: [], store: store, M: M, done: nil)
+    }
+
+    /// Visits `pending`: reserves their rows, fills M's new columns in the rows already stored,
+    /// then computes the new rows (and their M rows over every visited feature, these included).
+    /// - Parameter done: called with the new rows finished so far.
+    func computeFeatureRows(_ pending: [Int], store: RowStore, visited: inout VisitedRows, M: InfluenceBlock,
+                            scratch: UnsafeMutablePointer<Float>, done: ((Int) -> Void)?) throws {
+        let oldRows = 0..<store.count
+        let newRows = try pending.map { f -> (feature: Int, row: Int) in
+            let a = features.activeFeatures[f]
+            let r = try store.append(layer: a.layer, pos: a.pos)
+            visited.record(.feature(index: f), row: r)
+            return (f, r)
+        }
+        fillColumns(of: newRows, inRows: oldRows, store: store, M: M, scratch: scratch)
+        // By layer (descending) then position, so each batch spans few layers and positions.
+        let order = newRows.sorted {
+            let a = features.activeFeatures[$0.feature], b = features.activeFeatures[$1.feature]
+            return a.layer != b.layer ? a.layer > b.layer : (a.pos, $0.feature) < (b.pos, $1.feature)
+        }
+        computeRows(order.map { (.feature(features.activeFeatures[$0.feature]), $0.row) }, visitedFeatures: visited.features,
+                    store: store, M: M, done: done)
+    }
+
+    /// `M[r, c] = |A[r, f]| / max(Σ_j |A[r, j]|, 1e-8)` for each stored row r in `rows` and each
+    /// newly visited feature f with row c (`columns`); entries the packed row does not keep stay 0.
+    func fillColumns(of columns: [(feature: Int, row: Int)], inRows rows: Range<Int>, store: RowStore, M: InfluenceBlock,
+                     scratch: UnsafeMutablePointer<Float>) {
+        for r in rows {
+            let packed = store.packedLayout(ofRow: r)
+            let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
+            let mRow = M.entries + r * M.size   // [S]
+            store.withRow(r, scratch: scratch) { row in   // [packed.length]
+                for (f, c) in columns {
+                    if let k = packed.packedIndex(ofFeature: f, at: features.activeFeatures[f]) { mRow[c] = abs(row[k]) * inv }
                 }
             }
         }
-        return influence
     }
 
-    /// The `count` unvisited features of highest influence, ties by ascending index (forced
-    /// features carry +∞ and keep their index order).
-    func topUnvisited(_ influence: [Float], visited: [Int], count: Int) -> [Int] {
-        var candidates = influence.indices.filter { visited[$0] < 0 }
-        candidates.sort { influence[$0] != influence[$1] ? influence[$0] > influence[$1] : $0 < $1 }
-        return Array(candidates.prefix(count))
+    /// Computes the rows of `items` (target, row) into `store`, and their M rows
+    /// `M[r, c] = |A[r, f]| / max(Σ_j |A[r, j]|, 1e-8)` at every visited feature f with row c
+    /// (`visitedFeatures`). The runner's work buffers are released afterwards, so that they are
+    /// not held while ranking or assembling.
+    func computeRows(_ items: [(AttributionTarget, Int)], visitedFeatures: [(feature: Int, row: Int)], store: RowStore,
+                     M: InfluenceBlock, done: ((Int) -> Void)?) {
+        let entries = M.entries, S = M.size   // [S, S]
+        runner.run(runner.batches(items), sink: { r, values in   // values: [nColumns], the dense edge row
+            store.write(row: r, values: values)
+            let inv = 1 / max(store.absSums[r], FeatureSelection.rowSumFloor)
+            let mRow = entries + r * S   // [S]
+            for (f, c) in visitedFeatures { mRow[c] = abs(values[f]) * inv }
+        }, done: done)
+        runner.releaseWorkBuffers()
     }
 
-    /// The graph's adjacency: every stored row at its node, restricted to the selected feature
-    /// columns, errors and tokens. Only feature and logit rows are held (`Adjacency`).
-    func assemble(store: RowStore, rowFeature: [Int], selected: [Int], layout: NodeLayout,
+    /// The graph's adjacency: every stored row at its node's slot, unpacked to the selected
+    /// feature columns, errors and tokens (`RowStore.unpack`). Only feature and logit rows are
+    /// held (`Adjacency`).
+    /// - Parameters:
+    ///   - owners: the owner of each stored row. `[store.count]`
+    ///   - selected: the visited features, ascending (feature node i is `selected[i]`).
+    func assemble(store: RowStore, owners: [RowOwner], selected: [Int], layout: NodeLayout,
                   scratch: UnsafeMutablePointer<Float>) -> Adjacency {
         let N = layout.count
         var adjacency = Adjacency(layout: layout)
-        var node = [Int](repeating: -1, count: features.count)
-        for (i, f) in selected.enumerated() { node[f] = i }
-        adjacency.storage.withUnsafeMutableBufferPointer { A in
-            var logitRank = 0
-            for r in 0..<store.count {
-                let target: Int
-                if rowFeature[r] >= 0 { target = node[rowFeature[r]] } else { target = layout.index(of: .logit(rank: logitRank)); logitRank += 1 }
-                let (l, p) = store.shapes[r]
-                let starts = store.featureStarts(layer: l, pos: p)
-                let dst = A.baseAddress! + Adjacency.slot(ofRow: target, in: layout)! * N
-                store.withRow(r, scratch: scratch) { row in
-                    for (i, f) in selected.enumerated() {
-                        if let k = store.packedIndex(ofFeature: f, at: features.activeFeatures[f], targetLayer: l, targetPos: p, featureStarts: starts) {
-                            dst[i] = row[k]
-                        }
-                    }
-                    let errors = store.featureCount(layer: l, pos: p)
-                    for lp in 0..<l {
-                        (dst + layout.index(of: .error(layer: lp, pos: 0))).update(from: row + errors + lp * (p + 1), count: p + 1)
-                    }
-                    (dst + layout.index(of: .token(pos: 0))).update(from: row + errors + l * (p + 1), count: p + 1)
+        let nodeOfFeature = Dictionary(uniqueKeysWithValues: selected.enumerated().map { ($1, $0) })
+        adjacency.storage.withUnsafeMutableBufferPointer { A in   // [nFeatures + nLogits, N]
+            for (r, owner) in owners.enumerated() {
+                let node: Node
+                switch owner {
+                case let .logit(rank): node = .logit(rank: rank)
+                case let .feature(f): node = .feature(selected: nodeOfFeature[f]!)   // every visited feature is selected
                 }
+                let dst = A.baseAddress! + Adjacency.slot(ofRow: layout.index(of: node), in: layout)! * N   // [N]
+                store.unpack(row: r, into: dst, layout: layout, selected: selected, activeFeatures: features.activeFeatures,
+                             scratch: scratch)
             }
         }
         return adjacency

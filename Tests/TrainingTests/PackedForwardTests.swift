@@ -23,12 +23,14 @@ import Tracer
             for l in 0..<shape.nLayers {
                 for (name, a, b) in [("residMid", packed.residMid[l], own.residMid[l]), ("mlpIn", packed.mlpIn[l], own.mlpIn[l]),
                                      ("mlpOut", packed.mlpOut[l], own.mlpOut[l])] {
-                    var worst: Float = 0
+                    var worst: Float = 0, scale: Float = 0
                     for j in 0..<(p.count * shape.dModel) {
-                        worst = max(worst, abs(a[row * shape.dModel + j] - b[j]) / (1e-3 + abs(b[j])))
+                        worst = max(worst, abs(a[row * shape.dModel + j] - b[j]))
+                        scale = max(scale, abs(b[j]))
                     }
-                    // Equal up to float32 round-off of GEMMs over other row counts.
-                    #expect(worst < 1e-4, "\(architecture) prompt \(i) layer \(l) \(name): worst relative difference \(worst)")
+                    // Equal up to float32 round-off of GEMMs over other row counts (relative to
+                    // the tensor's largest entry: near-zero entries carry the others' round-off).
+                    #expect(worst <= 1e-5 * scale, "\(architecture) prompt \(i) layer \(l) \(name): worst difference \(worst), largest entry \(scale)")
                 }
             }
             row += p.count

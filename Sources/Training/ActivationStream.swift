@@ -96,12 +96,7 @@ public final class ActivationStream {
         x.withUnsafeMutableBufferPointer { X in
             y.withUnsafeMutableBufferPointer { Y in
                 for l in 0..<L {
-                    let input: [Float]
-                    switch inputHook {
-                    case .residMid: input = rec.residMid[l]
-                    case .ln2Normalized: input = rec.ln2Normalized[l]
-                    case .mlpIn: input = rec.mlpIn[l]
-                    }
+                    let input = ActivationStream.input(of: rec, layer: l, hook: inputHook)
                     input.withUnsafeBufferPointer { I in
                         rec.mlpOut[l].withUnsafeBufferPointer { O in
                             for t in 0..<n {
@@ -115,6 +110,19 @@ public final class ActivationStream {
         }
         return (x, y)
     }
+
+    /// The transcoder input of layer `l` in a forward record, `[nPos, dModel]`.
+    static func input(of rec: ForwardRecord, layer l: Int, hook: TranscoderConfig.InputHook) -> [Float] {
+        switch hook {
+        case .residMid: rec.residMid[l]
+        case .ln2Normalized: rec.ln2Normalized[l]
+        case .mlpIn: rec.mlpIn[l]
+        }
+    }
+
+    /// Rows (tokens) per packed forward pass when gathering a block: enough for the GEMMs to
+    /// run near their peak rate on the bundled model, small enough that a record stays a few MB.
+    static let packedRows = 512
 
     /// Copies the next `count` samples into `x` and `y` (`[count, nLayers·dModel]` each),
     /// gathering new blocks as needed.
@@ -169,29 +177,45 @@ public final class ActivationStream {
             }
         }
         // … then run the forward passes on every core, each with single-threaded BLAS (one level
-        // of parallelism); each slice writes only its own rows, so the block does not depend on
-        // the thread count.
+        // of parallelism). Prompts go through the model packed by consecutive slices, about
+        // `ActivationStream.packedRows` rows a pass, so that the projections and MLPs are GEMMs
+        // over hundreds of rows instead of one short prompt's. The packs depend on the plan only
+        // and each writes only its own rows, so the block does not depend on the thread count.
+        var packs: [Range<Int>] = [], first = 0, rows = 0
+        for (s, slice) in slices.enumerated() {
+            rows += prompts[slice.prompt].count
+            if rows >= ActivationStream.packedRows || s == slices.count - 1 { packs.append(first..<(s + 1)); first = s + 1; rows = 0 }
+        }
         let blas = blasThreads
         setBLASThreads(1)
         defer { setBLASThreads(blas) }
-        let model = self.model, hook = inputHook, prompts = self.prompts, plan = slices
-        let workers = max(1, min(slices.count, ProcessInfo.processInfo.activeProcessorCount))
+        let model = self.model, hook = inputHook, prompts = self.prompts, plan = slices, groups = packs, dModel = self.dModel
+        let workers = max(1, min(packs.count, ProcessInfo.processInfo.activeProcessorCount))
         let failure = FirstError()
         block.withUnsafeMutableBufferPointer { b in
             let out = SharedPointer(pointer: b.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for s in stride(from: worker, to: plan.count, by: workers) {
-                    let slice = plan[s]
+                for g in stride(from: worker, to: groups.count, by: workers) {
+                    let group = plan[groups[g]]
                     do {
-                        let (x, y) = try ActivationStream.activations(model: model, inputHook: hook, tokens: prompts[slice.prompt])
-                        x.withUnsafeBufferPointer { X in
-                            y.withUnsafeBufferPointer { Y in
-                                for j in 0..<slice.take {
-                                    let dst = out.pointer + (slice.at + j) * w
-                                    dst.update(from: X.baseAddress! + (slice.from + j) * half, count: half)
-                                    (dst + half).update(from: Y.baseAddress! + (slice.from + j) * half, count: half)
+                        let rec = try model.forward(packed: group.map { prompts[$0.prompt] })
+                        var row = 0  // first row of the slice's prompt in the packed record
+                        for slice in group {
+                            // x, y of token `slice.from + j` (non-BOS) are rows `row + 1 + slice.from + j`
+                            for l in 0..<model.config.nLayers {
+                                let input = ActivationStream.input(of: rec, layer: l, hook: hook)
+                                input.withUnsafeBufferPointer { I in
+                                    rec.mlpOut[l].withUnsafeBufferPointer { O in
+                                        for j in 0..<slice.take {
+                                            let src = (row + 1 + slice.from + j) * dModel
+                                            let dst = out.pointer + (slice.at + j) * w + l * dModel
+                                            dst.update(from: I.baseAddress! + src, count: dModel)
+                                            (dst + half).update(from: O.baseAddress! + src, count: dModel)
+                                        }
+                                    }
                                 }
                             }
+                            row += prompts[slice.prompt].count
                         }
                     } catch {
                         failure.record(error)

@@ -32,27 +32,10 @@ public final class TranscoderTrainer {
     public private(set) var gradients: [Float]
     /// λ (ignored for TopK).
     public let sparsity: Float
-
-    /// Work buffers sized for `capacity` tokens, reused across steps.
-    private var capacity = 0
-    /// `[nLayers, B, dT]`
-    private var pre: [Float] = []
-    /// `[nLayers, B, dT]`
-    private var act: [Float] = []
-    /// `[B, nLayers·d]`
-    private var yHat: [Float] = []
-    /// `[B, nLayers·d]`
-    private var dY: [Float] = []
-    /// `[B, dT]`
-    private var dAct: [Float] = []
-    /// `[nLayers, dT]`: `‖W_dec_{l,i}‖`
-    private var norms: [Float] = []
     /// `[nLayers, dT]`: whether each feature fired on any token of the last `lossAndGradients` batch.
-    public private(set) var fired: [Bool] = []
-    /// `[dT]`: `∂loss/∂n_i`, or JumpReLU thresholds
-    private var normGradients: [Float] = []
-    /// `[dT]` (TopK row scratch)
-    private var indexScratch: [Int32] = []
+    public private(set) var fired: [Bool]
+    /// Work buffers, reused across steps.
+    private let work: TrainerBuffers
 
     public init(layout: ParameterLayout, parameters: [Float], sparsity: Float) {
         precondition(parameters.count == layout.count, "parameters \(parameters.count) ≠ layout \(layout.count)")
@@ -60,6 +43,8 @@ public final class TranscoderTrainer {
         self.parameters = parameters
         self.gradients = [Float](repeating: 0, count: layout.count)
         self.sparsity = layout.shape.activation == .topk ? 0 : sparsity
+        self.fired = [Bool](repeating: false, count: layout.shape.nLayers * layout.shape.dTranscoder)
+        self.work = TrainerBuffers(layout.shape)
     }
 
     /// What one batch gave.
@@ -76,84 +61,53 @@ public final class TranscoderTrainer {
         public var meanL0: Double { l0.reduce(0, +) / Double(max(1, l0.count)) }
     }
 
-    private func reserve(_ b: Int) {
-        guard b > capacity else { return }
-        let L = shape.nLayers, d = shape.dModel, dT = shape.dTranscoder
-        capacity = b
-        pre = [Float](repeating: 0, count: L * b * dT)
-        act = pre
-        yHat = [Float](repeating: 0, count: b * L * d)
-        dY = yHat
-        dAct = [Float](repeating: 0, count: b * dT)
-        norms = [Float](repeating: 0, count: L * dT)
-        indexScratch = [Int32](repeating: 0, count: dT)
-        normGradients = [Float](repeating: 0, count: dT)
-        fired = [Bool](repeating: false, count: L * dT)
+    /// Activations of source layer `l` after `forward`, `[B, dT]` row-major (a copy).
+    public func activations(layer l: Int, batch b: Int) -> [Float] {
+        precondition(b <= work.capacity, "batch \(b) > the last forward's \(work.capacity)")
+        return Array(UnsafeBufferPointer(start: work.act(l), count: b * shape.dTranscoder))
     }
 
-    /// Activations of source layer `l` after `forward`, `[B, dT]` row-major.
-    public func activations(layer l: Int, batch b: Int) -> ArraySlice<Float> {
-        let dT = shape.dTranscoder
-        return act[(l * capacity * dT)..<(l * capacity * dT + b * dT)]
+    /// Reconstruction after `forward`, `[B, nLayers·d]` (normalised units; a copy).
+    public func reconstruction(batch b: Int) -> [Float] {
+        precondition(b <= work.capacity, "batch \(b) > the last forward's \(work.capacity)")
+        return Array(UnsafeBufferPointer(start: work.yHat, count: b * shape.nLayers * shape.dModel))
     }
-
-    /// Reconstruction after `forward`, `[B, nLayers·d]` (normalised units).
-    public func reconstruction(batch b: Int) -> ArraySlice<Float> { yHat[0..<(b * shape.nLayers * shape.dModel)] }
 
     /// Encodes and decodes `b` tokens: `x` `[b, nLayers·d]` (normalised inputs, layer `l` in
     /// columns `l·d ..< (l+1)·d`). Fills the activations and the reconstruction.
     public func forward(x: UnsafePointer<Float>, batch b: Int) {
-        reserve(b)
+        work.reserve(b)
+        parameters.withUnsafeBufferPointer { forward(x: x, batch: b, parameters: $0.baseAddress!) }
+    }
+
+    /// `forward` on the parameters at `p` (`[layout.count]`).
+    private func forward(x: UnsafePointer<Float>, batch B: Int, parameters p: UnsafePointer<Float>) {
         let L = shape.nLayers, d = shape.dModel, dT = shape.dTranscoder, ld = L * d
-        let lay = layout, kind = shape.activation, k = shape.k, cap = capacity
-        parameters.withUnsafeBufferPointer { P in
-            pre.withUnsafeMutableBufferPointer { Pre in
-            act.withUnsafeMutableBufferPointer { A in
-            yHat.withUnsafeMutableBufferPointer { Y in
-            indexScratch.withUnsafeMutableBufferPointer { idx in
-                let p = P.baseAddress!
-                for l in 0..<L {
-                    let pre = Pre.baseAddress! + l * cap * dT, a = A.baseAddress! + l * cap * dT
-                    // pre[B, dT] = x̃_l[B, d] · W_enc_lᵀ[d, dT]; then + b_enc_l
-                    gemm(pre, ldc: dT, x + l * d, lda: ld, p + lay.encoder[l], ldb: d, transB: true, m: b, n: dT, k: d)
-                    let bias = p + lay.encoderBias[l]
-                    for r in 0..<b { let row = pre + r * dT; for i in 0..<dT { row[i] += bias[i] } }
-                    switch kind {
-                    case .relu:
-                        for i in 0..<(b * dT) { a[i] = max(pre[i], 0) }
-                    case .jumprelu:
-                        let lt = p + lay.logThreshold[l]
-                        for r in 0..<b {
-                            for i in 0..<dT { let v = pre[r * dT + i]; a[r * dT + i] = v > Foundation.exp(lt[i]) ? v : 0 }
-                        }
-                    case .topk:
-                        // The k largest of each row (ties → lower index), kept unchanged, as the engine.
-                        for r in 0..<b {
-                            let row = pre + r * dT, out = a + r * dT
-                            for i in 0..<dT { idx[i] = Int32(i); out[i] = 0 }
-                            idx.sort { row[Int($0)] != row[Int($1)] ? row[Int($0)] > row[Int($1)] : $0 < $1 }
-                            for j in 0..<k { let i = Int(idx[j]); out[i] = row[i] }
-                        }
-                    }
-                }
-                // ŷ[B, L·d] = b_dec (per output layer) + Σ_l a_l · W_dec_l (+ skip)
-                let y = Y.baseAddress!
-                for r in 0..<b {
-                    for m in 0..<L { (y + r * ld + m * d).update(from: p + lay.decoderBias[m], count: d) }
-                }
-                for l in 0..<L {
-                    let width = lay.decoderRowLength(l)
-                    // ŷ[:, l·d ..< l·d + width] += a_l[B, dT] · W_dec_l[dT, width]
-                    gemm(y + l * d, ldc: ld, A.baseAddress! + l * cap * dT, lda: dT, p + lay.decoder[l], ldb: width,
-                          m: b, n: width, k: dT, beta: 1)
-                    if shape.skip {
-                        // ŷ_l[B, d] += x̃_l[B, d] · W_skip_lᵀ[d, d]
-                        gemm(y + l * d, ldc: ld, x + l * d, lda: ld, p + lay.skip[l], ldb: d, transB: true, m: b, n: d, k: d, beta: 1)
-                    }
-                }
+        let lay = layout, w = work
+        for l in 0..<L {
+            if shape.activation == .jumprelu {
+                // θ_l[dT] = exp(log_threshold_l)
+                let lt = p + lay.logThreshold[l], theta = w.thresholds(l)
+                for i in 0..<dT { theta[i] = Foundation.exp(lt[i]) }
             }
-            }
-            }
+            // pre_l[B, dT] = x̃_l[B, d] · W_enc_lᵀ + b_enc_l
+            TranscoderKernels.encoderForward(pre: w.pre(l), x: x + l * d, ldx: ld, weight: p + lay.encoder[l], bias: p + lay.encoderBias[l],
+                                             batch: B, dModel: d, dTranscoder: dT)
+            // a_l[B, dT] = act(pre_l)
+            TranscoderKernels.activationForward(act: w.act(l), order: w.order, pre: w.pre(l), thresholds: w.thresholds(l),
+                                                kind: shape.activation, k: shape.k, batch: B, dTranscoder: dT)
+        }
+        // ŷ[B, L·d] = b_dec (per output layer) + Σ_l a_l · W_dec_l (+ x̃_l · W_skip_lᵀ)
+        for m in 0..<L {
+            TranscoderKernels.decoderBiasForward(yHat: w.yHat + m * d, ldy: ld, bias: p + lay.decoderBias[m], batch: B, dModel: d)
+        }
+        for l in 0..<L {
+            // ŷ[:, l·d ..< l·d + width] += a_l[B, dT] · W_dec_l[dT, width]
+            TranscoderKernels.decoderForward(yHat: w.yHat + l * d, ldy: ld, act: w.act(l), weight: p + lay.decoder[l],
+                                             batch: B, dTranscoder: dT, width: lay.decoderRowLength(l))
+            if shape.skip {
+                // ŷ_l[B, d] += x̃_l[B, d] · W_skip_lᵀ
+                TranscoderKernels.skipForward(yHat: w.yHat + l * d, ldy: ld, x: x + l * d, ldx: ld, weight: p + lay.skip[l], batch: B, dModel: d)
             }
         }
     }
@@ -166,139 +120,146 @@ public final class TranscoderTrainer {
     /// - Complexity: about `6·B·dT·d·Σ_l nOutputs(l)` flops in GEMMs, plus `O(B·dT·L)` elementwise.
     @discardableResult
     public func lossAndGradients(x: UnsafePointer<Float>, y target: UnsafePointer<Float>, batch b: Int) -> BatchStatistics {
-        forward(x: x, batch: b)
+        work.reserve(b)
+        return parameters.withUnsafeBufferPointer { P in
+            gradients.withUnsafeMutableBufferPointer { G in
+                fired.withUnsafeMutableBufferPointer { F in
+                    forward(x: x, batch: b, parameters: P.baseAddress!)
+                    return backward(gradients: G.baseAddress!, fired: F.baseAddress!, x: x, target: target, batch: b, parameters: P.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// The loss of the batch `forward` just ran, and its gradient into `g` (`[layout.count]`,
+    /// overwritten); `fired` `[nLayers, dT]` overwritten.
+    private func backward(gradients g: UnsafeMutablePointer<Float>, fired: UnsafeMutablePointer<Bool>,
+                          x: UnsafePointer<Float>, target: UnsafePointer<Float>, batch B: Int, parameters p: UnsafePointer<Float>) -> BatchStatistics {
         let L = shape.nLayers, d = shape.dModel, dT = shape.dTranscoder, ld = L * d
-        let lay = layout, kind = shape.activation, cap = capacity
-        let lambda = sparsity, c = TrainingConstants.tanhScale, eps = TrainingConstants.jumpReLUBandwidth
-        let usePenalty = kind != .topk && lambda > 0
+        let lay = layout, w = work, kind = shape.activation
+        let usePenalty = kind != .topk && sparsity > 0
         var stats = BatchStatistics(fvu: [Double](repeating: 0, count: L), l0: [Double](repeating: 0, count: L))
-        parameters.withUnsafeBufferPointer { P in
-        gradients.withUnsafeMutableBufferPointer { G in
-        pre.withUnsafeBufferPointer { Pre in
-        act.withUnsafeBufferPointer { A in
-        yHat.withUnsafeBufferPointer { Y in
-        dY.withUnsafeMutableBufferPointer { DY in
-        dAct.withUnsafeMutableBufferPointer { DA in
-        norms.withUnsafeMutableBufferPointer { N in
-        normGradients.withUnsafeMutableBufferPointer { DN in
-        fired.withUnsafeMutableBufferPointer { F in
-            let p = P.baseAddress!, g = G.baseAddress!, dy = DY.baseAddress!, da = DA.baseAddress!
-            g.update(repeating: 0, count: lay.count)
+        g.update(repeating: 0, count: lay.count)
 
-            // mse_m = Σ_b ‖ŷ_m − ỹ_m‖² / (B·d);  ∂/∂ŷ = 2(ŷ − ỹ)/(B·d)
-            let scale = 2 / Float(b * d)
-            for r in 0..<b {
-                for m in 0..<L {
-                    var s: Float = 0
-                    for i in 0..<d {
-                        let j = r * ld + m * d + i
-                        let e = Y[j] - target[j]
-                        s += e * e
-                        dy[j] = scale * e
-                    }
-                    stats.fvu[m] += Double(s)
-                }
+        // fvu_m = Σ_b ‖ŷ_m − ỹ_m‖² / (B·d);  dŷ[B, L·d] = 2(ŷ − ỹ)/(B·d)
+        TranscoderKernels.reconstructionLoss(dYHat: w.dYHat, mse: &stats.fvu, yHat: w.yHat, target: target, batch: B, nLayers: L, dModel: d)
+        // db_dec_m[d] = Σ_b dŷ_m
+        for m in 0..<L {
+            TranscoderKernels.decoderBiasBackward(dBias: g + lay.decoderBias[m], dYHat: w.dYHat + m * d, ldy: ld, batch: B, dModel: d)
+        }
+
+        for l in 0..<L {
+            let width = lay.decoderRowLength(l), wDec = p + lay.decoder[l], dWDec = g + lay.decoder[l]
+            stats.l0[l] = Double(TrainerBuffers.recordFiring(fired + l * dT, act: w.act(l), batch: B, dTranscoder: dT)) / Double(B)
+
+            // dW_dec_l[dT, width] = a_lᵀ · dŷ[:, l·d ..< l·d + width];  dAct[B, dT] = dŷ[:, cols] · W_dec_lᵀ
+            TranscoderKernels.decoderBackward(dWeight: dWDec, dAct: w.dAct, dYHat: w.dYHat + l * d, ldy: ld, act: w.act(l), weight: wDec,
+                                              batch: B, dTranscoder: dT, width: width)
+            if usePenalty {
+                // penalty_l = (λ/B) Σ_b Σ_i φ(a·‖W_dec_{l,i}‖): into dAct and dW_dec_l
+                TranscoderKernels.decoderNorms(w.decoderNorms, weight: wDec, dTranscoder: dT, width: width)
+                stats.penalty += TranscoderKernels.sparsityPenalty(dAct: w.dAct, dWeight: dWDec, dNorms: w.dDecoderNorms,
+                                                                   act: w.act(l), weight: wDec, norms: w.decoderNorms,
+                                                                   lambda: sparsity, kind: kind, batch: B, dTranscoder: dT, width: width)
             }
-            for m in 0..<L { stats.fvu[m] /= Double(b * d) }
-            // db_dec_m = Σ_b ∂/∂ŷ_m
-            for m in 0..<L {
-                let gb = g + lay.decoderBias[m]
-                for r in 0..<b { for i in 0..<d { gb[i] += dy[r * ld + m * d + i] } }
+            // dPre[B, dT] = dAct ⊙ act'(pre_l);  JumpReLU: dlog θ_l by the rectangle kernel
+            TranscoderKernels.activationBackward(dPre: w.dPre, dLogThreshold: kind == .jumprelu ? g + lay.logThreshold[l] : nil,
+                                                 dAct: w.dAct, pre: w.pre(l), act: w.act(l), thresholds: w.thresholds(l),
+                                                 kind: kind, batch: B, dTranscoder: dT)
+            // dW_enc_l[dT, d] = dPreᵀ · x̃_l;  db_enc_l[dT] = Σ_b dPre
+            TranscoderKernels.encoderBackward(dWeight: g + lay.encoder[l], dBias: g + lay.encoderBias[l], dPre: w.dPre, x: x + l * d, ldx: ld,
+                                              batch: B, dModel: d, dTranscoder: dT)
+            if shape.skip {
+                // dW_skip_l[d, d] = dŷ_lᵀ · x̃_l
+                TranscoderKernels.skipBackward(dWeight: g + lay.skip[l], dYHat: w.dYHat + l * d, ldy: ld, x: x + l * d, ldx: ld, batch: B, dModel: d)
             }
-
-            var penalty: Double = 0
-            for l in 0..<L {
-                let width = lay.decoderRowLength(l)
-                let w = p + lay.decoder[l], gw = g + lay.decoder[l]
-                let pre = Pre.baseAddress! + l * cap * dT, a = A.baseAddress! + l * cap * dT
-                var active = 0
-                let f = F.baseAddress! + l * dT
-                f.update(repeating: false, count: dT)
-                for r in 0..<b {
-                    let ar = a + r * dT
-                    for i in 0..<dT where ar[i] != 0 { active += 1; f[i] = true }
-                }
-                stats.l0[l] = Double(active) / Double(b)
-
-                // dW_dec_l[dT, width] = a_lᵀ[dT, B] · ∂ŷ[:, l·d ..< l·d + width]
-                gemm(gw, ldc: width, a, lda: dT, transA: true, dy + l * d, ldb: ld, m: dT, n: width, k: b)
-                // ∂a_l[B, dT] = ∂ŷ[:, l·d ..< l·d + width] · W_dec_lᵀ[width, dT]
-                gemm(da, ldc: dT, dy + l * d, lda: ld, w, ldb: width, transB: true, m: b, n: dT, k: width)
-
-                if usePenalty {
-                    // penalty = (λ/B) Σ φ(a·n_i), n_i = ‖W_dec_{l,i}‖
-                    let n = N.baseAddress! + l * dT
-                    for i in 0..<dT {
-                        var s: Float = 0
-                        for j in 0..<width { s += w[i * width + j] * w[i * width + j] }
-                        n[i] = s.squareRoot()
-                    }
-                    let lb = lambda / Float(b)
-                    var part: Float = 0
-                    let dn = DN.baseAddress!
-                    dn.update(repeating: 0, count: dT)
-                    for r in 0..<b {
-                        let ar = a + r * dT, dar = da + r * dT
-                        if kind == .relu {
-                            // φ(u) = u: ∂/∂a = (λ/B)·n_i, ∂/∂n_i += (λ/B)·a
-                            for i in 0..<dT {
-                                part += ar[i] * n[i]
-                                dar[i] += lb * n[i]
-                                dn[i] += lb * ar[i]
-                            }
-                        } else {
-                            // φ(u) = tanh(c·u): ∂/∂a = (λ/B)·φ'(u)·n_i, ∂/∂n_i += (λ/B)·φ'(u)·a
-                            for i in 0..<dT {
-                                let ai = ar[i]
-                                guard ai != 0 else { dar[i] += lb * c * n[i]; continue }  // φ'(0) = c
-                                let th = Foundation.tanh(c * ai * n[i])
-                                let dphi = c * (1 - th * th)
-                                part += th
-                                dar[i] += lb * dphi * n[i]
-                                dn[i] += lb * dphi * ai
-                            }
-                        }
-                    }
-                    // ∂n_i/∂W_dec_{l,i} = W_dec_{l,i} / n_i
-                    for i in 0..<dT where n[i] > 0 && dn[i] != 0 {
-                        let f = dn[i] / n[i]
-                        for j in 0..<width { gw[i * width + j] += f * w[i * width + j] }
-                    }
-                    penalty += Double(part) * Double(lb)
-                }
-
-                // ∂pre = ∂a ⊙ act'(pre); JumpReLU: ∂log θ_i = θ_i · Σ_b ∂a · (−θ_i/ε)·1[|pre − θ_i| < ε/2]
-                if kind == .jumprelu {
-                    let lt = p + lay.logThreshold[l], glt = g + lay.logThreshold[l], theta = DN.baseAddress!
-                    for i in 0..<dT { theta[i] = Foundation.exp(lt[i]); glt[i] = 0 }
-                    for r in 0..<b {
-                        let pr = pre + r * dT, dar = da + r * dT
-                        for i in 0..<dT where Swift.abs(pr[i] - theta[i]) < eps / 2 { glt[i] += dar[i] }
-                    }
-                    for i in 0..<dT { glt[i] *= theta[i] * (-theta[i] / eps) }
-                }
-                for i in 0..<(b * dT) where a[i] == 0 { da[i] = 0 }
-                // dW_enc_l[dT, d] = ∂pre[B, dT]ᵀ · x̃_l[B, d]
-                gemm(g + lay.encoder[l], ldc: d, da, lda: dT, transA: true, x + l * d, ldb: ld, m: dT, n: d, k: b)
-                let gbe = g + lay.encoderBias[l]
-                for r in 0..<b { for i in 0..<dT { gbe[i] += da[r * dT + i] } }
-                if shape.skip {
-                    // dW_skip_l[d, d] = ∂ŷ_l[B, d]ᵀ · x̃_l[B, d]
-                    gemm(g + lay.skip[l], ldc: d, dy + l * d, lda: ld, transA: true, x + l * d, ldb: ld, m: d, n: d, k: b)
-                }
-            }
-            stats.penalty = penalty
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
         }
         stats.loss = stats.fvu.reduce(0, +) + stats.penalty
         return stats
+    }
+}
+
+/// The trainer's work buffers for up to `capacity` tokens, cut from one arena by a size table
+/// (llm.c style): allocated once, again only when a larger batch comes, reused across steps;
+/// each view holds one quantity.
+final class TrainerBuffers {
+    let nLayers: Int, dModel: Int, dTranscoder: Int
+    private(set) var capacity = 0
+    private var arena: UnsafeMutablePointer<Float>
+    /// `[dT]`: TopK's row order.
+    let order: UnsafeMutablePointer<Int32>
+    /// `[nLayers, dT]`: `θ_l = exp(log_threshold_l)` (JumpReLU), written by the forward.
+    private let thresholdStorage: UnsafeMutablePointer<Float>
+    /// `[dT]`: `‖W_dec_{l,i}‖` of the source layer being differentiated.
+    let decoderNorms: UnsafeMutablePointer<Float>
+    /// `[dT]`: `∂penalty/∂‖W_dec_{l,i}‖` of the source layer being differentiated.
+    let dDecoderNorms: UnsafeMutablePointer<Float>
+    /// `[nLayers, capacity, dT]`: pre-activations; `pre(l)` is `[B, dT]`.
+    private var preStorage: UnsafeMutablePointer<Float>
+    /// `[nLayers, capacity, dT]`: activations; `act(l)` is `[B, dT]`.
+    private var actStorage: UnsafeMutablePointer<Float>
+    /// `[capacity, nLayers·d]`: the reconstruction ŷ.
+    private(set) var yHat: UnsafeMutablePointer<Float>
+    /// `[capacity, nLayers·d]`: `∂loss/∂ŷ`.
+    private(set) var dYHat: UnsafeMutablePointer<Float>
+    /// `[capacity, dT]`: `∂loss/∂a_l` of the source layer being differentiated.
+    private(set) var dAct: UnsafeMutablePointer<Float>
+    /// `[capacity, dT]`: `∂loss/∂pre_l` of the source layer being differentiated.
+    private(set) var dPre: UnsafeMutablePointer<Float>
+    /// Holds the fixed-size views above (`thresholdStorage`, norms).
+    private let fixed: UnsafeMutablePointer<Float>
+
+    init(_ shape: TranscoderShape) {
+        nLayers = shape.nLayers; dModel = shape.dModel; dTranscoder = shape.dTranscoder
+        let dT = shape.dTranscoder
+        fixed = .allocate(capacity: (nLayers + 2) * dT)
+        fixed.initialize(repeating: 0, count: (nLayers + 2) * dT)
+        thresholdStorage = fixed
+        decoderNorms = fixed + nLayers * dT
+        dDecoderNorms = fixed + (nLayers + 1) * dT
+        order = .allocate(capacity: dT)
+        order.initialize(repeating: 0, count: dT)
+        arena = .allocate(capacity: 0)
+        preStorage = arena; actStorage = arena; yHat = arena; dYHat = arena; dAct = arena; dPre = arena
+    }
+
+    deinit {
+        arena.deallocate()
+        fixed.deallocate()
+        order.deallocate()
+    }
+
+    /// `θ_l` `[dT]`.
+    func thresholds(_ l: Int) -> UnsafeMutablePointer<Float> { thresholdStorage + l * dTranscoder }
+    /// `pre_l` `[B, dT]`.
+    func pre(_ l: Int) -> UnsafeMutablePointer<Float> { preStorage + l * capacity * dTranscoder }
+    /// `a_l` `[B, dT]`.
+    func act(_ l: Int) -> UnsafeMutablePointer<Float> { actStorage + l * capacity * dTranscoder }
+
+    /// Makes room for `b` tokens (keeps the buffers when they are large enough).
+    func reserve(_ b: Int) {
+        guard b > capacity else { return }
+        let L = nLayers, ld = nLayers * dModel, dT = dTranscoder
+        // size table: pre, act [L, b, dT]; yHat, dYHat [b, L·d]; dAct, dPre [b, dT]
+        let sizes = [L * b * dT, L * b * dT, b * ld, b * ld, b * dT, b * dT]
+        arena.deallocate()
+        arena = .allocate(capacity: sizes.reduce(0, +))
+        arena.initialize(repeating: 0, count: sizes.reduce(0, +))
+        var views: [UnsafeMutablePointer<Float>] = [], offset = 0
+        for s in sizes { views.append(arena + offset); offset += s }
+        preStorage = views[0]; actStorage = views[1]; yHat = views[2]; dYHat = views[3]; dAct = views[4]; dPre = views[5]
+        capacity = b
+    }
+
+    /// Marks the features of `act` `[B, dT]` that fired on any row into `fired` `[dT]`
+    /// (overwritten); returns the number of nonzero activations.
+    static func recordFiring(_ fired: UnsafeMutablePointer<Bool>, act: UnsafePointer<Float>, batch B: Int, dTranscoder dT: Int) -> Int {
+        fired.update(repeating: false, count: dT)
+        var active = 0
+        for r in 0..<B {
+            let a = act + r * dT
+            for i in 0..<dT where a[i] != 0 { active += 1; fired[i] = true }
+        }
+        return active
     }
 }

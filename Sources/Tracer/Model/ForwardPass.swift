@@ -29,18 +29,66 @@ public final class Transformer: Sendable {
     public func forward(tokens: [Int], allLogits: Bool = false) throws -> ForwardRecord {
         let c = config, w = weights
         let nPos = tokens.count, d = c.dModel
-        guard nPos > 0 else { throw TracerError.emptyPrompt }
-        guard nPos <= c.nCtx else { throw TracerError.promptTooLong(tokens: nPos, context: c.nCtx) }
+        let (record, x) = try blocks(tokens: tokens, segments: [0..<nPos])
+        var rec = record
+        var scratch = [Float](repeating: 0, count: nPos * d)
+        var lnfScale = [Float](repeating: 0, count: nPos)
+        normForward(out: &scratch, normalized: nil, scale: &lnfScale, x: x, weight: w.lnFinal.weight, bias: w.lnFinal.bias,
+                    rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+        rec.residFinal = x
+        rec.lnFinalScale = lnfScale
+        // logits[p, v] = lnf(x)[p] · W_U[:, v] (+ b_U)
+        let rows = allLogits ? nPos : 1
+        let first = nPos - rows
+        var logits = [Float](repeating: 0, count: rows * c.nVocab)
+        scratch.withUnsafeBufferPointer { s in
+            w.unembedding.withUnsafeBufferPointer { u in
+                logits.withUnsafeMutableBufferPointer { o in
+                    gemm(o.baseAddress!, ldc: c.nVocab, s.baseAddress! + first * d, lda: d, u.baseAddress!, ldb: c.nVocab,
+                         m: rows, n: c.nVocab, k: d)
+                }
+            }
+        }
+        if let b = w.unembeddingBias { for r in 0..<rows { for v in 0..<c.nVocab { logits[r * c.nVocab + v] += b[v] } } }
+        rec.lastLogits = Array(logits[((rows - 1) * c.nVocab)...])
+        if allLogits { rec.allLogits = logits }
+        for v in rec.lastLogits where !v.isFinite { throw TracerError.nonFinite("logits") }
+        return rec
+    }
+
+    /// Runs the blocks on several prompts packed back to back as rows, each prompt attending
+    /// only to itself and counting its positions from 0: every dense product (projections,
+    /// MLP) is one GEMM over all rows, so short prompts cost what long ones do per token. For
+    /// bulk activations (transcoder training data); no final norm, no logits.
+    ///
+    /// - Returns: the record with `nPos` = the total rows (prompt `i`'s rows after those of
+    ///   prompts `0..<i`); `residFinal`, `lnFinalScale`, `lastLogits` and `allLogits` empty.
+    public func forward(packed prompts: [[Int]]) throws -> ForwardRecord {
+        var segments: [Range<Int>] = [], start = 0
+        for p in prompts { segments.append(start..<(start + p.count)); start += p.count }
+        return try blocks(tokens: Array(prompts.joined()), segments: segments).record
+    }
+
+    /// The embeddings and every block on `tokens`, cut into independent prompts by
+    /// `segments` (consecutive, covering all rows). Returns the record (without the final
+    /// norm and logits) and the residual after the last block, `[nPos, dModel]`.
+    func blocks(tokens: [Int], segments: [Range<Int>]) throws -> (record: ForwardRecord, resid: [Float]) {
+        let c = config, w = weights
+        let nPos = tokens.count, d = c.dModel
+        guard nPos > 0, !segments.contains(where: \.isEmpty) else { throw TracerError.emptyPrompt }
+        for s in segments where s.count > c.nCtx { throw TracerError.promptTooLong(tokens: s.count, context: c.nCtx) }
         for t in tokens where t < 0 || t >= c.nVocab { throw TracerError.tokenOutOfRange(t, vocabulary: c.nVocab) }
 
-        // x = E[tok]·scale (+ P[pos])
+        // x = E[tok]·scale (+ P[pos], pos counted from each prompt's start)
         var tokenEmbeddings = [Float](repeating: 0, count: nPos * d)
         for (p, t) in tokens.enumerated() {
             let row = w.embeddingRow(t)
             for i in 0..<d { tokenEmbeddings[p * d + i] = row[i] * c.embeddingScale }
         }
         var x = tokenEmbeddings
-        if let pe = w.positionEmbedding { for i in 0..<(nPos * d) { x[i] += pe[i] } }
+        if let pe = w.positionEmbedding {
+            for s in segments { for i in 0..<(s.count * d) { x[s.lowerBound * d + i] += pe[i] } }
+        }
 
         var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], queries: [], keys: [],
                                 postAttentionScale: [], residMid: [], ln2Scale: [], ln2Normalized: [], mlpIn: [],
@@ -63,7 +111,7 @@ public final class Transformer: Sendable {
             let lw = w.layers[l]
             normForward(out: &scratch, normalized: nil, scale: &ln1Scale, x: x, weight: lw.ln1.weight, bias: lw.ln1.bias,
                         rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-            var (attnOut, q, k) = attention(layer: l, input: scratch, nPos: nPos)
+            var (attnOut, q, k) = attention(layer: l, input: scratch, segments: segments)
             if let post = lw.postAttentionNorm { rec.postAttentionScale.append(postNorm(&attnOut, post)) }
             for i in 0..<(nPos * d) { x[i] += attnOut[i] }
             rec.ln1Scale.append(ln1Scale)
@@ -85,37 +133,18 @@ public final class Transformer: Sendable {
             rec.mlpIn.append(mlpIn)
             rec.mlpOut.append(mlpOut)
         }
-        rec.residFinal = x
-        var lnfScale = [Float](repeating: 0, count: nPos)
-        normForward(out: &scratch, normalized: nil, scale: &lnfScale, x: x, weight: w.lnFinal.weight, bias: w.lnFinal.bias,
-                    rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-        rec.lnFinalScale = lnfScale
-        // logits[p, v] = lnf(x)[p] · W_U[:, v] (+ b_U)
-        let rows = allLogits ? nPos : 1
-        let first = nPos - rows
-        var logits = [Float](repeating: 0, count: rows * c.nVocab)
-        scratch.withUnsafeBufferPointer { s in
-            w.unembedding.withUnsafeBufferPointer { u in
-                logits.withUnsafeMutableBufferPointer { o in
-                    gemm(o.baseAddress!, ldc: c.nVocab, s.baseAddress! + first * d, lda: d, u.baseAddress!, ldb: c.nVocab,
-                         m: rows, n: c.nVocab, k: d)
-                }
-            }
-        }
-        if let b = w.unembeddingBias { for r in 0..<rows { for v in 0..<c.nVocab { logits[r * c.nVocab + v] += b[v] } } }
-        rec.lastLogits = Array(logits[((rows - 1) * c.nVocab)...])
-        if allLogits { rec.allLogits = logits }
-        for v in rec.lastLogits where !v.isFinite { throw TracerError.nonFinite("logits") }
-        return rec
+        return (rec, x)
     }
 
-    /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`.
+    /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`, each
+    /// range of `segments` (consecutive rows covering all `nPos`) a prompt of its own.
     /// Returns the output `[nPos, dModel]`, the queries `[nPos, nHeads·dHead]` and keys
     /// `[nPos, nKVHeads·dHead]` the patterns are made of.
-    func attention(layer l: Int, input: [Float], nPos: Int) -> (out: [Float], queries: [Float], keys: [Float]) {
+    func attention(layer l: Int, input: [Float], segments: [Range<Int>]) -> (out: [Float], queries: [Float], keys: [Float]) {
         let c = config, lw = weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let qDim = H * dh, kvDim = KV * dh
+        let nPos = segments.last!.upperBound, longest = segments.map(\.count).max()!
         var q = [Float](repeating: 0, count: nPos * qDim)
         var k = [Float](repeating: 0, count: nPos * kvDim)
         var v = [Float](repeating: 0, count: nPos * kvDim)
@@ -140,18 +169,25 @@ public final class Transformer: Sendable {
             k = tmp
         }
         if !inverseFrequencies.isEmpty {
-            applyRotary(&q, nPos: nPos, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
-            applyRotary(&k, nPos: nPos, nHeads: KV, dHead: dh, inverseFrequencies: inverseFrequencies)
+            q.withUnsafeMutableBufferPointer { Q in k.withUnsafeMutableBufferPointer { K in
+                for s in segments {
+                    applyRotary(Q.baseAddress! + s.lowerBound * qDim, nPos: s.count, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
+                    applyRotary(K.baseAddress! + s.lowerBound * kvDim, nPos: s.count, nHeads: KV, dHead: dh, inverseFrequencies: inverseFrequencies)
+                }
+            }}
         }
         var z = [Float](repeating: 0, count: nPos * qDim)
-        var pattern = [Float](repeating: 0, count: nPos * nPos)
+        var pattern = [Float](repeating: 0, count: longest * longest)
         q.withUnsafeBufferPointer { Q in k.withUnsafeBufferPointer { K in v.withUnsafeBufferPointer { V in
         pattern.withUnsafeMutableBufferPointer { A in z.withUnsafeMutableBufferPointer { Z in
-            for h in 0..<H {
-                self.pattern(queries: Q.baseAddress!, keys: K.baseAddress!, layer: l, head: h, rows: nPos, into: A.baseAddress!)
-                // z_h[T, dh] = pattern_h[T, T] · v_kvh[T, dh]   (z, v rows strided by H·dh, KV·dh)
-                gemm(Z.baseAddress! + h * dh, ldc: qDim, A.baseAddress!, lda: nPos,
-                     V.baseAddress! + (h / (H / KV)) * dh, ldb: kvDim, m: nPos, n: dh, k: nPos)
+            for s in segments {
+                let T = s.count, q0 = Q.baseAddress! + s.lowerBound * qDim, k0 = K.baseAddress! + s.lowerBound * kvDim
+                let v0 = V.baseAddress! + s.lowerBound * kvDim, z0 = Z.baseAddress! + s.lowerBound * qDim
+                for h in 0..<H {
+                    self.pattern(queries: q0, keys: k0, layer: l, head: h, rows: T, into: A.baseAddress!)
+                    // z_h[T, dh] = pattern_h[T, T] · v_kvh[T, dh]   (z, v rows strided by H·dh, KV·dh)
+                    gemm(z0 + h * dh, ldc: qDim, A.baseAddress!, lda: T, v0 + (h / (H / KV)) * dh, ldb: kvDim, m: T, n: dh, k: T)
+                }
             }
         }}}}}
         // out[T, d] = z[T, H·dh] · W_O[H·dh, d] + b_O

@@ -93,4 +93,20 @@ final class ThreadLauncher: WorkerLauncher, @unchecked Sendable {
         let resumed = try LocalRun.execute(spec, workers: 1, threads: 1, launcher: ThreadLauncher())
         #expect(resumed.progress.promptsDone == 4 && resumed.progress.tasksCompleted == 2)
     }
+
+    /// A task that failed as a whole in an earlier session (a worker's or the machine's fault; a
+    /// prompt's own failure is a row of its shard) is tried again when the run resumes.
+    @Test func tasksThatFailedEarlierAreRetriedOnResume() throws {
+        let folder = try ScratchFolder("local-run-retry")
+        defer { folder.remove() }
+        let spec = try job(prompts: 4, in: folder)
+        let layout = RunLayout(root: URL(fileURLWithPath: spec.output))
+        try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+        try JSONEncoder().encode(spec).write(to: layout.job)
+        let journal = try Journal(url: layout.journal)
+        try journal.append(.taskFailed(taskID: 0, reason: "disk full; gave up after 3 attempts"))
+        try journal.append(.taskFailed(taskID: 1, reason: "worker died"))
+        let resumed = try LocalRun.execute(spec, workers: 1, threads: 1, launcher: ThreadLauncher())
+        #expect(resumed.progress.tasksFailed == 0 && resumed.progress.promptsDone == 4, "\(resumed.progress)")
+    }
 }

@@ -58,6 +58,22 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
         return (rogue, worker, try #require(hello.peer))
     }
 
+    /// Hands a real worker a job writing into `output` and one task; returns the worker's
+    /// failure report (reason, transient).
+    func failureOfATask(output: URL, in folder: ScratchFolder) throws -> (reason: String, transient: Bool) {
+        let corpus = folder.file("corpus.txt")
+        try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let (rogue, worker, peer) = try connect(folder)
+        defer { rogue.close(); worker.kill(SIGKILL); worker.wait() }
+        let job = interimJob(output: output, corpus: corpus)
+        try rogue.send(.job(job), to: peer)
+        _ = try #require(try rogue.await { if case .ready = $0 { true } else { false } }, "the worker loaded the job: \(worker.stderr)")
+        try rogue.send(.task(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: [PromptItem(id: "p", text: "the cat")])), to: peer)
+        let failure = try #require(try rogue.await { if case .failure = $0 { true } else { false } })
+        guard case let .failure(_, _, _, reason, transient) = failure.message else { return ("", false) }
+        return (reason, transient)
+    }
+
     @Test func aTaskCanOnlyWriteAShardInsideTheRunFolder() throws {
         let folder = try ScratchFolder("rogue-coordinator")
         defer { folder.remove() }
@@ -65,17 +81,8 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
         let victim = folder.file("victim")
         try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
         try Data("precious".utf8).write(to: victim.appendingPathComponent("precious.txt"))
-        let corpus = folder.file("corpus.txt")
-        try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
-        let (rogue, worker, peer) = try connect(folder)
-        defer { rogue.close(); worker.kill(SIGKILL); worker.wait() }
-        let job = interimJob(output: victim, corpus: corpus)
-        try rogue.send(.job(job), to: peer)
-        _ = try #require(try rogue.await { if case .ready = $0 { true } else { false } }, "the worker loaded the job: \(worker.stderr)")
-        try rogue.send(.task(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: [PromptItem(id: "p", text: "the cat")])), to: peer)
-        let failure = try #require(try rogue.await { if case .failure = $0 { true } else { false } })
-        guard case let .failure(_, _, _, reason, transient) = failure.message else { return }
-        #expect(reason.contains("incoming folder does not exist") && !transient, "\(reason)")
+        let failure = try failureOfATask(output: victim, in: folder)
+        #expect(failure.reason.contains("incoming folder does not exist") && !failure.transient, "\(failure.reason)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim.path) == ["precious.txt"])
         #expect(try String(contentsOf: victim.appendingPathComponent("precious.txt"), encoding: .utf8) == "precious")
     }
@@ -87,24 +94,15 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: run.appendingPathComponent("shards"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: run.appendingPathComponent("shards/incoming"), withDestinationURL: elsewhere)
-        let corpus = folder.file("corpus.txt")
-        try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
-        let (rogue, worker, peer) = try connect(folder)
-        defer { rogue.close(); worker.kill(SIGKILL); worker.wait() }
-        let job = interimJob(output: run, corpus: corpus)
-        try rogue.send(.job(job), to: peer)
-        _ = try #require(try rogue.await { if case .ready = $0 { true } else { false } })
-        try rogue.send(.task(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: [PromptItem(id: "p", text: "the cat")])), to: peer)
-        let failure = try #require(try rogue.await { if case .failure = $0 { true } else { false } })
-        guard case let .failure(_, _, _, reason, _) = failure.message else { return }
-        #expect(reason.contains("symbolic link"), "\(reason)")
+        let failure = try failureOfATask(output: run, in: folder)
+        #expect(failure.reason.contains("symbolic link"), "\(failure.reason)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
     }
 
-    @Test(arguments: [
-        ("/tmp/../etc", "output"), ("relative/out", "output"),
-    ])
-    func aJobWithUnsafePathsIsRefused(output: String, field: String) throws {
+    /// A job whose paths could escape (`..`, relative) or whose heartbeat would flood (0 s) is
+    /// refused: the worker says goodbye with the field and exits 2.
+    @Test(arguments: [("output", "/tmp/../etc"), ("output", "relative/out"), ("heartbeat_seconds", "0")])
+    func anUnsafeJobIsRefused(field: String, value: String) throws {
         let folder = try ScratchFolder("rogue-job")
         defer { folder.remove() }
         let corpus = folder.file("corpus.txt")
@@ -112,28 +110,12 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
         let (rogue, worker, peer) = try connect(folder)
         defer { rogue.close() }
         var job = interimJob(output: folder.url, corpus: corpus)
-        job.output = output
+        if field == "output" { job.output = value } else { job.heartbeatSeconds = Double(value)! }
         try rogue.send(.job(job), to: peer)
         let bye = try #require(try rogue.await { if case .goodbye = $0 { true } else { false } })
         guard case let .goodbye(_, reason) = bye.message else { return }
         #expect(reason.contains("refusing the job") && reason.contains("'\(field)'"), "\(reason)")
         #expect(worker.wait(seconds: 30) == 2, "\(worker.stderr)")
-    }
-
-    @Test func aHeartbeatFloodJobIsRefused() throws {
-        let folder = try ScratchFolder("rogue-heartbeat")
-        defer { folder.remove() }
-        let corpus = folder.file("corpus.txt")
-        try "the cat\n".write(to: corpus, atomically: true, encoding: .utf8)
-        let (rogue, worker, peer) = try connect(folder)
-        defer { rogue.close() }
-        var job = interimJob(output: folder.url, corpus: corpus)
-        job.heartbeatSeconds = 0
-        try rogue.send(.job(job), to: peer)
-        let bye = try #require(try rogue.await { if case .goodbye = $0 { true } else { false } })
-        guard case let .goodbye(_, reason) = bye.message else { return }
-        #expect(reason.contains("heartbeat_seconds"), "\(reason)")
-        #expect(worker.wait(seconds: 30) == 2)
     }
 
     /// `idle` with absurd waits neither crashes the worker (Int.max) nor blocks it forever (-1):

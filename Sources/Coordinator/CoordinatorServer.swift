@@ -71,24 +71,25 @@ public final class CoordinatorServer {
             try encoder.encode(job).write(to: layout.job, options: .atomic)
         }
 
-        var completed = Set<Int>(), retried = 0
+        // The last completion of each task counts (a task redone after its shard was found
+        // corrupt is completed twice); its shard must still be the file the journal hashed.
+        var lastCompletion: [Int: (sha256: String, done: Int, failed: Int)] = [:], retried = 0
         for event in try Journal.replay(layout.journal) {
             switch event {
             case let .taskCompleted(task, _, sha256, done, failedCount):
-                guard task >= 0, task < plan.tasks.count else { continue }
-                if Self.shardMatchesJournal(task: task, sha256: sha256, layout: layout, logger: logger) {
-                    completed.insert(task)
-                    taskCounts[task] = (done, failedCount)
-                } else {
-                    completed.remove(task)
-                    taskCounts[task] = nil
-                }
+                if task >= 0, task < plan.tasks.count { lastCompletion[task] = (sha256, done, failedCount) }
             case let .taskFailed(task, _):
                 // Task-level failures are the machine's or a worker's (a prompt's own failure is a
                 // row of its shard): a new session tries the task again.
                 if task >= 0, task < plan.tasks.count { retried += 1 }
             default: break
             }
+        }
+        var completed = Set<Int>()
+        for (task, c) in lastCompletion.sorted(by: { $0.key < $1.key })
+        where Self.shardMatchesJournal(task: task, sha256: c.sha256, layout: layout, logger: logger) {
+            completed.insert(task)
+            taskCounts[task] = (c.done, c.failed)
         }
         book = TaskBook(taskCount: plan.tasks.count, completed: completed)
         journal = try Journal(url: layout.journal)

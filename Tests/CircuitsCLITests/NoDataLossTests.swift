@@ -24,6 +24,11 @@ import TestSupport
         let aside = try FileManager.default.contentsOfDirectory(atPath: job.output.appendingPathComponent("shards/corrupt").path)
         #expect(aside.count == 1 && aside[0].hasPrefix("task-000000.h5."))
         #expect(job.completions == [0, 1, 0])
+        // A third run finds every shard as journaled last: nothing is redone or moved.
+        let third = try CircuitsProcess.run(["run", job.spec.path, "--workers", "1", "--threads", "1"], in: job.folder.url)
+        #expect(third.status == 0 && !third.stderr.contains("differs"), "\(third.stderr)")
+        #expect(job.completions == [0, 1, 0])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: job.output.appendingPathComponent("shards/corrupt").path).count == 1)
     }
 
     /// A NUL character in one prompt fails that prompt alone; its task-mates are traced and the

@@ -109,4 +109,18 @@ final class ThreadLauncher: WorkerLauncher, @unchecked Sendable {
         let resumed = try LocalRun.execute(spec, workers: 1, threads: 1, launcher: ThreadLauncher())
         #expect(resumed.progress.tasksFailed == 0 && resumed.progress.promptsDone == 4, "\(resumed.progress)")
     }
+
+    /// An output folder reached through a symbolic link (/home → /nfs/home on clusters) works;
+    /// only links inside the run folder are refused (RogueCoordinatorTests).
+    @Test func anOutputFolderBehindALinkWorks() throws {
+        let folder = try ScratchFolder("local-run-link")
+        defer { folder.remove() }
+        var spec = try job(prompts: 2, in: folder)
+        try FileManager.default.createDirectory(at: folder.file("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: folder.file("link"), withDestinationURL: folder.file("real"))
+        spec.output = folder.file("link/out").path
+        let outcome = try LocalRun.execute(spec, workers: 1, threads: 1, launcher: ThreadLauncher())
+        #expect(outcome.progress.promptsDone == 2)
+        #expect(FileManager.default.fileExists(atPath: folder.file("real/out/shards/task-000000.h5").path))
+    }
 }

@@ -5,25 +5,25 @@ import Storage
 /// Where a worker writes a task's shard: composed here from the job's output folder, the task id
 /// and the attempt (`OUTPUT/shards/incoming/task-NNNNNN.tryK.h5`), never taken from a message.
 ///
-/// The output folder must be absolute and normalised (`JobSpec.validate`), its
-/// `shards/incoming` folder must already exist (the coordinator makes it) with no symbolic link
-/// anywhere on the way, and the file itself may only be absent or a regular file. So a
+/// The output folder must be absolute and normalised (`JobSpec.validate`), its `shards/` and
+/// `shards/incoming/` folders must already exist (the coordinator makes them) as real folders,
+/// not symbolic links, and the file itself may only be absent or a regular file. So a
 /// coordinator, honest or not, can make a worker write nothing but task shards in a run folder.
 public enum ShardDestination {
     public static func url(job: JobSpec, task: TaskAssignment) throws -> URL {
         let layout = RunLayout(root: URL(fileURLWithPath: job.output))
-        let folder = layout.incoming.standardizedFileURL
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
-            throw ShardWriteFailure(path: folder.path, reason: "the run's incoming folder does not exist (is the output folder on a filesystem this worker sees?)", isTransient: false)
-        }
-        // realpath resolves every symbolic link on the way: it must change nothing.
-        guard let resolved = realpath(folder.path, nil) else {
-            throw ShardWriteFailure(path: folder.path, reason: String(cString: strerror(errno)), isTransient: false)
-        }
-        defer { free(resolved) }
-        guard String(cString: resolved) == folder.path else {
-            throw ShardWriteFailure(path: folder.path, reason: "the path goes through a symbolic link (to \(String(cString: resolved))); refusing to write there", isTransient: false)
+        // `shards/` and `shards/incoming/` must be real folders (a link there could point
+        // anywhere); the output folder itself may sit behind links (/home → /nfs/home).
+        for folder in [layout.shards, layout.incoming] {
+            var st = stat()
+            guard lstat(folder.path, &st) == 0 else {
+                throw ShardWriteFailure(path: folder.path, reason: "the run's incoming folder does not exist (is the output folder on a filesystem this worker sees?)", isTransient: false)
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: continue
+            case S_IFLNK: throw ShardWriteFailure(path: folder.path, reason: "it is a symbolic link; refusing to write there", isTransient: false)
+            default: throw ShardWriteFailure(path: folder.path, reason: "not a folder", isTransient: false)
+            }
         }
         let file = layout.incomingShard(taskID: task.taskID, attempt: task.attempt)
         do { try OutputLocation.checkFile(file, what: "shard") } catch {

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // 1.11: LogHandler.log(event:).
+        .package(url: "https://github.com/apple/swift-log", from: "1.11.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev, zlib1g-dev). Shims only.
@@ -37,11 +39,11 @@ let package = Package(
         // ZeroMQ sockets and messages.
         .target(name: "Shared", dependencies: ["Storage", "CZMQ", "CProcess", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: load → forward → transcoders → attribute → prune → export.
-        .target(name: "Tracer", dependencies: ["Tokenizers", "Storage", "CBLAS", "CZlib", "Yams"]),
+        .target(name: "Tracer", dependencies: ["Tokenizers", "Storage", "CBLAS", "CZlib", "Yams", .product(name: "Logging", package: "swift-log")]),
         // The worker loop: receives tasks, runs the engine, writes shards.
-        .target(name: "Worker", dependencies: ["Shared", "Storage", "Tracer"]),
+        .target(name: "Worker", dependencies: ["Shared", "Storage", "Tracer", .product(name: "Logging", package: "swift-log")]),
         // Sharding, leases, journal, merge, reports, and the local run (coordinator + worker pool).
-        .target(name: "Coordinator", dependencies: ["Shared", "Storage"]),
+        .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log")]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.
         .target(name: "Training", dependencies: ["Tokenizers", "Storage", "Tracer", "CBLAS"]),
         // The command line.
@@ -50,6 +52,7 @@ let package = Package(
             dependencies: [
                 "Tokenizers", "Storage", "Shared", "Tracer", "Worker", "Coordinator", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "Storage", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Storage", "Tracer", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Tokenizers", "Storage", "TestSupport"]),
-        .testTarget(name: "CircuitsCLITests", dependencies: ["Shared", "Storage", "TestSupport"]),
+        // Runs the built `circuits` binary; also unit-tests its log handler (@testable import circuits).
+        .testTarget(name: "CircuitsCLITests", dependencies: ["circuits", "Shared", "Storage", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -1,40 +1,60 @@
 import Foundation
+import Logging
 import Shared
 import Storage
 
 /// The coordinator: owns the job's task book and journal, binds a ROUTER, hands tasks to the
 /// workers that ask, watches their leases, verifies and accepts their shards.
 ///
-/// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5`; once its sha256, job hash and
-/// prompt ids check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled
-/// (fsync'd). A coordinator restarted on the same output folder replays the journal and does not
-/// hand out completed tasks again.
+/// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5` (the path follows from the task and
+/// the attempt; no path is ever taken from a message); once its sha256, job hash and prompt ids
+/// check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled (fsync'd)
+/// with the counts read from the shard. A coordinator restarted on the same output folder
+/// replays the journal, re-hashes every accepted shard against it (a shard that differs is moved
+/// to `shards/corrupt/` and its task redone), retries the tasks that failed, and does not hand
+/// out completed tasks again.
+///
+/// Peers are untrusted: beyond loopback the socket is CURVE-authenticated against an allow-list
+/// (`TransportSecurity`); every message is checked against the sender's routing id and the task
+/// book; replies never block (`trySend`); each peer is rate-limited.
+///
+/// Logs through `logger` (label `circuits.coordinator`): workers joining and leaving at info,
+/// lost leases, failed tasks, rejected shards and ignored messages at warning, task dispatch at
+/// debug, heartbeats at trace. Times are on `ContinuousClock`.
 public final class CoordinatorServer {
     public let job: JobSpec
     public let layout: RunLayout
     public let plan: TaskPlan
-    let log: (String) -> Void
+    let logger: Logger
     var book: TaskBook
     var journal: Journal
     var taskCounts: [Int: (done: Int, failed: Int)] = [:]
-    var workers: [String: Date] = [:]
+    var workers: [String: ContinuousClock.Instant] = [:]
     /// Reasons workers gave when they left (model failed to load, ...).
-    public private(set) var goodbyes: [String: String] = [:]
+    public internal(set) var goodbyes: [String: String] = [:]
     var settledAtStart = 0
-    let started = Date()
+    let started = ContinuousClock.now
     var socket: ZMQSocket?
     var context: ZMQContext?
-    /// Seconds spent handling messages (dispatch, shard verification, journal fsync): the
+    var authenticator: ZAPAuthenticator?
+    /// Per-peer message budgets (token buckets), by routing id.
+    var budgets: [Data: PeerBudget] = [:]
+    /// Replies dropped because a peer did not read (its queue was full).
+    public internal(set) var droppedReplies = 0
+    /// Time spent handling messages (dispatch, shard verification, journal fsync): the
     /// coordinator's overhead, reported by `circuits bench pipeline`.
-    public private(set) var handlingSeconds = 0.0
+    public private(set) var handlingTime = Duration.zero
+    public var handlingSeconds: Double { handlingTime.seconds }
 
     /// Prepares the output folder and resumes from its journal.
     ///
+    /// - Parameter logger: where the coordinator's lines go (default: nowhere).
     /// - Throws: `MergeError` when the folder holds another job; corpus and journal errors.
-    public init(job: JobSpec, layout: RunLayout, log: @escaping (String) -> Void = { _ in }) throws {
+    public init(job: JobSpec, layout: RunLayout,
+                logger: Logger = Logger(label: "circuits.coordinator", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.job = job
         self.layout = layout
-        self.log = log
+        self.logger = logger
         plan = try TaskPlan(job: job)
         let fm = FileManager.default
         try fm.createDirectory(at: layout.incoming, withIntermediateDirectories: true)
@@ -51,36 +71,56 @@ public final class CoordinatorServer {
             try encoder.encode(job).write(to: layout.job, options: .atomic)
         }
 
-        var completed = Set<Int>(), failed: [Int: String] = [:]
+        var completed = Set<Int>(), retried = 0
         for event in try Journal.replay(layout.journal) {
             switch event {
-            case let .taskCompleted(task, _, _, done, failedCount):
-                guard task < plan.tasks.count else { continue }
-                if fm.fileExists(atPath: layout.shard(taskID: task).path) {
+            case let .taskCompleted(task, _, sha256, done, failedCount):
+                guard task >= 0, task < plan.tasks.count else { continue }
+                if Self.shardMatchesJournal(task: task, sha256: sha256, layout: layout, logger: logger) {
                     completed.insert(task)
                     taskCounts[task] = (done, failedCount)
                 } else {
-                    log("coordinator: task \(task) was completed but its shard is missing; it will be redone")
+                    completed.remove(task)
+                    taskCounts[task] = nil
                 }
-            case let .taskFailed(task, reason): if task < plan.tasks.count { failed[task] = reason }
+            case let .taskFailed(task, _):
+                // Task-level failures are the machine's or a worker's (a prompt's own failure is a
+                // row of its shard): a new session tries the task again.
+                if task >= 0, task < plan.tasks.count { retried += 1 }
             default: break
             }
         }
-        book = TaskBook(taskCount: plan.tasks.count, completed: completed, failed: failed)
+        book = TaskBook(taskCount: plan.tasks.count, completed: completed)
         journal = try Journal(url: layout.journal)
         try journal.append(.started(jobHash: job.hash, tasks: plan.tasks.count, prompts: plan.promptCount))
         let resumed = progress()
         settledAtStart = resumed.promptsDone + resumed.promptsFailed - plan.invalid.count
-        if !completed.isEmpty || !failed.isEmpty {
-            log("coordinator: resuming: \(completed.count) tasks completed, \(failed.count) failed, \(book.pending.count) to do")
+        if !completed.isEmpty || retried > 0 {
+            let again = retried > 0 ? " (tasks that failed in an earlier session are tried again)" : ""
+            logger.info("coordinator: resuming: \(completed.count) tasks completed, \(book.pending.count) to do\(again)")
         }
     }
 
     /// Binds the ROUTER; returns the endpoint actually bound (port chosen for `*`).
+    ///
+    /// - Parameters:
+    ///   - security: `.coordinator(keys)` turns on CURVE with the allow-list of worker keys.
+    ///   - insecure: allows binding beyond loopback without keys (the user said `--insecure`).
+    /// - Throws: `CoordinatorError.keysRequired` for a non-loopback endpoint without keys or
+    ///   `insecure`; ZeroMQ errors.
     @discardableResult
-    public func bind(_ endpoint: String) throws -> String {
+    public func bind(_ endpoint: String, security: TransportSecurity = .none, insecure: Bool = false) throws -> String {
+        if case .none = security, !insecure, !isLoopbackEndpoint(endpoint) { throw CoordinatorError.keysRequired(endpoint: endpoint) }
         let context = try ZMQContext()
+        if case let .coordinator(_, folder) = security {
+            let logger = self.logger
+            authenticator = try ZAPAuthenticator(context: context, authorizedKeys: folder) { accepted, address, key in
+                if !accepted { logger.warning("coordinator: refused a connection from \(address): key \(key.isEmpty ? "(none)" : key) is not in \(folder.path)") }
+            }
+        }
         let socket = try ZMQSocket(context, kind: .router)
+        try socket.limit(maxMessageBytes: MessageCodec.maximumPayload + 64, highWaterMark: 1000)
+        try socket.secure(security)
         let bound = try socket.bind(endpoint)
         self.context = context
         self.socket = socket
@@ -94,7 +134,7 @@ public final class CoordinatorServer {
         return RunProgress(tasksTotal: plan.tasks.count, tasksCompleted: book.completed.count, tasksFailed: book.failed.count,
                            promptsTotal: plan.promptCount, promptsDone: done, promptsFailed: failedPrompts,
                            promptsThisSession: max(0, done + failedPrompts - plan.invalid.count - settledAtStart),
-                           seconds: Date().timeIntervalSince(started), workers: workers.count)
+                           elapsed: ContinuousClock.now - started, workers: workers.count)
     }
 
     public var isFinished: Bool { book.isFinished }
@@ -103,22 +143,23 @@ public final class CoordinatorServer {
     /// down. `onProgress` runs after every settled task and about once a second.
     public func serve(shouldStop: () -> Bool = { false }, onProgress: (RunProgress) -> Void = { _ in }) throws -> RunProgress {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
-        var lastTick = Date()
+        var lastTick = ContinuousClock.now
         while !book.isFinished && !shouldStop() {
             if let frames = try socket.receive(timeoutMilliseconds: 100) {
-                let t = Date()
+                let t = ContinuousClock.now
                 let settled = try handle(frames)
-                handlingSeconds += Date().timeIntervalSince(t)
+                handlingTime += ContinuousClock.now - t
                 if settled { onProgress(progress()) }
             }
-            let now = Date()
+            let now = ContinuousClock.now
             for (task, lease) in book.expire(now: now) {
-                log("coordinator: task \(task): worker \(lease.worker) silent past its lease; "
-                    + (book.failed[task] != nil ? "giving up on it" : "handing it to another worker"))
+                let next = book.failed[task] != nil ? "giving up on it" : "handing it to another worker"
+                logger.warning("coordinator: task \(task): worker \(lease.worker) silent past its lease; \(next)",
+                               metadata: ["task": "\(task)", "worker": "\(lease.worker)"])
                 workers[lease.worker] = nil
                 if let reason = book.failed[task] { try journal.append(.taskFailed(taskID: task, reason: reason)) }
             }
-            if now.timeIntervalSince(lastTick) >= 1 { lastTick = now; onProgress(progress()) }
+            if now - lastTick >= .seconds(1) { lastTick = now; onProgress(progress()) }
         }
         if book.isFinished {
             try journal.append(.finished)
@@ -132,131 +173,33 @@ public final class CoordinatorServer {
     func shutdownWorkers() {
         guard let socket else { return }
         let bye = (try? MessageCodec.encode(.shutdown)) ?? Data()
-        for id in workers.keys { try? socket.send([Data(id.utf8), bye]) }
-        let until = Date().addingTimeInterval(0.5)
-        while Date() < until, let frames = try? socket.receive(timeoutMilliseconds: 100) {
-            if frames.count == 2 { try? socket.send([frames[0], bye]) }
+        for id in workers.keys { _ = try? socket.trySend([Data(id.utf8), bye]) }
+        let until = ContinuousClock.now + .milliseconds(500)
+        while ContinuousClock.now < until, let frames = try? socket.receive(timeoutMilliseconds: 100) {
+            if frames.count == 2 { _ = try? socket.trySend([frames[0], bye]) }
         }
     }
 
     public func close() {
         socket?.close()
+        authenticator?.stop()
+        authenticator = nil
         context?.terminate()
         socket = nil
         context = nil
     }
+}
 
-    /// Handles one message; true when a task was settled.
-    func handle(_ frames: [Data]) throws -> Bool {
-        guard frames.count == 2 else {
-            log("coordinator: ignoring a message: \(MessageError.unexpectedFrames(frames.count - 1))")
-            return false
-        }
-        let peer = frames[0]
-        let message: Message
-        do { message = try MessageCodec.decode(frames[1]) } catch {
-            log("coordinator: ignoring a message from \(String(decoding: peer, as: UTF8.self)): \(error)")
-            if case MessageError.versionMismatch = error { reply(peer, .reject(reason: "\(error)")) }
-            return false
-        }
-        let now = Date()
-        switch message {
-        case let .hello(id, caps):
-            workers[id] = now
-            log("coordinator: worker \(id) joined (\(caps.host), pid \(caps.pid), \(caps.threads) threads, circuits \(caps.version))")
-            reply(peer, .job(job))
-        case let .ready(id):
-            workers[id] = now
-            if let (task, attempt) = book.assign(to: id, now: now, leaseSeconds: job.leaseSeconds) {
-                let path = layout.incomingShard(taskID: task, attempt: attempt).path
-                reply(peer, .task(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: path)))
-            } else if book.isFinished {
-                reply(peer, .shutdown)
-            } else {
-                reply(peer, .idle(retryMilliseconds: 500))
-            }
-        case let .heartbeat(id, task):
-            workers[id] = now
-            if let task, task >= 0, task < plan.tasks.count, !book.isSettled(task) {
-                book.heartbeat(from: id, task: task, now: now, leaseSeconds: job.leaseSeconds)
-            } else {
-                book.heartbeat(from: id, task: nil, now: now, leaseSeconds: job.leaseSeconds)
-            }
-        case let .result(r):
-            workers[r.workerID] = now
-            return try accept(r)
-        case let .failure(task, id, reason):
-            workers[id] = now
-            guard task >= 0, task < plan.tasks.count, !book.isSettled(task) else { return false }
-            log("coordinator: task \(task) failed on \(id): \(reason)")
-            if book.reportFailure(task, reason: reason) {
-                try journal.append(.taskFailed(taskID: task, reason: book.failed[task] ?? reason))
-                return true
-            }
-        case let .goodbye(id, reason):
-            workers[id] = nil
-            goodbyes[id] = reason
-            log("coordinator: worker \(id) left: \(reason)")
-        case .job, .reject, .task, .idle, .shutdown:
-            log("coordinator: ignoring a \(message.kind) message (only workers' messages are expected)")
-        }
-        return false
-    }
+/// The coordinator cannot start as asked.
+public enum CoordinatorError: Error, CustomStringConvertible, Equatable {
+    /// Binding beyond loopback without keys, and `--insecure` was not given.
+    case keysRequired(endpoint: String)
 
-    /// Verifies a shard and settles its task. A result for a settled task is ignored.
-    func accept(_ r: TaskResult) throws -> Bool {
-        let incoming = URL(fileURLWithPath: r.shardPath)
-        guard r.taskID >= 0, r.taskID < plan.tasks.count, !book.isSettled(r.taskID) else {
-            log("coordinator: ignoring a late or duplicate result for task \(r.taskID) from \(r.workerID)")
-            if incoming.deletingLastPathComponent().standardizedFileURL == layout.incoming.standardizedFileURL {
-                try? FileManager.default.removeItem(at: incoming)
-            }
-            return false
-        }
-        if let problem = verify(r) {
-            log("coordinator: rejecting the shard of task \(r.taskID) from \(r.workerID): \(problem)")
-            if book.reportFailure(r.taskID, reason: "bad shard: \(problem)") {
-                try journal.append(.taskFailed(taskID: r.taskID, reason: book.failed[r.taskID] ?? problem))
-                return true
-            }
-            return false
-        }
-        let final = layout.shard(taskID: r.taskID)
-        guard rename(incoming.path, final.path) == 0 else {
-            throw MergeError(path: final.path, reason: "cannot move the shard into place: \(String(cString: strerror(errno)))")
-        }
-        try journal.append(.taskCompleted(taskID: r.taskID, workerID: r.workerID, sha256: r.sha256,
-                                          promptsDone: r.promptsDone, promptsFailed: r.promptsFailed))
-        _ = book.complete(r.taskID)
-        taskCounts[r.taskID] = (r.promptsDone, r.promptsFailed)
-        return true
-    }
-
-    /// Why a result's shard cannot be accepted, or nil.
-    func verify(_ r: TaskResult) -> String? {
-        let url = URL(fileURLWithPath: r.shardPath)
-        guard url.deletingLastPathComponent().standardizedFileURL == layout.incoming.standardizedFileURL else {
-            return "shard path \(r.shardPath) is not in \(layout.incoming.path)"
-        }
-        guard let sha = try? SHA256Digest.hex(ofFileAt: url) else { return "no file at \(r.shardPath)" }
-        guard sha == r.sha256 else { return "sha256 \(sha.prefix(12)) differs from the reported \(r.sha256.prefix(12))" }
-        do {
-            let f = try HDF5File.open(url)
-            defer { f.close() }
-            let hash = try ShardMeta(f).jobHash
-            guard hash == job.hash else { return "shard of job \(hash.prefix(12)), expected \(job.hash.prefix(12))" }
-            let ids = try PromptTable.readIDs(f)
-            guard ids == plan.tasks[r.taskID].map(\.id) else { return "its prompt ids differ from task \(r.taskID)'s" }
-        } catch {
-            return "unreadable: \(error)"
-        }
-        return nil
-    }
-
-    func reply(_ peer: Data, _ message: Message) {
-        guard let socket, let frame = try? MessageCodec.encode(message) else { return }
-        do { try socket.send([peer, frame]) } catch {
-            log("coordinator: cannot send \(message.kind) to \(String(decoding: peer, as: UTF8.self)): \(error)")
+    public var description: String {
+        switch self {
+        case let .keysRequired(endpoint):
+            return "\(endpoint) is reachable beyond this machine: give --keys DIR (see `circuits keys --help`) "
+                + "so that only your workers can connect, or --insecure to accept any peer without authentication"
         }
     }
 }

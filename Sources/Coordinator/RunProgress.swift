@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A snapshot of a run, for progress displays and the end-of-run summary.
 public struct RunProgress: Sendable, Equatable {
@@ -10,17 +11,27 @@ public struct RunProgress: Sendable, Equatable {
     public var promptsDone: Int
     /// Failed prompts: in completed tasks, in failed tasks, and invalid corpus lines.
     public var promptsFailed: Int
-    /// Prompts settled by this coordinator session (not by an earlier one), and its age.
+    /// Prompts settled by this coordinator session (not by an earlier one), and its age
+    /// (`ContinuousClock`, so a wall-clock step cannot skew the rate).
     public var promptsThisSession: Int
-    public var seconds: Double
+    public var elapsed: Duration
     public var workers: Int
 
+    public init(tasksTotal: Int, tasksCompleted: Int, tasksFailed: Int, promptsTotal: Int, promptsDone: Int,
+                promptsFailed: Int, promptsThisSession: Int, elapsed: Duration, workers: Int) {
+        self.tasksTotal = tasksTotal; self.tasksCompleted = tasksCompleted; self.tasksFailed = tasksFailed
+        self.promptsTotal = promptsTotal; self.promptsDone = promptsDone; self.promptsFailed = promptsFailed
+        self.promptsThisSession = promptsThisSession; self.elapsed = elapsed; self.workers = workers
+    }
+
+    /// Seconds since this coordinator session started.
+    public var seconds: Double { elapsed.seconds }
     /// Prompts per second in this session.
     public var rate: Double { seconds > 0 ? Double(promptsThisSession) / seconds : 0 }
-    /// Seconds left at the current rate; nil before the first prompt.
-    public var eta: Double? {
+    /// Time left at the current rate; nil before the first prompt.
+    public var eta: Duration? {
         let left = promptsTotal - promptsDone - promptsFailed
-        return rate > 0 ? Double(left) / rate : nil
+        return rate > 0 ? .seconds(Double(left) / rate) : nil
     }
 
     /// `37/120 prompts (2 failed) · 1.8 prompts/s · ETA 46 s · 2 workers`
@@ -28,7 +39,7 @@ public struct RunProgress: Sendable, Equatable {
         var s = "\(promptsDone + promptsFailed)/\(promptsTotal) prompts"
         if promptsFailed > 0 { s += " (\(promptsFailed) failed)" }
         s += String(format: " · %.2f prompts/s", rate)
-        if let eta { s += " · ETA " + Self.duration(eta) }
+        if let eta { s += " · ETA " + Self.duration(eta.seconds) }
         s += " · \(workers) worker" + (workers == 1 ? "" : "s")
         return s
     }

@@ -2,16 +2,19 @@ import Foundation
 import Shared
 
 /// The state of every task of a run: pending, leased to a worker until a deadline, completed,
-/// or failed. Pure bookkeeping (no I/O), so the lease rules are testable without sockets.
+/// or failed. Pure bookkeeping (no I/O, no clock of its own: every call is given `now`), so the
+/// lease rules are testable without sockets or waiting.
 ///
 /// Rules: a task goes to the first worker that asks; a heartbeat extends every lease of its
 /// worker; an expired lease returns the task to the queue; a task whose attempts (expired
-/// leases and reported failures) reach `maxAttempts` fails for good; a completed task is never
-/// handed out or completed again.
+/// leases and reported failures) reach `maxAttempts` fails for good; a transient failure (disk
+/// full) counts no attempt and holds the task back for a growing pause (2 s, 4 s, ... 60 s);
+/// a completed task is never handed out or completed again. Deadlines are instants of `ContinuousClock` (monotonic), so a
+/// wall-clock step cannot expire or extend a lease.
 public struct TaskBook: Sendable {
     public struct Lease: Sendable, Equatable {
         public var worker: String
-        public var deadline: Date
+        public var deadline: ContinuousClock.Instant
         public var attempt: Int
     }
 
@@ -22,6 +25,10 @@ public struct TaskBook: Sendable {
     public private(set) var completed: Set<Int> = []
     public private(set) var failed: [Int: String] = [:]
     public private(set) var attempts: [Int: Int] = [:]
+    /// Tasks held back after a transient failure, and until when.
+    public private(set) var deferred: [Int: ContinuousClock.Instant] = [:]
+    /// Consecutive transient failures per task (sets the pause).
+    private var transientFailures: [Int: Int] = [:]
 
     /// A book where `completed` and `failed` tasks (from the journal) are already settled.
     public init(taskCount: Int, completed: Set<Int> = [], failed: [Int: String] = [:], maxAttempts: Int = 3) {
@@ -36,33 +43,42 @@ public struct TaskBook: Sendable {
 
     public func isSettled(_ task: Int) -> Bool { completed.contains(task) || failed[task] != nil }
 
-    /// Leases the next pending task to `worker`; nil when none is pending.
-    public mutating func assign(to worker: String, now: Date, leaseSeconds: Double) -> (task: Int, attempt: Int)? {
-        guard !pending.isEmpty else { return nil }
-        let task = pending.removeFirst()
-        return (task, lease(task, to: worker, now: now, leaseSeconds: leaseSeconds))
+    /// Leases the next pending task that is not held back to `worker`; nil when none is.
+    public mutating func assign(to worker: String, now: ContinuousClock.Instant, lease: Duration) -> (task: Int, attempt: Int)? {
+        guard let k = pending.firstIndex(where: { deferred[$0].map { $0 <= now } ?? true }) else { return nil }
+        let task = pending.remove(at: k)
+        deferred[task] = nil
+        return (task, self.lease(task, to: worker, now: now, lease: lease))
     }
 
-    private mutating func lease(_ task: Int, to worker: String, now: Date, leaseSeconds: Double) -> Int {
-        let attempt = (attempts[task] ?? 0) + 1
-        attempts[task] = attempt
-        leases[task] = Lease(worker: worker, deadline: now.addingTimeInterval(leaseSeconds), attempt: attempt)
+    private mutating func lease(_ task: Int, to worker: String, now: ContinuousClock.Instant, lease: Duration, attempt given: Int? = nil) -> Int {
+        let attempt = given ?? (attempts[task] ?? 0) + 1
+        attempts[task] = max(attempts[task] ?? 0, attempt)
+        leases[task] = Lease(worker: worker, deadline: now + lease, attempt: attempt)
         return attempt
     }
 
+    /// The lease of `task` if `worker` holds it for `attempt`.
+    public func lease(of task: Int, heldBy worker: String, attempt: Int) -> Lease? {
+        guard let l = leases[task], l.worker == worker, l.attempt == attempt else { return nil }
+        return l
+    }
+
     /// Extends every lease `worker` holds. A heartbeat for a pending task (the worker kept
-    /// working while a restarted coordinator lost its lease) leases that task back to it.
-    public mutating func heartbeat(from worker: String, task: Int?, now: Date, leaseSeconds: Double) {
-        for (t, l) in leases where l.worker == worker { leases[t]?.deadline = now.addingTimeInterval(leaseSeconds) }
+    /// working while a restarted coordinator lost its lease) leases that task back to it, under
+    /// the attempt the worker is writing.
+    public mutating func heartbeat(from worker: String, task: Int?, attempt: Int?, now: ContinuousClock.Instant, lease: Duration) {
+        for (t, l) in leases where l.worker == worker { leases[t]?.deadline = now + lease }
         if let task, let k = pending.firstIndex(of: task) {
             pending.remove(at: k)
-            _ = lease(task, to: worker, now: now, leaseSeconds: leaseSeconds)
+            deferred[task] = nil
+            _ = self.lease(task, to: worker, now: now, lease: lease, attempt: attempt)
         }
     }
 
     /// Returns tasks whose lease has expired to the queue (or fails them after `maxAttempts`).
     /// - Returns: the expired leases, for logging.
-    public mutating func expire(now: Date) -> [(task: Int, lease: Lease)] {
+    public mutating func expire(now: ContinuousClock.Instant) -> [(task: Int, lease: Lease)] {
         let expired = leases.filter { $0.value.deadline < now }.sorted { $0.key < $1.key }
         for (task, lease) in expired {
             leases[task] = nil
@@ -77,6 +93,7 @@ public struct TaskBook: Sendable {
         guard task >= 0, task < taskCount, !isSettled(task) else { return false }
         completed.insert(task)
         leases[task] = nil
+        deferred[task] = nil
         pending.removeAll { $0 == task }
         return true
     }
@@ -89,6 +106,22 @@ public struct TaskBook: Sendable {
         pending.removeAll { $0 == task }
         retryOrFail(task, reason: reason)
         return failed[task] != nil
+    }
+
+    /// `task` failed for a reason of the machine, not of the task (disk full, I/O error): back to
+    /// the queue without counting an attempt, held back for 2 s, doubling with each consecutive
+    /// transient failure up to 60 s. Returns the pause.
+    @discardableResult
+    public mutating func reportTransientFailure(_ task: Int, now: ContinuousClock.Instant) -> Duration {
+        guard task >= 0, task < taskCount, !isSettled(task) else { return .zero }
+        if let l = leases[task] { attempts[task] = max(0, l.attempt - 1) }
+        leases[task] = nil
+        let n = (transientFailures[task] ?? 0) + 1
+        transientFailures[task] = n
+        let pause = Duration.seconds(min(60, 1 << min(n, 6)))
+        deferred[task] = now + pause
+        if !pending.contains(task) { pending.insert(task, at: 0) }
+        return pause
     }
 
     private mutating func retryOrFail(_ task: Int, reason: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Tokenizers
 
 /// A model, its transcoders and its tokenizer, loaded once and used for many prompts.
@@ -37,9 +38,9 @@ public final class TraceSession: Sendable {
                       progress: ((Int, Int) -> Void)? = nil) throws -> TraceResult {
         var timings = PhaseTimings()
         let graph = try replacement.attribute(tokens: tokens, options: options, tokenText: tokenText, timings: &timings, progress: progress)
-        let start = Date()
+        let start = ContinuousClock.now
         let (pruning, scores) = try analyze(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-        timings.pruning = Date().timeIntervalSince(start)
+        timings.pruning = (ContinuousClock.now - start).seconds
         return TraceResult(graph: graph, pruning: pruning, scores: scores, timings: timings,
                            nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
     }

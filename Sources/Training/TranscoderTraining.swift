@@ -117,9 +117,9 @@ public final class TranscoderTraining {
     public func train(checkpointInto out: URL? = nil, reportEvery: Int = 100, progress: ((TrainingProgress) -> Void)? = nil) throws {
         let B = options.batchTokens, d = model.config.dModel
         var sumLoss = 0.0, sumFVU = 0.0, sumL0 = 0.0, n = 0
-        var windowStart = Date()
+        var windowStart = ContinuousClock.now
         while step < options.steps {
-            let started = Date()
+            let started = ContinuousClock.now
             try batchX.withUnsafeMutableBufferPointer { X in
                 try batchY.withUnsafeMutableBufferPointer { Y in
                     try stream.nextBatch(x: X.baseAddress!, y: Y.baseAddress!, count: B)
@@ -137,15 +137,15 @@ public final class TranscoderTraining {
             if options.resampleEvery > 0, step % options.resampleEvery == 0, step < options.steps {
                 _ = dead.resample(trainer, adam: &adam, rng: &rng)
             }
-            seconds += Date().timeIntervalSince(started)
+            seconds += (ContinuousClock.now - started).seconds
             sumLoss += stats.loss; sumFVU += stats.meanFVU; sumL0 += stats.meanL0; n += 1
             if let progress, step % max(1, reportEvery) == 0 || step == options.steps {
-                let elapsed = Date().timeIntervalSince(windowStart)
+                let elapsed = (ContinuousClock.now - windowStart).seconds
                 progress(TrainingProgress(step: step, steps: options.steps, loss: sumLoss / Double(n), explainedVariance: 1 - sumFVU / Double(n),
                                           meanL0: sumL0 / Double(n), deadFeatures: dead.deadCounts.reduce(0, +),
                                           stepsPerSecond: elapsed > 0 ? Double(n) / elapsed : 0))
                 sumLoss = 0; sumFVU = 0; sumL0 = 0; n = 0
-                windowStart = Date()
+                windowStart = ContinuousClock.now
             }
             if let out, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
                 try checkpoint.write(in: out)

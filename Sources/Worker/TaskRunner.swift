@@ -55,7 +55,7 @@ public final class TaskRunner: Sendable {
 
     /// Forward pass and transcoder activations only.
     func measure(_ prompt: PromptItem) -> PromptOutcome {
-        let start = Date()
+        let start = ContinuousClock.now
         do {
             let tokens = try session.tokens(for: prompt.text)
             let record = try session.replacement.model.forward(tokens: tokens)
@@ -65,15 +65,17 @@ public final class TaskRunner: Sendable {
             }
             return .measured(id: prompt.id, prompt: prompt.text,
                              activations: PromptActivations(activeFeatures: features.activeFeatures, values: features.values,
-                                                            nTokens: tokens.count, seconds: Date().timeIntervalSince(start)))
+                                                            nTokens: tokens.count, seconds: (ContinuousClock.now - start).seconds))
         } catch {
             return .failed(id: prompt.id, prompt: prompt.text, reason: "\(error)")
         }
     }
 
-    /// Traces a task's prompts and writes its shard; `progress(k)` after each prompt.
-    public func run(_ task: TaskAssignment, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
-        let start = Date()
+    /// Traces a task's prompts and writes its shard to `url`; `progress(k)` after each prompt.
+    /// - Throws: `ShardWriteFailure` when the shard cannot be written (transient when the disk
+    ///   is full); the prompts' own failures are rows of the shard, never thrown.
+    public func run(_ task: TaskAssignment, to url: URL, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
+        let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
         for (k, prompt) in task.prompts.enumerated() {
             outcomes.append(trace(prompt))
@@ -83,14 +85,19 @@ public final class TaskRunner: Sendable {
                                     modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum,
                                     nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
                                     pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) })
-        let url = URL(fileURLWithPath: task.shardPath)
         var labels: [String: String] = [:]
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
-        try ShardWriter.write(outcomes, meta: meta, labels: labels, to: url)
+        let sha256: String
+        do {
+            try ShardWriter.write(outcomes, meta: meta, labels: labels, to: url)
+            sha256 = try SHA256Digest.hex(ofFileAt: url)
+        } catch {
+            throw ShardWriteFailure.classify(error, writing: url)
+        }
         let failed = outcomes.filter { if case .failed = $0 { true } else { false } }.count
-        return TaskResult(taskID: task.taskID, workerID: workerID, shardPath: task.shardPath,
-                          sha256: try SHA256Digest.hex(ofFileAt: url), promptsDone: outcomes.count - failed,
-                          promptsFailed: failed, seconds: Date().timeIntervalSince(start))
+        return TaskResult(taskID: task.taskID, attempt: task.attempt, workerID: workerID,
+                          sha256: sha256, promptsDone: outcomes.count - failed,
+                          promptsFailed: failed, seconds: (ContinuousClock.now - start).seconds)
     }
 
     /// The first non-finite quantity of a traced prompt, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Storage
 
@@ -18,7 +19,16 @@ public struct WorkerError: Error, CustomStringConvertible {
 /// once, then asks for tasks and traces them one at a time, heartbeating while it works.
 ///
 /// The socket lives on the thread that calls `run()`; tracing runs on a second thread, so
-/// heartbeats keep flowing during long prompts.
+/// heartbeats keep flowing during long prompts. Silences, patience and heartbeats are timed on
+/// `ContinuousClock`.
+///
+/// The coordinator is not trusted either: the job and every task are validated before use, the
+/// shard path is composed here (`ShardDestination`), `idle` waits are bounded, and beyond
+/// loopback the connection is CURVE-authenticated (`Options.security`) unless `insecure`.
+///
+/// Logs through `logger` (label `circuits.worker`, metadata `worker`): connecting, loading,
+/// tasks started and done at info, failed tasks and ignored messages at warning, waiting for the
+/// coordinator at debug, heartbeats and idle polls at trace.
 public final class WorkerNode {
     public struct Options: Sendable {
         public var endpoint: String
@@ -26,6 +36,10 @@ public final class WorkerNode {
         public var workerID: String
         /// Give up when the coordinator has been silent this long while we wait for it.
         public var patienceSeconds: Double = 120
+        /// CURVE keys (`TransportSecurity.worker(keys:)`), or `.none`.
+        public var security: TransportSecurity = .none
+        /// Connect beyond loopback without keys (the user said `--insecure`).
+        public var insecure = false
         public init(endpoint: String, threads: Int, workerID: String? = nil) {
             self.endpoint = endpoint
             self.threads = threads
@@ -34,13 +48,17 @@ public final class WorkerNode {
     }
 
     public let options: Options
-    let log: @Sendable (String) -> Void
+    let logger: Logger
     var socket: ZMQSocket!
-    var lastHeard = Date()
+    var lastHeard = ContinuousClock.now
 
-    public init(options: Options, log: @escaping @Sendable (String) -> Void) {
+    /// - Parameter logger: where the worker's lines go (default: nowhere); its metadata gains
+    ///   `worker` (the worker id).
+    public init(options: Options, logger: Logger = Logger(label: "circuits.worker", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.options = options
-        self.log = log
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.workerID)"
+        self.logger = logger
     }
 
     /// `host-pid-random`: unique across restarts, readable in logs.
@@ -50,12 +68,19 @@ public final class WorkerNode {
     }
 
     public func run() throws -> WorkerExit {
+        if case .none = options.security, !options.insecure, !isLoopbackEndpoint(options.endpoint) {
+            throw WorkerError(reason: "\(options.endpoint) is beyond this machine: give --keys DIR (see `circuits keys --help`) to "
+                              + "authenticate the coordinator, or --insecure to connect without authentication")
+        }
         let context = try ZMQContext()
         socket = try ZMQSocket(context, kind: .dealer, identity: options.workerID)
         defer { socket.close(); context.terminate() }
+        try socket.limit(maxMessageBytes: MessageCodec.maximumPayload + 64, highWaterMark: 1000)
+        try socket.secure(options.security)
         try socket.connect(options.endpoint)
         let id = options.workerID
-        log("worker \(id): connecting to \(options.endpoint)")
+        logger.info("worker \(id): connecting to \(options.endpoint)")
+        logger.debug("worker \(id): \(options.threads) threads, patience \(options.patienceSeconds) s, circuits \(CircuitsVersion.string)")
 
         // hello → job
         let capabilities = WorkerCapabilities(host: ProcessInfo.processInfo.hostName, pid: getpid(),
@@ -67,11 +92,17 @@ public final class WorkerNode {
             case let .job(spec)?: job = spec
             case let .reject(reason)?: throw WorkerError(reason: "coordinator rejected this worker: \(reason)")
             case .shutdown?: return .shutdown
-            default: try checkPatience()
+            default:
+                logger.debug("worker \(id): no job from \(options.endpoint) yet (silent \(Int(silence.seconds)) s); saying hello again")
+                try checkPatience()
             }
         }
         guard let job else { return .shutdown }
-        log("worker \(id): loading \(job.model) with \(job.transcoders)")
+        do { try job.validate(source: "the job sent by \(options.endpoint)") } catch {
+            try? send(.goodbye(workerID: id, reason: "refusing the job: \(error)"))
+            throw WorkerError(reason: "refusing the job from \(options.endpoint): \(error)")
+        }
+        logger.info("worker \(id): loading \(job.model) with \(job.transcoders)")
         let runner: TaskRunner
         do {
             runner = try TaskRunner(job: job, workerID: id, threads: options.threads)
@@ -79,32 +110,44 @@ public final class WorkerNode {
             try? send(.goodbye(workerID: id, reason: "cannot load the model: \(error)"))
             throw WorkerError(reason: "cannot load the model: \(error)")
         }
-        log("worker \(id): ready")
+        logger.info("worker \(id): ready")
 
         var queue: [TaskAssignment] = []
         while true {
             if queue.isEmpty {
                 try send(.ready(workerID: id))
-                var asked = Date()
+                var asked = ContinuousClock.now
                 waiting: while queue.isEmpty {
                     switch try next(within: 1) {
                     case let .task(task)?: queue.append(task)
                     case let .idle(ms)?:
-                        if case .shutdown? = try next(within: Double(ms) / 1000) { return .shutdown }
+                        // Whatever the coordinator says, wait between 10 ms and 10 s.
+                        let wait = min(max(ms, 10), 10_000)
+                        logger.trace("worker \(id): no task yet; asking again in \(wait) ms")
+                        if case .shutdown? = try next(within: Double(wait) / 1000) { return .shutdown }
                         break waiting
                     case .shutdown?: return .shutdown
                     default:
                         try checkPatience()
                         // The coordinator may have restarted and lost our request: ask again.
-                        if Date().timeIntervalSince(asked) > 5 { try send(.ready(workerID: id)); asked = Date() }
+                        if ContinuousClock.now - asked > .seconds(5) {
+                            logger.debug("worker \(id): no answer to ready for 5 s; asking again")
+                            try send(.ready(workerID: id))
+                            asked = ContinuousClock.now
+                        }
                     }
                 }
                 if queue.isEmpty { continue }
             }
             let task = queue.removeFirst()
             guard task.jobHash == job.hash else {
-                try send(.failure(taskID: task.taskID, workerID: id, reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)"))
+                try send(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id,
+                                  reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)", transient: false))
                 throw WorkerError(reason: "the coordinator now runs another job (\(task.jobHash)); restart this worker")
+            }
+            guard task.taskID >= 0, (1...1_000_000).contains(task.attempt), (1...TaskAssignment.maximumPrompts).contains(task.prompts.count) else {
+                logger.warning("worker \(id): ignoring a malformed task (id \(task.taskID), attempt \(task.attempt), \(task.prompts.count) prompts)")
+                continue
             }
             if try runTask(task, runner: runner, job: job, queue: &queue) == .shutdown { return .shutdown }
         }
@@ -117,22 +160,29 @@ public final class WorkerNode {
         let outcome = TaskOutcome()
         let thread = Thread {
             do {
-                let result = try runner.run(task) { done in outcome.setProgress(done) }
+                let shard = try ShardDestination.url(job: job, task: task)
+                let result = try runner.run(task, to: shard) { done in outcome.setProgress(done) }
                 outcome.finish(.result(result))
+            } catch let error as ShardWriteFailure {
+                outcome.finish(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id, reason: error.description, transient: error.isTransient))
             } catch {
-                outcome.finish(.failure(taskID: task.taskID, workerID: id, reason: "\(error)"))
+                outcome.finish(.failure(taskID: task.taskID, attempt: task.attempt, workerID: id, reason: "\(error)", transient: false))
             }
         }
         thread.stackSize = 16 << 20
         thread.start()
-        log("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
-        var lastBeat = Date()
+        var taskLogger = logger
+        taskLogger[metadataKey: "task"] = "\(task.taskID)"
+        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
+        var lastBeat = ContinuousClock.now
+        let heartbeat = Duration.seconds(job.heartbeatSeconds)
         while true {
             if let message = outcome.message {
                 try send(message)
                 switch message {
-                case let .result(r): log("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
-                case let .failure(_, _, reason): log("worker \(id): task \(task.taskID) failed: \(reason)")
+                case let .result(r): taskLogger.info("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")
+                case let .failure(_, _, _, reason, transient):
+                    taskLogger.warning("worker \(id): task \(task.taskID) failed\(transient ? " (a fault of this machine; the coordinator retries it)" : ""): \(reason)")
                 default: break
                 }
                 return nil
@@ -142,9 +192,10 @@ public final class WorkerNode {
             case .shutdown?: return .shutdown
             default: break
             }
-            if Date().timeIntervalSince(lastBeat) >= job.heartbeatSeconds {
-                try send(.heartbeat(workerID: id, taskID: task.taskID))
-                lastBeat = Date()
+            if ContinuousClock.now - lastBeat >= heartbeat {
+                taskLogger.trace("worker \(id): heartbeat (task \(task.taskID), \(outcome.progress)/\(task.prompts.count) prompts)")
+                try send(.heartbeat(workerID: id, taskID: task.taskID, attempt: task.attempt))
+                lastBeat = ContinuousClock.now
             }
         }
     }
@@ -155,22 +206,26 @@ public final class WorkerNode {
 
     /// The next message within `seconds`, or nil. Undecodable frames are logged and skipped.
     func next(within seconds: Double) throws -> Message? {
-        guard let frames = try socket.receive(timeoutMilliseconds: Int(seconds * 1000)) else { return nil }
-        lastHeard = Date()
+        let ms = seconds.isFinite ? Int(min(max(seconds, 0), 3600) * 1000) : 1000
+        guard let frames = try socket.receive(timeoutMilliseconds: ms) else { return nil }
+        lastHeard = ContinuousClock.now
         guard frames.count == 1 else {
-            log("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")
+            logger.warning("worker \(options.workerID): ignoring a message: \(MessageError.unexpectedFrames(frames.count))")
             return nil
         }
         do { return try MessageCodec.decode(frames[0]) } catch {
-            log("worker \(options.workerID): ignoring a message: \(error)")
+            logger.warning("worker \(options.workerID): ignoring a message: \(error)")
             return nil
         }
     }
 
+    /// How long the coordinator has been silent.
+    var silence: Duration { ContinuousClock.now - lastHeard }
+
     func checkPatience() throws {
-        let silent = Date().timeIntervalSince(lastHeard)
-        if silent > options.patienceSeconds {
-            throw WorkerError(reason: "the coordinator at \(options.endpoint) has not answered for \(Int(silent)) s; giving up")
+        let silent = silence
+        if silent > .seconds(options.patienceSeconds) {
+            throw WorkerError(reason: "the coordinator at \(options.endpoint) has not answered for \(Int(silent.seconds)) s; giving up")
         }
     }
 }
@@ -182,6 +237,7 @@ final class TaskOutcome: @unchecked Sendable {
     private var _progress = 0
 
     var message: Message? { lock.lock(); defer { lock.unlock() }; return _message }
+    var progress: Int { lock.lock(); defer { lock.unlock() }; return _progress }
     func finish(_ m: Message) { lock.lock(); _message = m; lock.unlock() }
     func setProgress(_ k: Int) { lock.lock(); _progress = k; lock.unlock() }
 }

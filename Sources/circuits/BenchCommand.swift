@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Storage
 import Tracer
 
 extension Circuits {
@@ -12,7 +14,7 @@ extension Circuits {
 }
 
 extension Circuits.Bench {
-    struct Attribution: ParsableCommand {
+    struct Attribution: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Time one whole trace on a seeded random model, or on real files.",
             discussion: """
@@ -65,6 +67,7 @@ extension Circuits.Bench {
         @Option(help: "Visited rows kept in memory under --max-feature-nodes, in MiB (the rest go to a temporary file).")
         var rowMemoryMb = AttributionOptions.defaultRowMemoryBytes >> 20
         @OptionGroup var options: AttributionOptionGroup
+        @OptionGroup var logging: LoggingOptions
 
         /// The synthetic shape: the preset (or GPT-2 small), then every option given.
         var shape: SyntheticModel.Shape {
@@ -107,18 +110,20 @@ extension Circuits.Bench {
         func run() throws {
             try reportingErrors {
                 if let threads { setBLASThreads(threads) }
+                let logger = Logger(label: "circuits.bench")
                 let replacement: ReplacementModel, ids: [Int]
-                let setup = Date()
+                let setup = ContinuousClock.now
                 let s = shape
                 if let model, let transcoders, let prompt {
                     let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model), transcoderDirectory: URL(fileURLWithPath: transcoders))
                     replacement = session.replacement
                     ids = try session.tokens(for: prompt)
                 } else {
-                    log("building a synthetic \(s.architecture.rawValue) model: \(s.nLayers) layers, d_model \(s.dModel), \(s.nHeads) heads"
+                    let building = "building a synthetic \(s.architecture.rawValue) model: \(s.nLayers) layers, d_model \(s.dModel), \(s.nHeads) heads"
                         + (s.architecture == .gpt2 ? "" : " (\(s.nKVHeads ?? s.nHeads) key/value, d_head \(s.dHead ?? s.dModel / s.nHeads)), d_mlp \(s.dMLP ?? 4 * s.dModel)")
                         + ", vocab \(s.nVocab), \(String(format: "%.2f", Double(s.parameterCount) / 1e9))B parameters as \(s.weightStorage.rawValue)"
-                        + "; \(s.dTranscoder) features per layer")
+                        + "; \(s.dTranscoder) features per layer"
+                    logger.info("\(building)")
                     let m = try SyntheticModel.transformer(s, seed: seed)
                     var rng = SeededRandom(seed: seed &+ 1)
                     let bos = m.config.bosTokenId ?? s.nVocab - 1
@@ -138,13 +143,14 @@ extension Circuits.Bench {
                     let tc = try SyntheticModel.transcoders(s, model: m, calibration: calibration, seed: seed &+ 2)
                     replacement = ReplacementModel(model: m, transcoders: tc)
                 }
-                let setupSeconds = Date().timeIntervalSince(setup)
-                log(String(format: "setup %.1fs; tracing %d positions", setupSeconds, ids.count))
+                let setupSeconds = (ContinuousClock.now - setup).seconds
+                logger.info("\(String(format: "setup %.1fs; tracing %d positions", setupSeconds, ids.count))")
                 var attribution = options.attribution
                 attribution.workerMemoryBytes = workerMemoryMb << 20
                 attribution.rowMemoryBytes = rowMemoryMb << 20
                 var r = try AttributionBenchmark.run(replacement, tokens: ids, options: attribution,
-                                                     nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
+                                                     nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold,
+                                                     logger: logger)
                 r.setup_s = setupSeconds
                 if model == nil {
                     r.model = preset?.rawValue ?? "synthetic-\(s.architecture.rawValue)"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// `circuits`: attribution graphs of transformer language models, one prompt or a whole corpus.
 @main
@@ -15,12 +16,30 @@ struct Circuits: ParsableCommand {
         One prompt: `circuits trace --help`. A whole corpus on this machine: `circuits run JOB` \
         (see jobs/demo.yaml). On a cluster: `circuits coordinator JOB` plus `circuits worker` on \
         every node, then `circuits merge` and `circuits report`.
+
+        Every command takes --log-level (trace, debug, info, notice, warning, error, critical; \
+        default info). Logs go to standard error: plain lines on a terminal, with a timestamp, \
+        the logger's label and metadata when standard error is a file or a pipe.
         """,
-        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
+        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
     )
+
+    /// Parses the command line, bootstraps the log handler at the command's `--log-level`, runs
+    /// the command (ArgumentParser's own `main`, plus the bootstrap).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            StandardErrorLogHandler.bootstrap(level: (command as? any LoggingCommand)?.logging.logLevel ?? .info)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs `body`; a failure becomes one `error: …` line on standard error and exit status 2.
+/// The line is written directly, not through the log handler: the same at every `--log-level`,
+/// never timestamped, so scripts can rely on it.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -30,11 +49,6 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(2)
     }
-}
-
-/// Writes `text` to standard error (progress and logs, keeping standard output for results).
-func log(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
 /// A command failed at run time for a reason it states (printed as `error: <reason>`).

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Shared
 import Storage
 import Tracer
 
 extension Circuits {
-    struct GlobalWeights: ParsableCommand {
+    struct GlobalWeights: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "global-weights",
             abstract: "Virtual weights between transcoder features, filtered by corpus co-activation (ERA, TWERA).",
@@ -54,6 +55,8 @@ extension Circuits {
         @Option(help: "Worker processes for a statistics pass (default: the job's `workers`).")
         var workers: Int?
 
+        @OptionGroup var logging: LoggingOptions
+
         func validate() throws {
             if [targets != nil, top != nil, recurring != nil].filter({ $0 }).count > 1 {
                 throw ValidationError("give one of --targets, --top, --recurring")
@@ -69,7 +72,7 @@ extension Circuits {
                 let job = try layout.loadJob()
                 let chosen = try chooseTargets(layout)
                 guard !chosen.isEmpty else { throw RunError(reason: "no target features (the corpus activated none above layer 0)") }
-                log("global weights: \(chosen.count) targets")
+                Logger(label: "circuits.global-weights").info("global weights: \(chosen.count) targets")
 
                 let replacement = try ReplacementModel(modelDirectory: URL(fileURLWithPath: job.model),
                                                        transcoderDirectory: URL(fileURLWithPath: job.transcoders))
@@ -79,7 +82,7 @@ extension Circuits {
                 }
                 let stats = try statistics(for: chosen, job: job, layout: layout)
                 guard let pairs = stats.pairs else { throw RunError(reason: "the statistics pass wrote no pair statistics") }
-                let start = Date()
+                let start = ContinuousClock.now
                 let table = try GlobalWeightsTable(pairs: pairs, sumActivation: stats.sumActivation, tokensSeen: stats.tokensSeen,
                                                    transcoders: tc, reading: ResidualReading(replacement), extraSources: extraSources)
                 let url = layout.root.appendingPathComponent("global_weights.h5")
@@ -90,7 +93,7 @@ extension Circuits {
                 try encoder.encode(prefilter).write(to: layout.root.appendingPathComponent("prefilter.json"), options: .atomic)
                 let removed = zip(table.virtualWeights, table.coactivationCount).filter { $0.1 == 0 && $0.0 != 0 }.count
                 print("""
-                \(table.targets.count) targets × \(table.sources.count) sources in \(String(format: "%.2f", Date().timeIntervalSince(start))) s \
+                \(table.targets.count) targets × \(table.sources.count) sources in \(String(format: "%.2f", (ContinuousClock.now - start).seconds)) s \
                 (\(stats.tokensSeen) tokens); \(removed) non-zero virtual weights never co-active (ERA = TWERA = 0)
                   \(url.path)
                   \(layout.root.appendingPathComponent("prefilter.json").path): \(prefilter.pairs.count) pairs, \(prefilter.features.count) features
@@ -125,7 +128,7 @@ extension Circuits {
             pass.statistics.targets = targets.map { [$0.layer, $0.feature] }
             let folder = layout.root.appendingPathComponent("global-stats-\(pass.hash.prefix(12))")
             pass.output = folder.path
-            log("global weights: statistics pass (forward passes only) into \(folder.path)")
+            Logger(label: "circuits.global-weights").info("global weights: statistics pass (forward passes only) into \(folder.path)")
             let statsLayout = RunLayout(root: folder)
             _ = try runLocally(pass, workers: workers ?? job.workers, threads: nil, display: ProgressDisplay())
             _ = try Merger.merge(statsLayout)

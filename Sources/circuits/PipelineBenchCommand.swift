@@ -1,11 +1,12 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Shared
 import Tracer
 
 extension Circuits.Bench {
-    struct Pipeline: ParsableCommand {
+    struct Pipeline: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Throughput of a corpus run with 1 and 2 local workers, and the coordinator's overhead per task.",
             discussion: """
@@ -27,6 +28,8 @@ extension Circuits.Bench {
 
         @Option(help: "Attribution threads per worker (default: cores / workers).")
         var threads: Int?
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
@@ -56,7 +59,7 @@ extension Circuits.Bench {
 }
 
 extension Circuits.Bench {
-    struct GlobalWeights: ParsableCommand {
+    struct GlobalWeights: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "global-weights",
             abstract: "Time and memory of virtual weights and pair statistics on a random CLT-like set.",
@@ -77,6 +80,8 @@ extension Circuits.Bench {
         @Option(help: "Active features per layer and position in the statistics.") var activePerSlot: Int = 66
         @Option(help: "BLAS threads.") var threads: Int?
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() throws {
             try reportingErrors {
                 guard kind == "clt" || kind == "plt" else { throw ValidationError("--kind: clt or plt") }
@@ -84,7 +89,7 @@ extension Circuits.Bench {
                 var bench = GlobalWeightsBenchmark()
                 bench.layers = layers; bench.dModel = dModel; bench.width = width; bench.targets = targets
                 bench.crossLayer = kind == "clt"; bench.tokens = tokens; bench.activePerSlot = activePerSlot
-                let r = try bench.run(log: log)
+                let r = try bench.run(logger: Logger(label: "circuits.bench"))
                 print("""
                 transcoders          \(r.kind.uppercased()), \(r.layers) layers × \(r.width) features, d_model \(r.d_model) (drawn in \(String(format: "%.1f", r.setup_s)) s)
                 virtual weights      \(r.targets) targets × \(r.sources) sources: \(String(format: "%.2f", r.virtual_weights_s)) s, \

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Logging
 import Shared
 import Storage
 import Worker
 
 extension Circuits {
-    struct Coordinate: ParsableCommand {
+    struct Coordinate: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "coordinator",
             abstract: "Serve a job's tasks to workers over ZeroMQ until the corpus is traced.",
@@ -16,11 +17,17 @@ extension Circuits {
             worker stops heartbeating for lease_seconds goes to another worker. Every state change is \
             journaled in OUT/journal.jsonl: restarted with the same job and output folder, the \
             coordinator resumes without redoing completed tasks. Merge and report afterwards with \
-            `circuits merge OUT` and `circuits report OUT`.
+            `circuits merge OUT` and `circuits report OUT`. Logs go to standard error (timestamped \
+            when it is not a terminal); --log-level debug adds every task handed out and completed.
+
+            Beyond loopback the coordinator needs CurveZMQ keys (`circuits keys --help`): only the \
+            workers whose public keys are in KEYS/workers/ can connect, and they check the \
+            coordinator's key. --insecure accepts any peer that can reach the port, unauthenticated \
+            and unencrypted: only on a network you trust completely.
 
             Example:
-              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555
-              circuits worker --connect tcp://coordinator-host:5555     # on each worker machine
+              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555 --keys keys/coordinator
+              circuits worker --connect tcp://coordinator-host:5555 --keys keys/worker-a   # on each worker machine
             """
         )
 
@@ -33,23 +40,36 @@ extension Circuits {
         @Option(help: "Output folder (overrides the job's `output`).")
         var out: String?
 
+        @Option(help: "CurveZMQ key folder: coordinator.key and workers/*.pub, the workers allowed to connect.")
+        var keys: String?
+
+        @Flag(help: "Bind beyond loopback without keys: any peer that reaches the port is served, unauthenticated.")
+        var insecure = false
+
+        @OptionGroup var logging: LoggingOptions
+
         func run() throws {
             try reportingErrors {
+                // Refuse an unauthenticated public bind before any work.
+                let security = try keys.map { try TransportSecurity.coordinator(keys: URL(fileURLWithPath: $0)) } ?? .none
+                if keys == nil, !insecure, !isLoopbackEndpoint(bind) { throw CoordinatorError.keysRequired(endpoint: bind) }
+                SignalFlag.shared.install()
                 let spec = try JobCheck.load(job, out: out)
-                let server = try CoordinatorServer(job: spec, layout: RunLayout(root: URL(fileURLWithPath: spec.output)), log: log)
+                let logger = Logger(label: "circuits.coordinator")
+                let server = try CoordinatorServer(job: spec, layout: RunLayout(root: URL(fileURLWithPath: spec.output)), logger: logger)
                 defer { server.close() }
-                let endpoint = try server.bind(bind)
-                log("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
-                let display = ProgressDisplay()
+                let endpoint = try server.bind(bind, security: security, insecure: insecure)
+                logger.info("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
+                let display = ProgressDisplay(logger: logger)
                 let final = try server.serve(shouldStop: { SignalFlag.shared.isSet }) { display.show($0) }
                 display.finish(final)
                 guard server.isFinished else { throw ExitCode(130) }
-                log("coordinator: finished; merge with `circuits merge \(spec.output)`")
+                logger.info("coordinator: finished; merge with `circuits merge \(spec.output)`")
             }
         }
     }
 
-    struct WorkerCommand: ParsableCommand {
+    struct WorkerCommand: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "worker",
             abstract: "Connect to a coordinator and trace the tasks it hands out.",
@@ -57,6 +77,8 @@ extension Circuits {
             Receives the job from the coordinator, loads its model and transcoders once, then traces \
             task after task, writing one HDF5 shard per task into the job's output folder (which must \
             be on a filesystem the coordinator sees). Exits when the coordinator says the job is done.
+            Logs go to standard error (timestamped, with worker and task metadata, when it is not a \
+            terminal); --log-level debug adds the waits for the coordinator, trace every heartbeat.
             """
         )
 
@@ -72,17 +94,32 @@ extension Circuits {
         @Option(help: "Give up after the coordinator has been silent this many seconds.")
         var patience: Double = 120
 
+        @Option(help: "CurveZMQ key folder: worker.key and coordinator.pub, the coordinator to trust.")
+        var keys: String?
+
+        @Flag(help: "Connect beyond loopback without keys: unauthenticated and unencrypted.")
+        var insecure = false
+
+        @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard patience.isFinite, patience > 0 else { throw ValidationError("--patience must be a positive number of seconds") }
+            if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be between 1 and 4096") }
+        }
+
         func run() throws {
             try reportingErrors {
                 ParentDeath.followParent()
                 var options = WorkerNode.Options(endpoint: connect, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, workerID: id)
                 options.patienceSeconds = patience
-                _ = try WorkerNode(options: options, log: { log($0) }).run()
+                options.security = try keys.map { try TransportSecurity.worker(keys: URL(fileURLWithPath: $0)) } ?? .none
+                options.insecure = insecure
+                _ = try WorkerNode(options: options, logger: Logger(label: "circuits.worker")).run()
             }
         }
     }
 
-    struct Merge: ParsableCommand {
+    struct Merge: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge a run's shards into OUT/aggregate.h5.",
             discussion: """
@@ -94,6 +131,8 @@ extension Circuits {
         @Argument(help: "The run's output folder.")
         var outdir: String
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() throws {
             try reportingErrors {
                 let s = try Merger.merge(RunLayout(root: URL(fileURLWithPath: outdir)))
@@ -102,13 +141,15 @@ extension Circuits {
         }
     }
 
-    struct Report: ParsableCommand {
+    struct Report: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write OUT/report.json and a self-contained OUT/report.html from aggregate.h5.",
             discussion: "Recurring features and edges, strongest embedding→logit paths, score distributions, per-prompt table, failed prompts."
         )
         @Argument(help: "The run's output folder.")
         var outdir: String
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
@@ -119,7 +160,7 @@ extension Circuits {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write one prompt's pruned graph as circuit-tracer/Neuronpedia graph JSON.",
             discussion: """
@@ -138,6 +179,8 @@ extension Circuits {
 
         @Option(help: "Output file (default: <prompt>.json in the current folder).")
         var out: String?
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
@@ -170,29 +213,36 @@ final class SignalFlag: @unchecked Sendable {
     }
 }
 
-/// Progress on a terminal (one line redrawn in place), plain log lines every 10 s otherwise.
+/// Progress on a terminal (one line redrawn in place), info log lines every 10 s otherwise.
 final class ProgressDisplay {
     let terminal = isatty(STDERR_FILENO) == 1
-    var lastLog = Date.distantPast
+    let logger: Logger
+    var lastLog: ContinuousClock.Instant?
     var lastLine = ""
+
+    init(logger: Logger = Logger(label: "circuits.run")) {
+        self.logger = logger
+    }
 
     func show(_ p: RunProgress) {
         let line = p.line
         if terminal {
             guard line != lastLine else { return }
-            FileHandle.standardError.write(Data(("\r\u{1b}[2K" + line).utf8))
-        } else if Date().timeIntervalSince(lastLog) >= 10 || (p.tasksCompleted + p.tasksFailed == p.tasksTotal) {
+            StatusLine.standardError.show(line)
+        } else if lastLog.map({ ContinuousClock.now - $0 >= .seconds(10) }) ?? true || (p.tasksCompleted + p.tasksFailed == p.tasksTotal) {
             guard line != lastLine else { return }
-            log("progress: " + line)
-            lastLog = Date()
+            logger.info("progress: \(line)")
+            lastLog = ContinuousClock.now
         }
         lastLine = line
     }
 
     func finish(_ p: RunProgress) {
-        if terminal { FileHandle.standardError.write(Data("\r\u{1b}[2K".utf8)) }
-        log("done: \(p.promptsDone) prompts traced, \(p.promptsFailed) failed, \(p.tasksCompleted)/\(p.tasksTotal) tasks in "
-            + RunProgressFormat.duration(p.seconds))
+        if terminal { StatusLine.standardError.clear() }
+        logger.info("""
+            done: \(p.promptsDone) prompts traced, \(p.promptsFailed) failed, \(p.tasksCompleted)/\(p.tasksTotal) tasks in \
+            \(RunProgressFormat.duration(p.seconds))
+            """)
     }
 }
 

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Storage
 import Tracer
 
 extension Circuits {
-    struct Trace: ParsableCommand {
+    struct Trace: LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compute, prune and save the attribution graph of one prompt.",
             discussion: """
@@ -49,6 +50,8 @@ extension Circuits {
         @Option(help: "A prefilter.json from `circuits global-weights`: its features are selected first under --max-feature-nodes.")
         var prefilter: String?
 
+        @OptionGroup var logging: LoggingOptions
+
         func validate() throws {
             guard (prompt == nil) != (promptFile == nil) else {
                 throw ValidationError("give exactly one of --prompt or --prompt-file")
@@ -70,20 +73,20 @@ extension Circuits {
                 } else {
                     text = prompt ?? ""
                 }
-                let load = Date()
+                let load = ContinuousClock.now
                 let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model),
                                                transcoderDirectory: URL(fileURLWithPath: transcoders))
-                let loadSeconds = Date().timeIntervalSince(load)
+                let loadSeconds = (ContinuousClock.now - load).seconds
                 let tokens = try session.tokens(for: text)
                 var attribution = options.attribution
                 if let prefilter {
                     let p = try Prefilter.load(prefilter)
                     attribution.forcedFeatures = Set(p.features)
                     if URL(fileURLWithPath: p.transcoders).standardizedFileURL != URL(fileURLWithPath: transcoders).standardizedFileURL {
-                        log("note: \(prefilter) was made with the transcoders in \(p.transcoders)")
+                        Logger(label: "circuits.trace").notice("note: \(prefilter) was made with the transcoders in \(p.transcoders)")
                     }
                     if attribution.maxFeatureNodes == nil {
-                        log("note: --prefilter only changes the graph under --max-feature-nodes (every active feature is in it now)")
+                        Logger(label: "circuits.trace").notice("note: --prefilter only changes the graph under --max-feature-nodes (every active feature is in it now)")
                     }
                 }
                 let result = try session.trace(tokens: tokens, options: attribution,

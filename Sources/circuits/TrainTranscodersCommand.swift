@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Tokenizers
 import Shared
 import Storage
@@ -7,7 +8,7 @@ import Tracer
 import Training
 
 extension Circuits {
-    struct TrainTranscoders: ParsableCommand {
+    struct TrainTranscoders: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "train-transcoders",
             abstract: "Train per-layer (PLT) or cross-layer (CLT) transcoders on a model's MLPs over a corpus.",
@@ -97,6 +98,8 @@ extension Circuits {
         @Option(help: "A progress line every this many steps.")
         var logEvery = 100
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() throws {
             try reportingErrors {
                 let options = try trainingOptions()
@@ -152,14 +155,15 @@ enum TrainingRunner {
         let checkpoint = resume ? try Checkpoint.read(in: out) : nil
         try fm.createDirectory(at: out, withIntermediateDirectories: true)
         let training = try TranscoderTraining(options: options, model: model, prompts: prompts, checkpoint: checkpoint)
-        log("""
+        let logger = Logger(label: "circuits.train")
+        logger.info("""
         train-transcoders: \(options.kind.rawValue) \(options.activation.rawValue)\(options.activation == .topk ? " k=\(options.k ?? 0)" : "") \
         width \(options.width)\(options.skip ? " + skip" : "") on \(model.config.nLayers) layers × d_model \(model.config.dModel), \
         input \(options.inputHook) → hook_mlp_out; \(prompts.count) prompts (\(training.stream.corpusTokens) tokens\
         \(skipped > 0 ? ", \(skipped) skipped" : "")); λ \(training.trainer.sparsity); \
         \(resume ? "resuming at step \(training.step)" : "fresh start")
         """)
-        try training.train(checkpointInto: out, reportEvery: logEvery) { log($0.line) }
+        try training.train(checkpointInto: out, reportEvery: logEvery) { logger.info("\($0.line)") }
         try training.export(to: out, modelName: modelURL.relativePath)   // as given: no machine-specific absolute path
         let report = try training.evaluate()
         try report.write(to: out.appendingPathComponent("training_report.json"))

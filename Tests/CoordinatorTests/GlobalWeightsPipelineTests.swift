@@ -38,7 +38,7 @@ import Worker
         let plan = TaskPlan(corpus: try Corpus.load(corpus), promptsPerTask: 1)
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
         for task in [1, 0] {   // completion order does not matter
-            let r = try runner.run(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: layout.shard(taskID: task).path))
+            let r = try runner.run(TaskAssignment(taskID: task, attempt: 1, jobHash: job.hash, prompts: plan.tasks[task]), to: layout.shard(taskID: task))
             #expect(r.promptsDone == 1, "\(run): \(r)")
         }
         _ = try Merger.merge(layout)

@@ -22,7 +22,7 @@ final class ThreadWorker: LocalWorker, @unchecked Sendable {
     init(options: WorkerNode.Options, dies: Bool) {
         Thread.detachNewThread { [self] in
             if dies { state.withLock { $0 = 9 }; return }   // as if killed before saying hello
-            let status: Int32 = (try? WorkerNode(options: options, log: { _ in }).run()) == .shutdown ? 0 : 1
+            let status: Int32 = (try? WorkerNode(options: options).run()) == .shutdown ? 0 : 1
             state.withLock { $0 = status }
         }
     }

@@ -30,7 +30,7 @@ import Worker
         // Tasks 2 and 0 finish (in that order); task 1 never does.
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
         for task in [2, 0] {
-            _ = try runner.run(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: layout.shard(taskID: task).path))
+            _ = try runner.run(TaskAssignment(taskID: task, attempt: 1, jobHash: job.hash, prompts: plan.tasks[task]), to: layout.shard(taskID: task))
         }
         let summary = try Merger.merge(layout)
         #expect(summary.promptsTotal == 6 && summary.promptsDone == 3 && summary.promptsFailed == 3 && summary.shards == 2)
@@ -77,8 +77,7 @@ import Worker
         let job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path, corpus: corpus.path, output: folder.url.path)
         let layout = try prepareRunFolder(job, at: folder.url)
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
-        _ = try runner.run(TaskAssignment(taskID: 0, jobHash: "another-job", prompts: [PromptItem(id: "line-1", text: "the cat")],
-                                          shardPath: layout.shard(taskID: 0).path))
+        _ = try runner.run(TaskAssignment(taskID: 0, attempt: 1, jobHash: "another-job", prompts: [PromptItem(id: "line-1", text: "the cat")]), to: layout.shard(taskID: 0))
         #expect { try Merger.merge(layout) } throws: { "\($0)".contains("shard belongs to job another-job") }
     }
 }
@@ -100,7 +99,7 @@ import Worker
         #expect(plan.tasks[0].map(\.label) == ["cat", "cat", "cat", "dog"])
         let runner = try TaskRunner(job: job, workerID: "t", threads: 1)
         for task in plan.tasks.indices {
-            _ = try runner.run(TaskAssignment(taskID: task, jobHash: job.hash, prompts: plan.tasks[task], shardPath: layout.shard(taskID: task).path))
+            _ = try runner.run(TaskAssignment(taskID: task, attempt: 1, jobHash: job.hash, prompts: plan.tasks[task]), to: layout.shard(taskID: task))
         }
         _ = try Merger.merge(layout)
         let aggregate = try Aggregate(url: layout.aggregate)

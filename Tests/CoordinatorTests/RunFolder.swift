@@ -1,5 +1,6 @@
 import Coordinator
 import Foundation
+import Storage
 import Shared
 
 /// The output folder of `job` rooted at `root`, as the coordinator prepares it before workers

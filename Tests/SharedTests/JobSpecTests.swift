@@ -144,11 +144,11 @@ import TestSupport
     @Test func roundTripsEveryKind() throws {
         let messages: [Message] = [
             .hello(workerID: "w", capabilities: WorkerCapabilities(host: "h", pid: 3, threads: 2, version: "0.1.0")),
-            .ready(workerID: "w"), .heartbeat(workerID: "w", taskID: 4), .heartbeat(workerID: "w", taskID: nil),
-            .result(TaskResult(taskID: 1, workerID: "w", shardPath: "/s", sha256: "ab", promptsDone: 2, promptsFailed: 1, seconds: 0.5)),
-            .failure(taskID: 1, workerID: "w", reason: "r"), .goodbye(workerID: "w", reason: "r"),
+            .ready(workerID: "w"), .heartbeat(workerID: "w", taskID: 4, attempt: 2), .heartbeat(workerID: "w", taskID: nil, attempt: nil),
+            .result(TaskResult(taskID: 1, attempt: 1, workerID: "w", sha256: "ab", promptsDone: 2, promptsFailed: 1, seconds: 0.5)),
+            .failure(taskID: 1, attempt: 1, workerID: "w", reason: "r", transient: true), .goodbye(workerID: "w", reason: "r"),
             .job(JobSpec(model: "/m", transcoders: "/t", corpus: "/c", output: "/o")), .reject(reason: "r"),
-            .task(TaskAssignment(taskID: 2, jobHash: "h", prompts: [PromptItem(id: "p", text: "é ✓")], shardPath: "/x")),
+            .task(TaskAssignment(taskID: 2, attempt: 3, jobHash: "h", prompts: [PromptItem(id: "p", text: "é ✓")])),
             .idle(retryMilliseconds: 500), .shutdown,
         ]
         for m in messages { #expect(try MessageCodec.decode(MessageCodec.encode(m)) == m) }
@@ -161,8 +161,8 @@ import TestSupport
             try MessageCodec.decode(frame.dropLast())
         }
         var v2 = frame
-        v2[v2.startIndex + 5] = 2
-        #expect(throws: MessageError.versionMismatch(theirs: 2, ours: 1)) { try MessageCodec.decode(v2) }
+        v2[v2.startIndex + 5] = 1
+        #expect(throws: MessageError.versionMismatch(theirs: 1, ours: 2)) { try MessageCodec.decode(v2) }
         var garbage = Data(frame.prefix(10))
         garbage[garbage.startIndex + 9] = 3
         garbage.append(Data("{x}".utf8))

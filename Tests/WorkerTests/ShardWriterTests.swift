@@ -19,7 +19,7 @@ import Worker
                        PromptItem(id: "b/odd id", text: InterimModel.tooLongPrompt),
                        PromptItem(id: "c", text: "a big dog ran to the river")]
         let url = folder.file("task-000000.h5")
-        let result = try runner.run(TaskAssignment(taskID: 0, jobHash: job.hash, prompts: prompts, shardPath: url.path))
+        let result = try runner.run(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: prompts), to: url)
         #expect(result.promptsDone == 2 && result.promptsFailed == 1)
         #expect(result.sha256 == (try SHA256Digest.hex(ofFileAt: url)))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path) == ["task-000000.h5"], "no temporary file left")

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Shared
+import Storage
 
 /// A coordinator in this process and workers beside it (`circuits run`), until the job is
 /// settled or `shouldStop` says so.
@@ -27,22 +29,27 @@ public enum LocalRun {
     }
 
     /// Runs `spec` with `workers` local workers of `threads` attribution threads each (default:
-    /// cores / workers). `onProgress` sees every progress update; `log` gets the run's lines.
+    /// cores / workers). `onProgress` sees every progress update; `logger` gets the run's lines
+    /// (label `circuits.run`), `coordinatorLogger` the coordinator's (`circuits.coordinator`);
+    /// both default to nowhere.
     /// - Throws: `Stop` when the workers fail or `shouldStop` fires; coordinator errors as they are.
     public static func execute(_ spec: JobSpec, workers n: Int, threads: Int?,
                                launcher: WorkerLauncher = ProcessWorkerLauncher(),
                                shouldStop: @escaping () -> Bool = { false },
                                onProgress: (RunProgress) -> Void = { _ in },
-                               log: @escaping (String) -> Void = { _ in }) throws -> Outcome {
+                               logger: Logger = Logger(label: "circuits.run", factory: { _ in SwiftLogNoOpLogHandler() }),
+                               coordinatorLogger: Logger = Logger(label: "circuits.coordinator", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Outcome {
         let start = ContinuousClock.now
         let layout = RunLayout(root: URL(fileURLWithPath: spec.output))
-        let server = try CoordinatorServer(job: spec, layout: layout, log: log)
+        let server = try CoordinatorServer(job: spec, layout: layout, logger: coordinatorLogger)
         defer { server.close() }
         let endpoint = try server.bind("tcp://127.0.0.1:*")
         let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / n)
-        log("run: job \(spec.hash.prefix(12)) · \(server.plan.promptCount) prompts in \(server.plan.tasks.count) tasks · "
-            + "\(n) workers × \(perWorker) threads · output \(spec.output)")
-        let pool = try WorkerPool(count: n, launcher: launcher, endpoint: endpoint, threads: perWorker, logs: layout.logs, log: log)
+        logger.info("""
+            run: job \(spec.hash.prefix(12)) · \(server.plan.promptCount) prompts in \(server.plan.tasks.count) tasks · \
+            \(n) workers × \(perWorker) threads · output \(spec.output)
+            """)
+        let pool = try WorkerPool(count: n, launcher: launcher, endpoint: endpoint, threads: perWorker, logs: layout.logs, logger: logger)
         defer { pool.stop() }
 
         var failure: String?
@@ -57,9 +64,4 @@ public enum LocalRun {
         return Outcome(progress: final, coordinatorSeconds: server.handlingSeconds,
                        wallSeconds: (ContinuousClock.now - start).seconds)
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

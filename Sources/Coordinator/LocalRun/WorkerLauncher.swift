@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 
 /// A worker started by a local run: a process (`circuits worker`) or, in tests, a thread.
@@ -20,19 +21,24 @@ public protocol WorkerLauncher {
 }
 
 /// Starts `circuits worker --connect ENDPOINT` as a child process of this executable, its
-/// standard output and error appended to the log file.
+/// standard output and error appended to the log file (not a terminal, so its lines carry
+/// timestamps).
 public struct ProcessWorkerLauncher: WorkerLauncher {
     /// The `circuits` executable (default: this process's own).
     public var executable: URL
+    /// Passed on as `--log-level` (nil: the worker's default, info).
+    public var logLevel: Logger.Level?
 
-    public init(executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()) {
+    public init(executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(), logLevel: Logger.Level? = nil) {
         self.executable = executable
+        self.logLevel = logLevel
     }
 
     public func start(slot: Int, id: String, endpoint: String, threads: Int, log: URL) throws -> LocalWorker {
         let p = Process()
         p.executableURL = executable
         p.arguments = ["worker", "--connect", endpoint, "--threads", String(threads), "--id", id]
+            + (logLevel.map { ["--log-level", $0.rawValue] } ?? [])
         // The worker stops when this process dies, even by SIGKILL (ParentDeath.followParent).
         var environment = ProcessInfo.processInfo.environment
         environment[ParentDeath.environmentKey] = String(getpid())

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The local workers of `circuits run`: started through a `WorkerLauncher`, restarted when
 /// one dies (a crash or a kill), given up on when they keep dying (more than 3 × count restarts).
@@ -7,18 +8,18 @@ public final class WorkerPool {
     let endpoint: String
     let threads: Int
     let logs: URL
-    let log: (String) -> Void
+    let logger: Logger
     public private(set) var workers: [LocalWorker] = []
     public private(set) var restarts = 0
     let maxRestarts: Int
 
     public init(count: Int, launcher: WorkerLauncher, endpoint: String, threads: Int, logs: URL,
-                log: @escaping (String) -> Void) throws {
+                logger: Logger) throws {
         self.launcher = launcher
         self.endpoint = endpoint
         self.threads = threads
         self.logs = logs
-        self.log = log
+        self.logger = logger
         maxRestarts = 3 * count
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         for k in 0..<count { workers.append(try start(slot: k)) }
@@ -42,7 +43,8 @@ public final class WorkerPool {
                 return "workers keep dying (\(restarts) restarts); last exit status \(w.terminationStatus); see \(logs.path)"
             }
             restarts += 1
-            log("run: worker \(slot) exited (status \(w.terminationStatus)); starting another")
+            logger.warning("run: worker \(slot) exited (status \(w.terminationStatus)); starting another",
+                           metadata: ["slot": "\(slot)"])
             if let fresh = try? start(slot: slot) { workers[slot] = fresh }
         }
         return nil

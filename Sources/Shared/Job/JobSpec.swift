@@ -110,9 +110,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         workers = try reader.int("workers", default: 2, range: 1...1024)
         leaseSeconds = try reader.double("lease_seconds", default: 120, range: 1...1e6)
         heartbeatSeconds = try reader.double("heartbeat_seconds", default: 2, range: 0.05...1e5)
-        if heartbeatSeconds * 2 > leaseSeconds {
-            throw JobSpecError(file: file, field: "heartbeat_seconds", reason: "must be at most half of lease_seconds (\(leaseSeconds))")
-        }
+        if let problem = timingProblem { throw JobSpecError(file: file, field: problem.field, reason: problem.reason) }
         let a = try reader.section("attribution", keys: ["max_logits", "logit_prob", "max_feature_nodes", "batch_size", "update_interval"])
         // Types here; ranges in `validate()` of the parameters, shared with the CLI and the engine.
         let defaults = Attribution(), any = Int.min...Int.max
@@ -135,6 +133,39 @@ public struct JobSpec: Codable, Sendable, Equatable {
         statistics.targets = try st.featureList("targets")
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
                                   "heartbeat_seconds", "attribution", "pruning", "statistics"])
+    }
+
+    /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,
+    /// normalised paths (no `..`), sane numbers, valid graph parameters. `source` names where
+    /// it came from in the error.
+    public func validate(source: String) throws {
+        for (field, path) in [("model", model), ("transcoders", transcoders), ("corpus", corpus), ("output", output)] {
+            guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+                  !path.contains("\0") else {
+                throw JobSpecError(file: source, field: field, reason: "must be an absolute path without '.' or '..' components (got \(path))")
+            }
+        }
+        guard (1...1_000_000).contains(promptsPerTask) else {
+            throw JobSpecError(file: source, field: "prompts_per_task", reason: "\(promptsPerTask) is outside 1...1000000")
+        }
+        if let problem = timingProblem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
+        do {
+            try attribution.validate()
+            try pruning.validate()
+        } catch {
+            throw JobSpecError(file: source, field: error.parameter.jobField, reason: error.requirement)
+        }
+    }
+
+    /// Lease and heartbeat: finite, within 1 s...1e6 s and 0.05 s...1e5 s, the heartbeat at most
+    /// half the lease (so one lost heartbeat never loses a lease).
+    var timingProblem: (field: String, reason: String)? {
+        guard leaseSeconds.isFinite, (1...1e6).contains(leaseSeconds) else { return ("lease_seconds", "\(leaseSeconds) is outside 1...1000000") }
+        guard heartbeatSeconds.isFinite, (0.05...1e5).contains(heartbeatSeconds) else {
+            return ("heartbeat_seconds", "\(heartbeatSeconds) is outside 0.05...100000")
+        }
+        guard heartbeatSeconds * 2 <= leaseSeconds else { return ("heartbeat_seconds", "must be at most half of lease_seconds (\(leaseSeconds))") }
+        return nil
     }
 
     /// Checks that the inputs exist: the model and transcoder folders, the corpus file.

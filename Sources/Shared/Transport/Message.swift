@@ -12,29 +12,36 @@ public struct WorkerCapabilities: Codable, Sendable, Equatable {
     }
 }
 
-/// A task: a run of consecutive prompts of the corpus, traced into one shard.
+/// A task: a run of consecutive prompts of the corpus, traced into one shard. The shard's path
+/// is never sent: the worker composes it from the job's output folder, the task id and the
+/// attempt (`RunLayout.incomingShard(taskID:attempt:)`), so a coordinator cannot make a worker
+/// write anywhere else.
 public struct TaskAssignment: Codable, Sendable, Equatable {
     public var taskID: Int
+    /// 1 for the first lease of the task, counting up with every re-lease.
+    public var attempt: Int
     public var jobHash: String
     public var prompts: [PromptItem]
-    /// Where the worker writes the shard (absolute path on the shared filesystem).
-    public var shardPath: String
-    public init(taskID: Int, jobHash: String, prompts: [PromptItem], shardPath: String) {
-        self.taskID = taskID; self.jobHash = jobHash; self.prompts = prompts; self.shardPath = shardPath
+    public init(taskID: Int, attempt: Int, jobHash: String, prompts: [PromptItem]) {
+        self.taskID = taskID; self.attempt = attempt; self.jobHash = jobHash; self.prompts = prompts
     }
+
+    /// Most prompts one task may carry (a job's `prompts_per_task` is at most 1,000,000).
+    public static let maximumPrompts = 1_000_000
 }
 
-/// A finished task: where its shard is, its sha256, and the prompt counts.
+/// A finished task: which attempt, the shard's sha256, and the worker's prompt counts (for its
+/// log; the coordinator counts the shard's own rows).
 public struct TaskResult: Codable, Sendable, Equatable {
     public var taskID: Int
+    public var attempt: Int
     public var workerID: String
-    public var shardPath: String
     public var sha256: String
     public var promptsDone: Int
     public var promptsFailed: Int
     public var seconds: Double
-    public init(taskID: Int, workerID: String, shardPath: String, sha256: String, promptsDone: Int, promptsFailed: Int, seconds: Double) {
-        self.taskID = taskID; self.workerID = workerID; self.shardPath = shardPath; self.sha256 = sha256
+    public init(taskID: Int, attempt: Int, workerID: String, sha256: String, promptsDone: Int, promptsFailed: Int, seconds: Double) {
+        self.taskID = taskID; self.attempt = attempt; self.workerID = workerID; self.sha256 = sha256
         self.promptsDone = promptsDone; self.promptsFailed = promptsFailed; self.seconds = seconds
     }
 }
@@ -43,13 +50,22 @@ public struct TaskResult: Codable, Sendable, Equatable {
 /// can take a task, `heartbeat` while tracing, and `result` or `failure` per task. The
 /// coordinator (ROUTER) answers `hello` with `job` (or `reject`), `ready` with `task` or `idle`
 /// (nothing to hand out now; ask again later), and sends `shutdown` when the job is finished.
+///
+/// Neither side trusts the other's numbers: the coordinator accepts a result or failure only
+/// from the worker holding the task's lease (its ROUTER routing id, which must equal the
+/// message's `workerID`) and counts prompts from the shard itself; a worker bounds `idle`
+/// waits and validates the job and every task before acting on them.
 public enum Message: Codable, Sendable, Equatable {
     // worker → coordinator
     case hello(workerID: String, capabilities: WorkerCapabilities)
     case ready(workerID: String)
-    case heartbeat(workerID: String, taskID: Int?)
+    /// While tracing `taskID` (attempt `attempt`); both nil when idle.
+    case heartbeat(workerID: String, taskID: Int?, attempt: Int?)
     case result(TaskResult)
-    case failure(taskID: Int, workerID: String, reason: String)
+    /// The task failed as a whole. `transient`: an I/O fault of the machine (disk full, I/O
+    /// error) rather than of the task; the coordinator retries it after a pause without counting
+    /// an attempt.
+    case failure(taskID: Int, attempt: Int, workerID: String, reason: String, transient: Bool)
     /// The worker is going away (model failed to load, or asked to stop).
     case goodbye(workerID: String, reason: String)
     // coordinator → worker
@@ -82,7 +98,8 @@ public enum Message: Codable, Sendable, Equatable {
 /// magic, version or length does not match is rejected with a `MessageError` naming the cause.
 public enum MessageCodec {
     public static let magic: [UInt8] = Array("CIRC".utf8)
-    public static let version: UInt16 = 1
+    /// 2: task paths composed by workers, attempts in results and heartbeats, transient failures.
+    public static let version: UInt16 = 2
     static let headerSize = 10
     /// Larger frames are refused before decoding (a task of many long prompts stays far below).
     public static let maximumPayload = 256 << 20

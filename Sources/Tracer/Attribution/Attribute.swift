@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A model and its transcoders: the replacement model whose local linearisation on a prompt
 /// is the attribution graph.
@@ -28,8 +29,8 @@ public final class ReplacementModel: Sendable {
                           tokenText: (Int) -> String = { "\($0)" }, timings: inout PhaseTimings,
                           progress: ((Int, Int) -> Void)? = nil) throws -> AttributionGraph {
         try options.validate()
-        var clock = Date()
-        func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
+        var clock = ContinuousClock.now
+        func lap() -> Double { let now = ContinuousClock.now; defer { clock = now }; return (now - clock).seconds }
 
         var record = try model.forward(tokens: tokens)
         timings.forward = lap()

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Storage
 import Synchronization
 
 /// What `circuits bench attribution` measures: one whole trace (forward, every feature row,
@@ -40,27 +42,27 @@ public struct AttributionBenchmarkResult: Codable, Sendable {
 }
 
 public enum AttributionBenchmark {
-    /// Times `trace` of `tokens` and measures sgemm in the same process.
+    /// Times `trace` of `tokens` and measures sgemm in the same process; `logger` gets progress
+    /// every tenth of the feature rows (long prompts take minutes).
     public static func run(_ replacement: ReplacementModel, tokens: [Int], options: AttributionOptions,
                            nodeThreshold: Double = GraphConstants.defaultNodeThreshold,
-                           edgeThreshold: Double = GraphConstants.defaultEdgeThreshold) throws -> AttributionBenchmarkResult {
+                           edgeThreshold: Double = GraphConstants.defaultEdgeThreshold,
+                           logger: Logger = Logger(label: "circuits.bench", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> AttributionBenchmarkResult {
         let sgemm = sgemmRate()
         var t = PhaseTimings()
-        let start = Date()
-        // Progress on stderr every tenth of the feature rows (long prompts take minutes).
+        let start = ContinuousClock.now
         let tenth = Mutex(0)
         let graph = try replacement.attribute(tokens: tokens, options: options, timings: &t) { done, total in
             let step = 10 * done / max(total, 1)
             let report = tenth.withLock { last -> Bool in defer { last = max(last, step) }; return step > last }
             if report {
-                FileHandle.standardError.write(Data(String(format: "  feature rows %d / %d (%.0f s)\n", done, total,
-                                                           Date().timeIntervalSince(start)).utf8))
+                logger.info("\(String(format: "  feature rows %d / %d (%.0f s)", done, total, (ContinuousClock.now - start).seconds))")
             }
         }
-        let pruneStart = Date()
+        let pruneStart = ContinuousClock.now
         let (pruning, scores) = try analyze(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-        t.pruning = Date().timeIntervalSince(pruneStart)
-        let wall = Date().timeIntervalSince(start)
+        t.pruning = (ContinuousClock.now - pruneStart).seconds
+        let wall = (ContinuousClock.now - start).seconds
         let gflop = t.backwardFlops / 1e9
         return AttributionBenchmarkResult(
             wall_s: wall,
@@ -82,9 +84,9 @@ public enum AttributionBenchmark {
         var c = [Float](repeating: 0, count: n * n)
         var best = 0.0
         for _ in 0..<3 {
-            let s = Date()
+            let s = ContinuousClock.now
             gemm(&c, ldc: n, a, lda: n, b, ldb: n, m: n, n: n, k: n)
-            best = max(best, 2 * Double(n * n * n) / Date().timeIntervalSince(s) / 1e9)
+            best = max(best, 2 * Double(n * n * n) / (ContinuousClock.now - s).seconds / 1e9)
         }
         return best
     }

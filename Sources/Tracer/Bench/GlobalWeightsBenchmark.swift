@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Storage
 
 /// Time and memory of global weights at GPT-2-small scale: virtual weights of a target set
@@ -31,10 +32,11 @@ public struct GlobalWeightsBenchmark: Sendable {
         public var peak_rss_bytes: Int
     }
 
-    public func run(log: (String) -> Void = { _ in }) throws -> Report {
+    /// - Parameter logger: gets a line per phase (default: nowhere).
+    public func run(logger: Logger = Logger(label: "circuits.bench", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Report {
         let d = dModel, dT = width, L = layers
-        var clock = Date()
-        log("drawing a random \(crossLayer ? "CLT" : "PLT")-like set: \(L) layers × \(dT) features, d_model \(d)")
+        var clock = ContinuousClock.now
+        logger.info("drawing a random \(crossLayer ? "CLT" : "PLT")-like set: \(L) layers × \(dT) features, d_model \(d)")
         let scale = 1 / Float(d).squareRoot()
         let encoders = (0..<L).map { NormalFill.normals(dT * d, std: scale, seed: seed &+ UInt64($0), storage: .f32) }
         let decoders = (0..<L).map { l in
@@ -46,16 +48,16 @@ public struct GlobalWeightsBenchmark: Sendable {
                                thresholds: Array(repeating: nil, count: L), decoders: decoders,
                                decoderBiases: Array(repeating: [Float](repeating: 0, count: d), count: L),
                                skips: Array(repeating: nil, count: L))
-        let setup = Date().timeIntervalSince(clock)
+        let setup = (ContinuousClock.now - clock).seconds
 
         var rng = SeededRandom(seed: seed)
         let targetSet = Array(Set((0..<targets).map { _ in FeatureID(layer: 1 + Int(rng.next() % UInt64(L - 1)), feature: Int(rng.next() % UInt64(dT))) })).sorted()
         let sources = VirtualWeights.allSources(below: targetSet, transcoders: tc)
-        log("virtual weights: \(targetSet.count) targets × \(sources.count) sources")
-        clock = Date()
+        logger.info("virtual weights: \(targetSet.count) targets × \(sources.count) sources")
+        clock = ContinuousClock.now
         let v = try VirtualWeights.compute(targets: targetSet, sources: sources, transcoders: tc,
                                            reading: ResidualReading(hook: .residMid, centred: false, ln2Weights: []))
-        let vSeconds = Date().timeIntervalSince(clock)
+        let vSeconds = (ContinuousClock.now - clock).seconds
         // Useful work: one d-long dot product per (target, source below it).
         var flop = 0.0
         for t in targetSet { flop += 2 * Double(t.layer * dT * d) }
@@ -74,9 +76,9 @@ public struct GlobalWeightsBenchmark: Sendable {
                 for f in chosen.sorted() { features.append((l, p, f)); values.append(abs(rng.normal()) + 0.1) }
             }
         }
-        clock = Date()
+        clock = ContinuousClock.now
         stats.add(features: features, values: values)
-        let statsSeconds = Date().timeIntervalSince(clock)
+        let statsSeconds = (ContinuousClock.now - clock).seconds
 
         return Report(layers: L, d_model: d, width: dT, kind: crossLayer ? "clt" : "plt", targets: targetSet.count, sources: sources.count,
                       setup_s: setup, virtual_weights_s: vSeconds, virtual_weights_gflops: flop / vSeconds / 1e9,

@@ -142,10 +142,13 @@ put("FuzzJobSpec", "minimal.yaml", "model: m\ntranscoders: /abs/t\ncorpus: c.txt
 put("FuzzJobSpec", "flow.yaml", "{model: m, transcoders: t, corpus: c.jsonl, output: o, workers: 4, lease_seconds: 30.5, "
     "attribution: {max_feature_nodes: 100}, statistics: {attribution: false, targets: [[1, 2], [3, 4]]}}\n")
 
-# --- wire messages: "CIRC", version 1 (UInt16 BE), payload length (UInt32 BE), JSON of `Message`.
+# --- wire messages: "CIRC", protocol version (UInt16 BE, read from Message.swift), payload length
+# (UInt32 BE), JSON of `Message` (Swift's synthesized Codable: {"case": {"label": value, "_0": value}}).
+import re
+version = int(re.search(r"static let version: UInt16 = (\d+)", read("Sources/Shared/Transport/Message.swift").decode()).group(1))
 def frame(message):
     payload = json.dumps(message, separators=(",", ":")).encode()
-    return b"CIRC" + struct.pack(">HI", 1, len(payload)) + payload
+    return b"CIRC" + struct.pack(">HI", version, len(payload)) + payload
 job = {"model": "/m", "transcoders": "/t", "corpus": "/c.jsonl", "output": "/o", "promptsPerTask": 8, "workers": 2,
        "leaseSeconds": 120, "heartbeatSeconds": 2,
        "attribution": {"maxLogits": 10, "logitProb": 0.95, "batchSize": 256, "updateInterval": 4},
@@ -154,15 +157,15 @@ job = {"model": "/m", "transcoders": "/t", "corpus": "/c.jsonl", "output": "/o",
 messages = {
     "hello": {"hello": {"workerID": "w1", "capabilities": {"host": "h", "pid": 42, "threads": 2, "version": "1.0"}}},
     "ready": {"ready": {"workerID": "w1"}},
-    "heartbeat": {"heartbeat": {"workerID": "w1", "taskID": 3}},
+    "heartbeat": {"heartbeat": {"workerID": "w1", "taskID": 3, "attempt": 1}},
     "heartbeat-idle": {"heartbeat": {"workerID": "w1"}},
-    "result": {"result": {"_0": {"taskID": 3, "workerID": "w1", "shardPath": "/o/s.h5", "sha256": "ab" * 32,
+    "result": {"result": {"_0": {"taskID": 3, "attempt": 2, "workerID": "w1", "sha256": "ab" * 32,
                                  "promptsDone": 7, "promptsFailed": 1, "seconds": 1.5}}},
-    "failure": {"failure": {"taskID": 3, "workerID": "w1", "reason": "out of memory"}},
+    "failure": {"failure": {"taskID": 3, "attempt": 1, "workerID": "w1", "reason": "disk full", "transient": True}},
     "goodbye": {"goodbye": {"workerID": "w1", "reason": "stopping"}},
     "job": {"job": {"_0": job}},
     "reject": {"reject": {"reason": "version"}},
-    "task": {"task": {"_0": {"taskID": 3, "jobHash": "cd" * 32, "shardPath": "/o/s.h5",
+    "task": {"task": {"_0": {"taskID": 3, "attempt": 1, "jobHash": "cd" * 32,
                              "prompts": [{"id": "p1", "text": "The capital of France is"}, {"id": "p2", "text": "é", "label": "x"}]}}},
     "idle": {"idle": {"retryMilliseconds": 250}},
     "shutdown": {"shutdown": {}},

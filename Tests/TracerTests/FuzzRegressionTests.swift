@@ -46,6 +46,15 @@ import TestSupport
         }
     }
 
+    /// Committed `.npy` inputs that are valid arrays (their conversions trapped); the rest must be refused.
+    static let readableNumPy: Set = ["f16-infinity-as-ints.npy"]
+
+    @Test(arguments: FuzzRegressions.names("FuzzNumPy").filter { !readableNumPy.contains($0) })
+    func numPyIsRefused(name: String) throws {
+        let data = try FuzzRegressions.input("FuzzNumPy", name)
+        #expect(throws: TracerError.self) { try NumPyArray(data: data) }
+    }
+
     /// A float16 array holding +∞ read as integers: saturates instead of trapping in `Int(_:)`.
     @Test func numPyInfinityAsInts() throws {
         let array = try NumPyArray(data: try FuzzRegressions.input("FuzzNumPy", "f16-infinity-as-ints.npy"))

@@ -33,8 +33,9 @@ let package = Package(
         // Depends on nothing of the engine.
         .target(name: "Tokenizers"),
         // What is written to disk and read back: HDF5 files, the shard and aggregate schema,
-        // corpus statistics (feature and pair statistics). The engine sees only this.
-        .target(name: "Storage", dependencies: ["CHDF5"]),
+        // corpus statistics (feature and pair statistics), strict text and YAML reading of
+        // configuration files. The engine sees only this.
+        .target(name: "Storage", dependencies: ["CHDF5", "Yams"]),
         // What coordinator and workers speak: job specs and corpora, checksums, the journal,
         // ZeroMQ sockets and messages.
         .target(name: "Shared", dependencies: ["Storage", "CZMQ", "CProcess", "Yams", .product(name: "Crypto", package: "swift-crypto")]),

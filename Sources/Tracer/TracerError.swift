@@ -27,6 +27,8 @@ public enum TracerError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownToken(String)
     /// A token id is outside the vocabulary.
     case tokenOutOfRange(Int, vocabulary: Int)
+    /// A weight read from a file is NaN or ±Inf; `index` is the element's multi-index.
+    case nonFiniteWeight(tensor: String, file: String, index: [Int], value: Float)
     /// A non-finite value appeared in a computation.
     case nonFinite(String)
     /// An option is out of range.
@@ -46,6 +48,8 @@ public enum TracerError: Error, CustomStringConvertible, Equatable, Sendable {
         case .emptyPrompt: return "prompt is empty"
         case let .unknownToken(word): return "token '\(word)' is not in the vocabulary and the tokenizer has no unknown token"
         case let .tokenOutOfRange(id, vocab): return "token id \(id) is outside the vocabulary (size \(vocab))"
+        case let .nonFiniteWeight(name, file, index, value):
+            return "tensor '\(name)' in \(file) has a non-finite value (\(value)) at \(index); the weights are corrupt or were saved from a diverged run"
         case let .nonFinite(what): return "non-finite value in \(what)"
         case let .invalidArgument(why): return why
         }

@@ -61,14 +61,11 @@ extension Circuits {
         func run() throws {
             try reportingErrors {
                 // Wrong output paths fail before the work; outputs replace files only, never folders.
-                try AtomicFile.checkDestination(URL(fileURLWithPath: out))
-                if let json { try AtomicFile.checkDestination(URL(fileURLWithPath: json)) }
+                try OutputLocation.checkFile(URL(fileURLWithPath: out), what: "graph (--out)")
+                if let json { try OutputLocation.checkFile(URL(fileURLWithPath: json), what: "graph JSON (--json)") }
                 let text: String
                 if let promptFile {
-                    let url = URL(fileURLWithPath: promptFile)
-                    guard let s = try? String(contentsOf: url, encoding: .utf8) else {
-                        throw TracerError.fileNotFound(url.path, what: "prompt file")
-                    }
+                    let s = try PromptFile.read(URL(fileURLWithPath: promptFile))
                     text = s.hasSuffix("\n") ? String(s.dropLast()) : s
                 } else {
                     text = prompt ?? ""
@@ -102,6 +99,20 @@ extension Circuits {
                 }
                 print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json).text)
             }
+        }
+    }
+}
+
+/// Reads `--prompt-file`: missing, unreadable and not-UTF-8 are three different errors.
+enum PromptFile {
+    static func read(_ url: URL) throws -> String {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            if FileManager.default.fileExists(atPath: url.path) { throw TracerError.malformedFile(url.path, "cannot read the prompt file (a folder, or no permission)") }
+            throw TracerError.fileNotFound(url.path, what: "prompt file")
+        }
+        switch UTF8Text.decode(data) {
+        case let .success(text): return text
+        case let .failure(bad): throw TracerError.malformedFile(url.path, "the prompt file is \(bad)")
         }
     }
 }

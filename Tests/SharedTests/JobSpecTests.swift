@@ -75,6 +75,42 @@ import TestSupport
         }
     }
 
+    /// Finding 8: a repeated key (the last one used to win silently) and an alias bomb (4.5 GB
+    /// and 17 s through `Yams.load`) are errors naming the file and the key.
+    @Test(arguments: [
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\nmodel: other\n", "model", "duplicate key (line 5; first at line 1)"),
+        ("model: m\ntranscoders: t\ncorpus: c\noutput: o\npruning:\n  node_threshold: 0.5\n  node_threshold: 0.9\n",
+         "pruning.node_threshold", "duplicate key (line 7; first at line 6)"),
+        ("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+         + "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+         + "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n", "b[0]", "uses an alias of the list anchored at line 1"),
+    ])
+    func strictYAMLNamesTheKey(yaml: String, field: String, reason: String) throws {
+        let (folder, url) = try write(yaml)
+        defer { folder.remove() }
+        let start = Date()
+        #expect { _ = try JobSpec.load(url) } throws: { error in
+            guard let e = error as? JobSpecError else { return false }
+            return e.file == url.path && e.field == field && e.reason.hasPrefix(reason)
+        }
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+
+    /// Finding 10 for jobs: an output folder under a file fails the input check naming the
+    /// field, not with Foundation's error when the run creates it.
+    @Test func outputUnderAFileIsNamed() throws {
+        let (folder, url) = try write("model: m\ntranscoders: t\ncorpus: c.txt\noutput: blocker/out\n")
+        defer { folder.remove() }
+        for name in ["m", "t"] { try FileManager.default.createDirectory(at: folder.file(name), withIntermediateDirectories: true) }
+        try Data("x".utf8).write(to: folder.file("c.txt"))
+        try Data("x".utf8).write(to: folder.file("blocker"))
+        let job = try JobSpec.load(url)
+        #expect(throws: JobSpecError(file: url.path, field: "output",
+                                     reason: "\(folder.file("blocker").standardizedFileURL.path) is a file, not a folder (\(job.output))")) {
+            try job.checkInputs(file: url.path)
+        }
+    }
+
     @Test func missingFileAndNonMapping() throws {
         #expect(throws: JobSpecError.self) { try JobSpec.load(URL(fileURLWithPath: "/nonexistent/job.yaml")) }
         let (folder, url) = try write("- a list\n")

@@ -1,6 +1,5 @@
 import Foundation
 import Storage
-import Yams
 
 /// A corpus job, read from `jobs/*.yaml`: what to trace, with which parameters, into which folder.
 ///
@@ -83,16 +82,13 @@ public struct JobSpec: Codable, Sendable, Equatable {
         return SHA256Digest.hex(of: (try? encoder.encode(identity)) ?? Data())
     }
 
-    /// Reads and validates a job spec.
+    /// Reads and validates a job spec. The YAML is read strictly (`StrictYAML`): a repeated key
+    /// or an alias of a list or mapping is an error naming the file.
     public static func load(_ url: URL) throws -> JobSpec {
         let path = url.path
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw JobSpecError(file: path, field: nil, reason: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
-        }
         let parsed: Any?
-        do { parsed = try Yams.load(yaml: text) } catch {
-            let detail = "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "^" }
-            throw JobSpecError(file: path, field: nil, reason: "not valid YAML: " + detail.prefix(2).joined(separator: " "))
+        do { parsed = try StrictYAML.load(contentsOf: url) } catch let error as StrictYAMLError {
+            throw JobSpecError(file: path, field: error.key, reason: error.reason)
         }
         guard let dict = parsed as? [String: Any] else {
             throw JobSpecError(file: path, field: nil, reason: "expected a mapping of fields (model, transcoders, corpus, output, ...)")
@@ -168,8 +164,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// Checks that the inputs exist: the model and transcoder folders, the corpus file.
+    /// Checks that the inputs exist (the model and transcoder folders, the corpus file) and
+    /// that the output folder exists or can be created (no file in its way).
     public func checkInputs(file: String) throws {
+        do { try OutputLocation.checkFolder(URL(fileURLWithPath: output), what: "output folder") } catch let error as OutputLocationError {
+            throw JobSpecError(file: file, field: "output", reason: error.reason + " (\(output))")
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         for (field, path) in [("model", model), ("transcoders", transcoders)] {

@@ -36,21 +36,30 @@ public struct Corpus: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw CorpusError(file: url.path, reason: FileManager.default.fileExists(atPath: url.path) ? "cannot read the file" : "no such file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CorpusError(file: url.path, reason: "not UTF-8 text")
-        }
         let jsonl = ["jsonl", "json", "ndjson"].contains(url.pathExtension.lowercased())
-        let corpus = parse(text, jsonl: jsonl)
+        let corpus = parse(data, jsonl: jsonl)
         guard !corpus.prompts.isEmpty || !corpus.invalid.isEmpty else { throw CorpusError(file: url.path, reason: "no prompts") }
         return corpus
     }
 
-    public static func parse(_ text: String, jsonl: Bool) -> Corpus {
+    public static func parse(_ text: String, jsonl: Bool) -> Corpus { parse(Data(text.utf8), jsonl: jsonl) }
+
+    /// The corpus in `bytes`, decoded line by line: a line that is not UTF-8 is one invalid
+    /// entry (naming the byte offset within the line), not a reason to reject the corpus.
+    public static func parse(_ bytes: Data, jsonl: Bool) -> Corpus {
         var prompts: [PromptItem] = [], invalid: [InvalidPrompt] = [], seen = Set<String>()
-        // "\r\n" is one Character in Swift: split on both line ends.
-        for (k, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            let line = String(raw)
+        // Lines end at "\n", a "\r" before it belongs to the line end; a UTF-8 byte-order mark
+        // at the start is not text.
+        let utf8BOM = Data([0xEF, 0xBB, 0xBF])
+        let body = bytes.starts(with: utf8BOM) ? bytes.dropFirst(3) : bytes[...]
+        for (k, rawLine) in body.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let number = k + 1
+            let raw = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
+            if let offset = UTF8Text.firstInvalidOffset(in: raw) {
+                invalid.append(InvalidPrompt(id: "line-\(number)", line: number, reason: "not UTF-8 text (invalid byte at offset \(offset) of the line)"))
+                continue
+            }
+            let line = String(decoding: raw, as: UTF8.self)
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             guard jsonl else {
                 prompts.append(PromptItem(id: "line-\(number)", text: line))

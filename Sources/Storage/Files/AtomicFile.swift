@@ -18,7 +18,6 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public let reason: String
 
     public var description: String {
-        if operation == "check" { return "cannot write \(file): \(reason)" }
         return "cannot put \(file) in place (\(operation) of \(temporary) failed: \(reason))"
     }
 }
@@ -42,7 +41,7 @@ public enum AtomicFile {
     ///   removed), or `AtomicFileError` when the file cannot be synced or renamed.
     @discardableResult
     public static func write<R>(to url: URL, durable: Bool = true, _ body: (URL) throws -> R) throws -> R {
-        try checkDestination(url)
+        try OutputLocation.checkFile(url, what: "file")
         let tmp = temporaryURL(for: url)
         do {
             let result = try body(tmp)
@@ -59,25 +58,6 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically (see `write(to:durable:_:)`).
     public static func write(_ data: Data, to url: URL, durable: Bool = true) throws {
         try write(to: url, durable: durable) { try data.write(to: $0) }
-    }
-
-    /// Throws unless `url` can be written as a file: its folder exists and is a folder, and
-    /// `url` is absent or a regular file (a folder or a symbolic link is never replaced). Call it
-    /// before long work whose result goes to `url`, so a wrong path fails first.
-    public static func checkDestination(_ url: URL) throws {
-        func refuse(_ why: String) -> AtomicFileError { AtomicFileError(file: url.path, temporary: "", operation: "check", reason: why) }
-        let folder = url.deletingLastPathComponent()
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir) else { throw refuse("the folder \(folder.path) does not exist") }
-        guard isDir.boolValue else { throw refuse("\(folder.path) is a file, not a folder") }
-        var st = stat()
-        guard lstat(url.path, &st) == 0 else { return }   // absent: fine
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return
-        case S_IFDIR: throw refuse("it is a folder (give the path of a file to write; nothing in the folder was touched)")
-        case S_IFLNK: throw refuse("it is a symbolic link (not followed; remove it or give another path)")
-        default: throw refuse("it is not a regular file")
-        }
     }
 
     /// The temporary name beside `url`: hidden, with the process id and a random suffix so that

@@ -27,6 +27,9 @@ public enum GraphFile {
         let folder = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            if FileManager.default.fileExists(atPath: folder.path) {
+                throw TracerError.invalidArgument("cannot write \(url.path): \(folder.path) is a file, not a folder")
+            }
             throw TracerError.fileNotFound(folder.path, what: "output folder")
         }
         let g = result.graph, n = g.layout.count

@@ -73,8 +73,17 @@ public struct ModelConfig: Equatable, Sendable {
     }
 
     public init(json c: [String: Any], file: String) throws {
+        // Integers must be integers (1.5, 1e30 and "8" are errors, not "missing"); ranges
+        // are checked once, by `validate`.
+        func optionalInt(_ key: String) throws -> Int? {
+            guard let raw = c[key], !(raw is NSNull) else { return nil }
+            guard let v = raw as? Int else {
+                throw TracerError.invalidConfig("\(key) must be an integer, found \(raw)", file: file)
+            }
+            return v
+        }
         func int(_ keys: String...) throws -> Int {
-            for k in keys { if let v = c[k] as? Int { return v } }
+            for k in keys { if let v = try optionalInt(k) { return v } }
             throw TracerError.invalidConfig("missing integer field \(keys.joined(separator: " or "))", file: file)
         }
         func double(_ key: String) -> Double? { (c[key] as? NSNumber)?.doubleValue }
@@ -93,9 +102,9 @@ public struct ModelConfig: Equatable, Sendable {
             dModel = try int("n_embd")
             nHeads = try int("n_head")
             nKVHeads = nHeads
-            dHead = dModel / nHeads
+            dHead = dModel / max(nHeads, 1)
             // TransformerLens ignores n_inner (d_mlp = 4·d_model), and circuit-tracer goes through it.
-            dMLP = 4 * dModel
+            dMLP = 4 * max(0, min(dModel, Self.maximumSize))  // checked by `validate` through dModel
             nVocab = try int("vocab_size")
             nCtx = try int("n_ctx", "n_positions")
             norm = .layerNorm
@@ -118,8 +127,8 @@ public struct ModelConfig: Equatable, Sendable {
             nLayers = try int("num_hidden_layers")
             dModel = try int("hidden_size")
             nHeads = try int("num_attention_heads")
-            nKVHeads = (c["num_key_value_heads"] as? Int) ?? nHeads
-            dHead = (c["head_dim"] as? Int) ?? dModel / nHeads
+            nKVHeads = try optionalInt("num_key_value_heads") ?? nHeads
+            dHead = try optionalInt("head_dim") ?? dModel / max(nHeads, 1)
             dMLP = try int("intermediate_size")
             nVocab = try int("vocab_size")
             nCtx = try int("max_position_embeddings")
@@ -142,8 +151,8 @@ public struct ModelConfig: Equatable, Sendable {
             nLayers = try int("num_hidden_layers")
             dModel = try int("hidden_size")
             nHeads = try int("num_attention_heads")
-            nKVHeads = (c["num_key_value_heads"] as? Int) ?? nHeads
-            dHead = (c["head_dim"] as? Int) ?? dModel / nHeads
+            nKVHeads = try optionalInt("num_key_value_heads") ?? nHeads
+            dHead = try optionalInt("head_dim") ?? dModel / max(nHeads, 1)
             dMLP = try int("intermediate_size")
             nVocab = try int("vocab_size")
             nCtx = try int("max_position_embeddings")
@@ -168,18 +177,16 @@ public struct ModelConfig: Equatable, Sendable {
             throw TracerError.unknownArchitecture(arch, file: file)
         }
         // Sliding windows: Gemma-2 alternates (layer_types, else even layers slide).
-        var windows = [Int?](repeating: nil, count: nLayers)
-        if family == .gemma2, let w = c["sliding_window"] as? Int {
+        var windows = [Int?](repeating: nil, count: max(0, min(nLayers, Self.maximumSize)))
+        if family == .gemma2, let w = try optionalInt("sliding_window") {
             let types = c["layer_types"] as? [String]
-            for l in 0..<nLayers {
+            for l in windows.indices {
                 let sliding = types.map { l < $0.count && $0[l] == "sliding_attention" } ?? (l % 2 == 0)
                 if sliding { windows[l] = w }
             }
         }
         slidingWindow = windows
-        guard nLayers > 0, dModel > 0, nHeads > 0, nKVHeads > 0, nHeads % nKVHeads == 0, nVocab > 0 else {
-            throw TracerError.invalidConfig("inconsistent sizes (layers \(nLayers), d_model \(dModel), heads \(nHeads)/\(nKVHeads), vocab \(nVocab))", file: file)
-        }
+        try validate(file: file, fields: family == .gpt2 ? .gpt2 : .llama, headDimGiven: family != .gpt2 && (try optionalInt("head_dim")) != nil)
     }
 
     private static func ropeScaling(_ value: Any?, file: String) throws -> RopeScaling? {

@@ -41,11 +41,19 @@ public struct NumPyArray: Sendable {
         }
         guard Self.field("fortran_order", in: header) == "False" else { throw bad("Fortran order is not supported") }
         guard let shapeText = Self.field("shape", in: header) else { throw bad("no shape in header") }
-        let shape = shapeText.split(whereSeparator: { ",() ".contains($0) }).compactMap { Int($0) }
+        let dims = shapeText.split(whereSeparator: { ",() ".contains($0) })
+        let shape = dims.compactMap { Int($0) }
+        // Every dimension a whole number ≥ 0 and the byte count without overflow, before slicing.
+        var bytes = dtype.size
+        for dim in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
+            guard dim >= 0, !overflow else { throw bad("shape \(shapeText) has a negative dimension or more elements than fit in memory") }
+            bytes = product
+        }
+        guard shape.count == dims.count else { throw bad("shape \(shapeText) is not a tuple of whole numbers") }
         self.dtype = dtype
         self.shape = shape
         let start = data.startIndex + headerStart + headerLength
-        let bytes = shape.reduce(1, *) * dtype.size
         guard data.count - (headerStart + headerLength) >= bytes else { throw bad("payload shorter than shape \(shape)") }
         self.payload = data[start..<(start + bytes)]
     }

@@ -21,12 +21,17 @@ public struct NumPyArchive: Sendable {
     public func has(_ key: String) -> Bool { arrays[key] != nil }
 
     /// Array `key` as `Float`, checking its shape when `shape` is given.
+    /// - Throws: `TracerError.nonFiniteWeight` at the first NaN or ±Inf, naming the array.
     public func floats(_ key: String, shape expected: [Int]? = nil) throws -> [Float] {
         let a = try array(key)
         if let expected, expected != a.shape {
             throw TracerError.shapeMismatch(tensor: key, file: url.path, expected: expected, actual: a.shape)
         }
-        return a.floats
+        let values = a.floats
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw TracerError.nonFiniteWeight(tensor: key, file: url.path, index: SafeTensorsFile.index(of: bad, in: a.shape), value: values[bad])
+        }
+        return values
     }
 
     /// Array `key`, or an error naming the archive.

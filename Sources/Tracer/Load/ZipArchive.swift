@@ -45,9 +45,12 @@ public final class ZipArchive: @unchecked Sendable {
         func bad(_ why: String) -> TracerError { .malformedFile(path, "entry '\(entry.name)': \(why)") }
         guard entry.flags & 1 == 0 else { throw bad("encrypted entries are not supported") }
         let h = entry.localHeaderOffset
-        guard h >= 0, h + 30 <= data.count, u32(h) == 0x0403_4B50 else { throw bad("no local file header at offset \(h)") }
+        // Sizes and offsets come from the file: compared by subtraction, never summed unchecked.
+        guard h >= 0, h <= data.count - 30, u32(h) == 0x0403_4B50 else { throw bad("no local file header at offset \(h)") }
         let start = h + 30 + Int(u16(h + 26)) + Int(u16(h + 28))
-        guard start + entry.compressedSize <= data.count else { throw bad("data runs past the end of the archive") }
+        guard entry.compressedSize >= 0, start <= data.count, entry.compressedSize <= data.count - start else {
+            throw bad("data runs past the end of the archive")
+        }
         let raw = data[(data.startIndex + start)..<(data.startIndex + start + entry.compressedSize)]
         let out: Data
         switch entry.method {
@@ -55,6 +58,10 @@ public final class ZipArchive: @unchecked Sendable {
             guard entry.compressedSize == entry.uncompressedSize else { throw bad("stored entry with different sizes") }
             out = Data(raw)
         case 8:
+            // Deflate expands at most 1032:1; a larger declared size is a corrupt (or hostile) entry.
+            guard entry.uncompressedSize >= 0, entry.uncompressedSize <= 1032 * entry.compressedSize + 1024 else {
+                throw bad("declared size \(entry.uncompressedSize) is impossible for \(entry.compressedSize) deflated bytes")
+            }
             out = try inflateRaw(raw, expected: entry.uncompressedSize, bad)
         default:
             throw bad("compression method \(entry.method) is not supported (stored or deflate)")
@@ -75,7 +82,8 @@ public final class ZipArchive: @unchecked Sendable {
         func bad(_ why: String) -> TracerError { .malformedFile(path, why) }
         func u16(_ o: Int) -> Int { data.withUnsafeBytes { Int(UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt16.self))) } }
         func u32(_ o: Int) -> Int { data.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self))) } }
-        func u64(_ o: Int) -> Int { data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self))) } }
+        // Values ≥ 2^63 become Int.max: out of range for every check below.
+        func u64(_ o: Int) -> Int { data.withUnsafeBytes { Int(clamping: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self))) } }
         // End of central directory: 22 bytes plus a comment of up to 65535 bytes, searched backwards.
         guard data.count >= 22 else { throw bad("too short for a zip archive") }
         var eocd = -1
@@ -90,14 +98,14 @@ public final class ZipArchive: @unchecked Sendable {
         // Zip64: a locator 20 bytes before the EOCD points at the zip64 EOCD record.
         if eocd >= 20, u32(eocd - 20) == 0x0706_4B50 {
             let z = u64(eocd - 20 + 8)
-            guard z >= 0, z + 56 <= data.count, u32(z) == 0x0606_4B50 else { throw bad("bad zip64 end-of-central-directory record") }
+            guard z >= 0, z <= data.count - 56, u32(z) == 0x0606_4B50 else { throw bad("bad zip64 end-of-central-directory record") }
             count = u64(z + 32)
             dirOffset = u64(z + 48)
         }
         var entries: [Entry] = []
         var p = dirOffset
         for i in 0..<count {
-            guard p + 46 <= data.count, u32(p) == 0x0201_4B50 else { throw bad("central directory entry \(i) is missing or corrupt") }
+            guard p >= 0, p <= data.count - 46, u32(p) == 0x0201_4B50 else { throw bad("central directory entry \(i) is missing or corrupt") }
             let nameLength = u16(p + 28), extraLength = u16(p + 30), commentLength = u16(p + 32)
             guard p + 46 + nameLength + extraLength <= data.count else { throw bad("central directory entry \(i) runs past the end") }
             let name = String(decoding: data[(data.startIndex + p + 46)..<(data.startIndex + p + 46 + nameLength)], as: UTF8.self)

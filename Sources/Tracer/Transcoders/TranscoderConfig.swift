@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import Storage
 
 /// A transcoder folder's `config.yaml`, as circuit-tracer reads it.
 public struct TranscoderConfig: Equatable, Sendable {
@@ -38,9 +38,14 @@ public struct TranscoderConfig: Equatable, Sendable {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw TracerError.fileNotFound(url.path, what: "transcoder config")
         }
-        let text = try String(contentsOf: url, encoding: .utf8)
-        guard let yaml = (try? Yams.load(yaml: text)) as? [String: Any] else {
-            throw TracerError.malformedFile(url.path, "not a YAML mapping")
+        // Strict YAML: not UTF-8, bad syntax, repeated keys and aliases of lists or mappings are
+        // errors naming the file (and the key).
+        let parsed: Any?
+        do { parsed = try StrictYAML.load(contentsOf: url) } catch let error as StrictYAMLError {
+            throw TracerError.malformedFile(url.path, (error.key.map { "key '\($0)': " } ?? "") + error.reason)
+        }
+        guard let yaml = parsed as? [String: Any] else {
+            throw TracerError.malformedFile(url.path, "not a YAML mapping (expected model_kind, feature_input_hook, ...)")
         }
         func string(_ key: String) -> String? { yaml[key].map { "\($0)" } }
         let kindText = string("model_kind") ?? "transcoder_set"
@@ -63,6 +68,10 @@ public struct TranscoderConfig: Equatable, Sendable {
         self.scan = string("scan")
         self.files = (yaml["transcoders"] as? [Any])?.map { "\($0)" }
         self.activation = string("activation")?.lowercased()
-        self.k = yaml["k"] as? Int
+        if let raw = yaml["k"], !(raw is NSNull) {
+            // Range (1...d_transcoder) is checked against the weights by `TranscoderSet`.
+            guard let k = raw as? Int else { throw TracerError.invalidConfig("k must be an integer, found '\(raw)'", file: url.path) }
+            self.k = k
+        }
     }
 }

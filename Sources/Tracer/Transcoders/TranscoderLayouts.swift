@@ -33,6 +33,7 @@ enum TranscoderLayout {
         guard enc.shape.count == 2 else { throw TracerError.shapeMismatch(tensor: "W_enc", file: f.url.path, expected: [-1, -1], actual: enc.shape) }
         let dT = enc.shape[0], d = enc.shape[1]
         _ = try f.info("W_dec", shape: [dT, d])
+        try f.checkFinite("W_dec")
         return TranscoderLayer(
             encoder: try f.floats("W_enc", shape: [dT, d]),
             encoderBias: try f.floats("b_enc", shape: [dT]),
@@ -40,7 +41,7 @@ enum TranscoderLayout {
             decoderBias: try f.floats("b_dec", shape: [d]),
             skip: f.has("W_skip") ? transpose(try f.floats("W_skip", shape: [d, d]), rows: d, cols: d) : nil,
             decoder: .file(f, tensor: "W_dec", columns: nil),
-            k: f.has("k") ? Int(try f.floats("k").first ?? 0) : nil)
+            k: f.has("k") ? try topK(f, dTranscoder: dT) : nil)
     }
 
     /// Native CLT: `W_enc_{l}.safetensors` (`W_enc_l` `[dT, d]`, `b_enc_l`, `b_dec_l`, optional
@@ -53,6 +54,7 @@ enum TranscoderLayout {
         let dT = enc.shape[0], d = enc.shape[1]
         let dec = try SafeTensorsFile(decURL)
         _ = try dec.info("W_dec_\(l)", shape: [dT, nLayers - l, d])
+        try dec.checkFinite("W_dec_\(l)")
         return TranscoderLayer(
             encoder: try e.floats("W_enc_\(l)", shape: [dT, d]),
             encoderBias: try e.floats("b_enc_\(l)", shape: [dT]),
@@ -72,7 +74,7 @@ enum TranscoderLayout {
         let d = enc.shape[0], dT = enc.shape[1]
         // W_enc[dT, d] = (W_enc as stored [d, dT])ᵀ
         return TranscoderLayer(
-            encoder: transpose(enc.floats, rows: d, cols: dT),
+            encoder: transpose(try z.floats("W_enc", shape: [d, dT]), rows: d, cols: dT),
             encoderBias: try z.floats("b_enc", shape: [dT]),
             threshold: z.has("threshold") ? try z.floats("threshold", shape: [dT]) : nil,
             decoderBias: try z.floats("b_dec", shape: [d]),
@@ -98,6 +100,7 @@ enum TranscoderLayout {
             _ = try f.info("w_dec", shape: [dT, d])
             decoder = .file(f, tensor: "w_dec", columns: nil)
         }
+        try f.checkFinite("w_dec")
         return TranscoderLayer(
             encoder: transpose(try f.floats("w_enc", shape: [d, dT]), rows: d, cols: dT),
             encoderBias: try f.floats("b_enc", shape: [dT]),
@@ -106,6 +109,16 @@ enum TranscoderLayout {
             skip: f.has("affine_skip_connection") ? try f.floats("affine_skip_connection", shape: [d, d]) : nil,
             decoder: decoder,
             k: nil)
+    }
+
+    /// The `k` stored with native PLT weights: one finite integer in `1...dTranscoder` (it is
+    /// stored as a float tensor; NaN and ±Inf are already refused by `floats`).
+    static func topK(_ f: SafeTensorsFile, dTranscoder: Int) throws -> Int {
+        let values = try f.floats("k")
+        guard values.count == 1, let k = Int(exactly: values[0]), k >= 1, k <= dTranscoder else {
+            throw TracerError.invalidConfig("tensor 'k' is \(values.prefix(4)); TopK needs one whole number from 1 to d_transcoder (\(dTranscoder))", file: f.url.path)
+        }
+        return k
     }
 
     /// One file listed under `transcoders:`, in whichever published layout it has.

@@ -94,8 +94,12 @@ public final class TranscoderSet: Sendable {
             }
         }
 
-        // One width and one d_model across layers.
+        // One width and one d_model across layers; every parameter held in memory was checked
+        // finite when read, and every lazily read decoder once, by `checkFinite`, at load.
         let dT = parts[0].encoderBias.count, dModel = parts[0].decoderBias.count
+        guard dT > 0, dModel > 0 else {
+            throw TracerError.invalidConfig("transcoders have d_transcoder \(dT) and d_model \(dModel); both must be at least 1", file: directory.path)
+        }
         for (l, p) in parts.enumerated() where p.encoderBias.count != dT || p.decoderBias.count != dModel {
             throw TracerError.invalidConfig("layer \(l) has d_transcoder \(p.encoderBias.count) and d_model \(p.decoderBias.count), layer 0 has \(dT) and \(dModel)", file: directory.path)
         }
@@ -105,6 +109,9 @@ public final class TranscoderSet: Sendable {
         }
         if let expectedDModel, expectedDModel != dModel {
             throw TracerError.invalidConfig("transcoders have d_model \(dModel) but the model has \(expectedDModel)", file: directory.path)
+        }
+        if let k = config.k, !(1...dT).contains(k) {
+            throw TracerError.invalidConfig("k is \(k); TopK needs a whole number from 1 to d_transcoder (\(dT))", file: configPath)
         }
         let topK = config.k ?? parts.compactMap(\.k).first
         let hasThreshold = parts.contains { $0.threshold != nil }

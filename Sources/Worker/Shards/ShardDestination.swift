@@ -26,7 +26,7 @@ public enum ShardDestination {
             throw ShardWriteFailure(path: folder.path, reason: "the path goes through a symbolic link (to \(String(cString: resolved))); refusing to write there", isTransient: false)
         }
         let file = layout.incomingShard(taskID: task.taskID, attempt: task.attempt)
-        do { try AtomicFile.checkDestination(file) } catch {
+        do { try OutputLocation.checkFile(file, what: "shard") } catch {
             throw ShardWriteFailure(path: file.path, reason: "\(error)", isTransient: false)
         }
         return file

@@ -114,14 +114,18 @@ with zipfile.ZipFile(io.BytesIO(stored)) as z:
     for info in z.infolist():
         members[info.filename] = z.read(info)
         put("FuzzNumPy", info.filename, members[info.filename])
+def entry(name, method):  # a fixed time stamp, so that the seeds are reproducible
+    return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), method
 buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+with zipfile.ZipFile(buf, "w") as z:
     for name, data in members.items():
-        z.writestr(name, data)
+        info, method = entry(name, zipfile.ZIP_DEFLATED)
+        z.writestr(info, data, compress_type=method)
 put("FuzzZip", "deflated.npz", buf.getvalue())
 buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-    z.writestr("b_enc.npy", members["b_enc.npy"])
+with zipfile.ZipFile(buf, "w") as z:
+    info, method = entry("b_enc.npy", zipfile.ZIP_STORED)
+    z.writestr(info, members["b_enc.npy"], compress_type=method)
     z.comment = b"a comment"
 put("FuzzZip", "one-entry-comment.npz", buf.getvalue())
 put("FuzzZip", "empty.zip", b"PK\x05\x06" + b"\0" * 18)

@@ -6,6 +6,11 @@ let package = Package(
     name: "circuits",
     products: [
         .executable(name: "circuits", targets: ["circuits"]),
+        // Libraries for the fuzz targets in Fuzz/ (a separate package depending on this one by path).
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Shared", targets: ["Shared"]),
+        .library(name: "Tracer", targets: ["Tracer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -35,6 +35,17 @@ import Testing
         #expect(throws: StrictYAMLError(file: "f.yaml", key: key, reason: reason)) { _ = try StrictYAML.load(text, file: "f.yaml") }
     }
 
+    /// Keys that are lists or mappings (found by the FuzzJobSpec fuzz target: Yams traps on them).
+    @Test(arguments: [
+        ("? 7:", nil, "a key at line 1 is a mapping; keys must be plain scalars"),
+        ("? [a]\n: b\n", nil, "a key at line 1 is a list; keys must be plain scalars"),
+        ("{{a: 1}: b}\n", nil, "a key at line 1 is a mapping; keys must be plain scalars"),
+        ("model: !!set {? [x]}\n", "model", "a key at line 1 is a list; keys must be plain scalars"),
+    ] as [(String, String?, String)])
+    func nonScalarKeysAreRefused(text: String, key: String?, reason: String) {
+        #expect(throws: StrictYAMLError(file: "f.yaml", key: key, reason: reason)) { _ = try StrictYAML.load(text, file: "f.yaml") }
+    }
+
     @Test func deepNestingIsRefused() {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect { _ = try StrictYAML.load(deep, file: "deep.yaml") } throws: { "\($0)".contains("nested deeper than 64 levels") }

@@ -11,6 +11,7 @@ import Yams
 ///   rejected: no configuration of ours needs one, and without them the document's size bounds
 ///   the size of the value. Aliases of scalars are harmless and allowed;
 /// - a mapping that repeats a key is rejected, naming the key and its line;
+/// - a key that is a list or a mapping is rejected (Yams would trap building it);
 /// - nesting deeper than `maximumDepth` is rejected.
 public enum StrictYAML {
     /// Nesting deeper than this is not a configuration file.
@@ -106,7 +107,12 @@ public enum StrictYAML {
             }
             var keys = [String: Int]()
             for (key, value) in mapping {
-                let name = key.scalar?.string ?? "\(key.any)"
+                // Yams builds a mapping's keys as strings and traps on any other key (`? [a]: b`,
+                // `{{a: 1}: b}`, `!!set {? [x]}`): only plain scalars can name a field.
+                guard let name = key.scalar?.string else {
+                    let kind = key.sequence != nil ? "a list" : "a mapping"
+                    throw fail("a key at line \(key.mark?.line ?? 0) is \(kind); keys must be plain scalars")
+                }
                 let line = key.mark?.line ?? 0
                 let full = path.isEmpty ? name : "\(path).\(name)"
                 if let first = keys[name] {

@@ -97,7 +97,8 @@ public struct NumPyArray: Sendable {
         }
     }
 
-    /// The values as `Int` (floats are truncated).
+    /// The values as `Int`. Floats are truncated toward zero; NaN reads as 0 and values beyond
+    /// `Int`'s range (±∞ included) saturate to `Int.min` / `Int.max`, so that no file can trap.
     public var ints: [Int] {
         payload.withUnsafeBytes { raw -> [Int] in
             let n = count
@@ -106,9 +107,17 @@ public struct NumPyArray: Sendable {
             case .i32: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
             case .i8: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0, as: Int8.self)) }
             case .u8, .bool: return (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: $0, as: UInt8.self)) }
-            case .f16, .f32, .f64: return doubles.map { Int($0) }
+            case .f16, .f32, .f64: return doubles.map(Self.saturatingInt)
             }
         }
+    }
+
+    /// `Int(x)` without its trap: NaN → 0, x ≥ 2⁶³ → `Int.max`, x < −2⁶³ → `Int.min`.
+    static func saturatingInt(_ x: Double) -> Int {
+        if x.isNaN { return 0 }
+        if x >= 0x1p63 { return .max }
+        if x < -0x1p63 { return .min }
+        return Int(x)
     }
 
     /// The values as `Bool` (non-zero is true).

@@ -116,10 +116,13 @@ public final class ZipArchive: @unchecked Sendable {
             while e + 4 <= extraEnd {
                 let id = u16(e), size = u16(e + 2)
                 if id == 0x0001 {
+                    // A field's declared size may run past the extra block (and the file): read
+                    // only inside both.
                     var f = e + 4
-                    if uncompressed == 0xFFFF_FFFF, f + 8 <= e + 4 + size { uncompressed = u64(f); f += 8 }
-                    if compressed == 0xFFFF_FFFF, f + 8 <= e + 4 + size { compressed = u64(f); f += 8 }
-                    if offset == 0xFFFF_FFFF, f + 8 <= e + 4 + size { offset = u64(f); f += 8 }
+                    let fieldEnd = min(e + 4 + size, extraEnd)
+                    if uncompressed == 0xFFFF_FFFF, f + 8 <= fieldEnd { uncompressed = u64(f); f += 8 }
+                    if compressed == 0xFFFF_FFFF, f + 8 <= fieldEnd { compressed = u64(f); f += 8 }
+                    if offset == 0xFFFF_FFFF, f + 8 <= fieldEnd { offset = u64(f); f += 8 }
                 }
                 e += 4 + size
             }

@@ -206,6 +206,7 @@ public final class WorkerNode {
 
     /// The next message within `seconds`, or nil. Undecodable frames are logged and skipped.
     func next(within seconds: Double) throws -> Message? {
+        if ParentDeath.parentIsGone { throw WorkerError(reason: "the circuits run that started this worker has gone") }
         let ms = seconds.isFinite ? Int(min(max(seconds, 0), 3600) * 1000) : 1000
         guard let frames = try socket.receive(timeoutMilliseconds: ms) else { return nil }
         lastHeard = ContinuousClock.now

@@ -16,6 +16,7 @@ struct AddedToken: Sendable {
 
     init(node: ConfigNode) throws {
         id = try node.int("id")
+        guard (0...Vocabulary.maximumID).contains(id) else { throw node.invalid("id", "an integer id from 0 to \(Vocabulary.maximumID)") }
         content = try node.string("content")
         singleWord = try node.bool("single_word", default: false)
         lstrip = try node.bool("lstrip", default: false)

@@ -27,17 +27,20 @@ struct Vocabulary: Sendable {
     /// One past the largest id (0 when empty).
     private(set) var upperBound = 0
 
+    /// The largest token id accepted: Hugging Face `tokenizers` stores ids as u32.
+    static let maximumID = Int(UInt32.max)
+
     init() {}
 
     /// Reads a `{"token": id, ...}` object.
     ///
-    /// - Throws: `TokenizerError.invalidField` when an id is not a non-negative integer.
+    /// - Throws: `TokenizerError.invalidField` when an id is not an integer in 0...2^32 − 1.
     init(object: JSONObject, field: String, file: String) throws {
         ids.reserveCapacity(object.members.count)
         tokens.reserveCapacity(object.members.count)
         for (token, value) in object.members {
-            guard case let .int(id) = value, id >= 0 else {
-                throw TokenizerError.invalidField("\(field)[\"\(token)\"]", expected: "a non-negative integer id", file: file)
+            guard case let .int(id) = value, (0...Self.maximumID).contains(id) else {
+                throw TokenizerError.invalidField("\(field)[\"\(token)\"]", expected: "an integer id from 0 to \(Self.maximumID)", file: file)
             }
             insert(token, id: id)
         }

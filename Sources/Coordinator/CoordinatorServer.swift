@@ -102,6 +102,13 @@ public final class CoordinatorServer {
         }
     }
 
+    /// Binding beyond loopback needs keys or an explicit `insecure`: the one place that rule lives
+    /// (the CLI calls it before loading anything, `bind` again before binding).
+    /// - Throws: `CoordinatorError.keysRequired`.
+    public static func checkBindPolicy(_ endpoint: String, security: TransportSecurity, insecure: Bool) throws {
+        if case .none = security, !insecure, !isLoopbackEndpoint(endpoint) { throw CoordinatorError.keysRequired(endpoint: endpoint) }
+    }
+
     /// Binds the ROUTER; returns the endpoint actually bound (port chosen for `*`).
     ///
     /// - Parameters:
@@ -111,7 +118,7 @@ public final class CoordinatorServer {
     ///   `insecure`; ZeroMQ errors.
     @discardableResult
     public func bind(_ endpoint: String, security: TransportSecurity = .none, insecure: Bool = false) throws -> String {
-        if case .none = security, !insecure, !isLoopbackEndpoint(endpoint) { throw CoordinatorError.keysRequired(endpoint: endpoint) }
+        try Self.checkBindPolicy(endpoint, security: security, insecure: insecure)
         let context = try ZMQContext()
         if case let .coordinator(_, folder) = security {
             let logger = self.logger

@@ -52,7 +52,7 @@ extension Circuits {
             try reportingErrors {
                 // Refuse an unauthenticated public bind before any work.
                 let security = try keys.map { try TransportSecurity.coordinator(keys: URL(fileURLWithPath: $0)) } ?? .none
-                if keys == nil, !insecure, !isLoopbackEndpoint(bind) { throw CoordinatorError.keysRequired(endpoint: bind) }
+                try CoordinatorServer.checkBindPolicy(bind, security: security, insecure: insecure)
                 SignalFlag.shared.install()
                 let spec = try JobCheck.load(job, out: out)
                 let logger = Logger(label: "circuits.coordinator")

@@ -118,12 +118,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         let p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
         pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
         pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
-        do {
-            try attribution.validate()
-            try pruning.validate()
-        } catch {
-            throw JobSpecError(file: file, field: error.parameter.jobField, reason: error.requirement)
-        }
+        try checkGraphParameters(file: file)
         let st = try reader.section("statistics", keys: ["attribution", "targets"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
@@ -145,11 +140,17 @@ public struct JobSpec: Codable, Sendable, Equatable {
             throw JobSpecError(file: source, field: "prompts_per_task", reason: "\(promptsPerTask) is outside 1...1000000")
         }
         if let problem = timingProblem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
+        try checkGraphParameters(file: source)
+    }
+
+    /// The graph parameters' own ranges (`AttributionParameters.validate`, shared with the CLI and
+    /// the engine), reported under their job-spec field names.
+    func checkGraphParameters(file: String) throws {
         do {
             try attribution.validate()
             try pruning.validate()
         } catch {
-            throw JobSpecError(file: source, field: error.parameter.jobField, reason: error.requirement)
+            throw JobSpecError(file: file, field: error.parameter.jobField, reason: error.requirement)
         }
     }
 

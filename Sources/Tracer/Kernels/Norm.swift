@@ -11,10 +11,12 @@ import Foundation
 ///   - normalized: `[rows, dim]` output before the weight (`(x − mean)/s` or `x/s`) (nil: skip).
 ///   - scale: `[rows]` the frozen scale `s`.
 ///   - x: `[rows, dim]` input.
+///   - frozenScale: `[rows]` scales to divide by instead of the computed ones (an intervention
+///     that holds the norm at its clean value; LayerNorm still centres); copied to `scale`.
 func normForward(out: UnsafeMutablePointer<Float>?, normalized: UnsafeMutablePointer<Float>?,
                  scale: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 rows: Int, dim: Int, kind: ModelConfig.NormKind, eps: Float) {
+                 rows: Int, dim: Int, kind: ModelConfig.NormKind, eps: Float, frozenScale: UnsafePointer<Float>? = nil) {
     for r in 0..<rows {
         let xr = x + r * dim
         var mean: Double = 0
@@ -22,9 +24,14 @@ func normForward(out: UnsafeMutablePointer<Float>?, normalized: UnsafeMutablePoi
             for i in 0..<dim { mean += Double(xr[i]) }
             mean /= Double(dim)
         }
-        var ss: Double = 0
-        for i in 0..<dim { let c = Double(xr[i]) - mean; ss += c * c }
-        let s = Float((ss / Double(dim) + Double(eps)).squareRoot())
+        let s: Float
+        if let frozenScale {
+            s = frozenScale[r]
+        } else {
+            var ss: Double = 0
+            for i in 0..<dim { let c = Double(xr[i]) - mean; ss += c * c }
+            s = Float((ss / Double(dim) + Double(eps)).squareRoot())
+        }
         scale[r] = s
         let m = Float(mean)
         for i in 0..<dim {

@@ -27,30 +27,13 @@ public final class Transformer: Sendable {
     /// - Parameter allLogits: also compute logits at every position (debugging; `[nPos, nVocab]`).
     /// - Complexity: O(nLayers · nPos · dModel · (dModel + dMLP) + nLayers · nPos² · dModel).
     public func forward(tokens: [Int], allLogits: Bool = false) throws -> ForwardRecord {
-        let c = config, w = weights
-        let nPos = tokens.count, d = c.dModel
-        let (record, x) = try blocks(tokens: tokens, segments: [0..<nPos])
-        var rec = record
-        var scratch = [Float](repeating: 0, count: nPos * d)
-        var lnfScale = [Float](repeating: 0, count: nPos)
-        normForward(out: &scratch, normalized: nil, scale: &lnfScale, x: x, weight: w.lnFinal.weight, bias: w.lnFinal.bias,
-                    rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
+        let nPos = tokens.count
+        var (rec, x) = try blocks(tokens: tokens, segments: [0..<nPos])
+        let rows = allLogits ? 0..<nPos : (nPos - 1)..<nPos
+        let (logits, lnfScale) = unembed(x, nPos: nPos, rows: rows)
         rec.residFinal = x
         rec.lnFinalScale = lnfScale
-        // logits[p, v] = lnf(x)[p] · W_U[:, v] (+ b_U)
-        let rows = allLogits ? nPos : 1
-        let first = nPos - rows
-        var logits = [Float](repeating: 0, count: rows * c.nVocab)
-        scratch.withUnsafeBufferPointer { s in
-            w.unembedding.withUnsafeBufferPointer { u in
-                logits.withUnsafeMutableBufferPointer { o in
-                    gemm(o.baseAddress!, ldc: c.nVocab, s.baseAddress! + first * d, lda: d, u.baseAddress!, ldb: c.nVocab,
-                         m: rows, n: c.nVocab, k: d)
-                }
-            }
-        }
-        if let b = w.unembeddingBias { for r in 0..<rows { for v in 0..<c.nVocab { logits[r * c.nVocab + v] += b[v] } } }
-        rec.lastLogits = Array(logits[((rows - 1) * c.nVocab)...])
+        rec.lastLogits = Array(logits[((rows.count - 1) * config.nVocab)...])
         if allLogits { rec.allLogits = logits }
         for v in rec.lastLogits where !v.isFinite { throw TracerError.nonFinite("logits") }
         return rec
@@ -72,7 +55,10 @@ public final class Transformer: Sendable {
     /// The embeddings and every block on `tokens`, cut into independent prompts by
     /// `segments` (consecutive, covering all rows). Returns the record (without the final
     /// norm and logits) and the residual after the last block, `[nPos, dModel]`.
-    func blocks(tokens: [Int], segments: [Range<Int>]) throws -> (record: ForwardRecord, resid: [Float]) {
+    ///
+    /// - Parameter patch: what an intervention holds fixed or replaces (frozen attention
+    ///   patterns and norm scales, a hook on each MLP output); nil for the model as it is.
+    func blocks(tokens: [Int], segments: [Range<Int>], patch: ForwardPatch? = nil) throws -> (record: ForwardRecord, resid: [Float]) {
         let c = config, w = weights
         let nPos = tokens.count, d = c.dModel
         guard nPos > 0, !segments.contains(where: \.isEmpty) else { throw TracerError.emptyPrompt }
@@ -93,26 +79,33 @@ public final class Transformer: Sendable {
         var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], queries: [], keys: [],
                                 postAttentionScale: [], residMid: [], ln2Scale: [], ln2Normalized: [], mlpIn: [],
                                 mlpOut: [], postMLPScale: [], residFinal: [], lnFinalScale: [], lastLogits: [], allLogits: [])
+        let frozen = patch?.frozenScales
+        /// `out = norm(x)` over every row, recording the scale per row (frozen ones when given).
+        func norm(_ out: inout [Float], normalized: UnsafeMutablePointer<Float>? = nil, _ x: [Float], _ weights: NormWeights,
+                  frozen: [Float]?) -> [Float] {
+            var scale = [Float](repeating: 0, count: nPos)
+            withOptionalPointer(frozen) { f in
+                normForward(out: &out, normalized: normalized, scale: &scale, x: x, weight: weights.weight, bias: weights.bias,
+                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps, frozenScale: f)
+            }
+            return scale
+        }
+        /// Gemma-2's post-attention / post-feed-forward norm of a sub-block's output `y` `[nPos, d]`, in place.
+        func postNorm(_ y: inout [Float], _ weights: NormWeights, frozen: [Float]?) -> [Float] {
+            var normed = [Float](repeating: 0, count: nPos * d)
+            let scale = norm(&normed, y, NormWeights(weight: weights.weight, bias: nil), frozen: frozen)
+            y = normed
+            return scale
+        }
         var scratch = [Float](repeating: 0, count: nPos * d)
         for l in 0..<c.nLayers {
             rec.residPre.append(x)
-            /// Gemma-2's post-attention / post-feed-forward norm of a sub-block's output, in
-            /// place; returns its scale per position. `y`: `[nPos, d]`
-            func postNorm(_ y: inout [Float], _ norm: NormWeights) -> [Float] {
-                var scale = [Float](repeating: 0, count: nPos)
-                var normed = [Float](repeating: 0, count: nPos * d)
-                normForward(out: &normed, normalized: nil, scale: &scale, x: y, weight: norm.weight, bias: nil,
-                            rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-                y = normed
-                return scale
-            }
             // Attention sub-block.
-            var ln1Scale = [Float](repeating: 0, count: nPos)
             let lw = w.layers[l]
-            normForward(out: &scratch, normalized: nil, scale: &ln1Scale, x: x, weight: lw.ln1.weight, bias: lw.ln1.bias,
-                        rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-            var (attnOut, q, k) = attention(layer: l, input: scratch, segments: segments)
-            if let post = lw.postAttentionNorm { rec.postAttentionScale.append(postNorm(&attnOut, post)) }
+            let ln1Scale = norm(&scratch, x, lw.ln1, frozen: frozen?.ln1[l])
+            var (attnOut, q, k) = attention(layer: l, input: scratch, segments: segments,
+                                            frozenPattern: patch?.frozenPatterns.map { ($0.queries[l], $0.keys[l]) })
+            if let post = lw.postAttentionNorm { rec.postAttentionScale.append(postNorm(&attnOut, post, frozen: frozen?.postAttention[l])) }
             for i in 0..<(nPos * d) { x[i] += attnOut[i] }
             rec.ln1Scale.append(ln1Scale)
             rec.queries.append(q)
@@ -120,14 +113,18 @@ public final class Transformer: Sendable {
             rec.residMid.append(x)
 
             // MLP sub-block.
-            var ln2Scale = [Float](repeating: 0, count: nPos)
             var normalized = [Float](repeating: 0, count: nPos * d)
             var mlpIn = [Float](repeating: 0, count: nPos * d)
-            normForward(out: &mlpIn, normalized: &normalized, scale: &ln2Scale, x: x, weight: lw.ln2.weight, bias: lw.ln2.bias,
-                        rows: nPos, dim: d, kind: c.norm, eps: c.normEps)
-            var mlpOut = mlp(layer: l, input: mlpIn, nPos: nPos)
-            if let post = lw.postMLPNorm { rec.postMLPScale.append(postNorm(&mlpOut, post)) }
+            let ln2Scale = norm(&mlpIn, normalized: &normalized, x, lw.ln2, frozen: frozen?.ln2[l])
+            var postMLPScale: [Float]?
+            func realMLP() -> [Float] {
+                var out = mlp(layer: l, input: mlpIn, nPos: nPos)
+                if let post = lw.postMLPNorm { postMLPScale = postNorm(&out, post, frozen: frozen?.postMLP[l]) }
+                return out
+            }
+            let mlpOut = try patch?.mlpOutput(l, MLPInputs(residMid: x, ln2Normalized: normalized, mlpIn: mlpIn), realMLP) ?? realMLP()
             for i in 0..<(nPos * d) { x[i] += mlpOut[i] }
+            if let postMLPScale { rec.postMLPScale.append(postMLPScale) }
             rec.ln2Scale.append(ln2Scale)
             rec.ln2Normalized.append(normalized)
             rec.mlpIn.append(mlpIn)
@@ -136,30 +133,63 @@ public final class Transformer: Sendable {
         return (rec, x)
     }
 
+    /// Logits of `rows` of the residual after the last block `[nPos, dModel]`: the final norm
+    /// (its scale frozen at `frozenScale` `[nPos]` when given), then `x · W_U (+ b_U)`, before any
+    /// final softcap. Returns `[rows.count, nVocab]` and the final norm's scale `[nPos]`.
+    func unembed(_ x: [Float], nPos: Int, rows: Range<Int>, frozenScale: [Float]? = nil) -> (logits: [Float], lnFinalScale: [Float]) {
+        let c = config, w = weights, d = c.dModel
+        var normed = [Float](repeating: 0, count: nPos * d)
+        var scale = [Float](repeating: 0, count: nPos)
+        withOptionalPointer(frozenScale) { f in
+            normForward(out: &normed, normalized: nil, scale: &scale, x: x, weight: w.lnFinal.weight, bias: w.lnFinal.bias,
+                        rows: nPos, dim: d, kind: c.norm, eps: c.normEps, frozenScale: f)
+        }
+        // logits[p, v] = lnf(x)[p] · W_U[:, v] (+ b_U)
+        var logits = [Float](repeating: 0, count: rows.count * c.nVocab)
+        normed.withUnsafeBufferPointer { s in
+            w.unembedding.withUnsafeBufferPointer { u in
+                logits.withUnsafeMutableBufferPointer { o in
+                    gemm(o.baseAddress!, ldc: c.nVocab, s.baseAddress! + rows.lowerBound * d, lda: d, u.baseAddress!, ldb: c.nVocab,
+                         m: rows.count, n: c.nVocab, k: d)
+                }
+            }
+        }
+        if let b = w.unembeddingBias { for r in 0..<rows.count { for v in 0..<c.nVocab { logits[r * c.nVocab + v] += b[v] } } }
+        return (logits, scale)
+    }
+
     /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`, each
     /// range of `segments` (consecutive rows covering all `nPos`) a prompt of its own.
     /// Returns the output `[nPos, dModel]`, the queries `[nPos, nHeads·dHead]` and keys
     /// `[nPos, nKVHeads·dHead]` the patterns are made of.
-    func attention(layer l: Int, input: [Float], segments: [Range<Int>]) -> (out: [Float], queries: [Float], keys: [Float]) {
+    ///
+    /// - Parameter frozenPattern: the queries and keys of one segment, `[T, nHeads·dHead]` and
+    ///   `[T, nKVHeads·dHead]`, when every segment (each `T` rows long) is the same prompt whose
+    ///   patterns are held at those of a clean run; only the values follow `input`. The returned
+    ///   queries and keys are then empty.
+    func attention(layer l: Int, input: [Float], segments: [Range<Int>],
+                   frozenPattern: (queries: [Float], keys: [Float])? = nil) -> (out: [Float], queries: [Float], keys: [Float]) {
         let c = config, lw = weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let qDim = H * dh, kvDim = KV * dh
         let nPos = segments.last!.upperBound, longest = segments.map(\.count).max()!
-        var q = [Float](repeating: 0, count: nPos * qDim)
-        var k = [Float](repeating: 0, count: nPos * kvDim)
+        let queryRows = frozenPattern == nil ? nPos : 0
+        var q = [Float](repeating: 0, count: queryRows * qDim)
+        var k = [Float](repeating: 0, count: queryRows * kvDim)
         var v = [Float](repeating: 0, count: nPos * kvDim)
         input.withUnsafeBufferPointer { x in
             // q[T, H·dh] = x[T, d] · W_Q[d, H·dh]; likewise k, v.
-            gemm(&q, ldc: qDim, x.baseAddress!, lda: d, lw.wQ, ldb: qDim, m: nPos, n: qDim, k: d)
-            gemm(&k, ldc: kvDim, x.baseAddress!, lda: d, lw.wK, ldb: kvDim, m: nPos, n: kvDim, k: d)
+            gemm(&q, ldc: qDim, x.baseAddress!, lda: d, lw.wQ, ldb: qDim, m: queryRows, n: qDim, k: d)
+            gemm(&k, ldc: kvDim, x.baseAddress!, lda: d, lw.wK, ldb: kvDim, m: queryRows, n: kvDim, k: d)
             gemm(&v, ldc: kvDim, x.baseAddress!, lda: d, lw.wV, ldb: kvDim, m: nPos, n: kvDim, k: d)
         }
         func addBias(_ m: inout [Float], _ b: [Float]?, _ width: Int) {
             guard let b else { return }
             for p in 0..<nPos { for i in 0..<width { m[p * width + i] += b[i] } }
         }
-        addBias(&q, lw.bQ, qDim); addBias(&k, lw.bK, kvDim); addBias(&v, lw.bV, kvDim)
-        if let qn = lw.qNorm, let kn = lw.kNorm {
+        addBias(&v, lw.bV, kvDim)
+        if frozenPattern == nil { addBias(&q, lw.bQ, qDim); addBias(&k, lw.bK, kvDim) }
+        if frozenPattern == nil, let qn = lw.qNorm, let kn = lw.kNorm {
             var s = [Float](repeating: 0, count: nPos * max(H, KV))
             var tmp = q
             normForward(out: &tmp, normalized: nil, scale: &s, x: q, weight: qn.weight, bias: nil, rows: nPos * H, dim: dh, kind: .rmsNorm, eps: c.normEps)
@@ -168,7 +198,7 @@ public final class Transformer: Sendable {
             normForward(out: &tmp, normalized: nil, scale: &s, x: k, weight: kn.weight, bias: nil, rows: nPos * KV, dim: dh, kind: .rmsNorm, eps: c.normEps)
             k = tmp
         }
-        if !inverseFrequencies.isEmpty {
+        if frozenPattern == nil, !inverseFrequencies.isEmpty {
             q.withUnsafeMutableBufferPointer { Q in k.withUnsafeMutableBufferPointer { K in
                 for s in segments {
                     applyRotary(Q.baseAddress! + s.lowerBound * qDim, nPos: s.count, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
@@ -178,10 +208,13 @@ public final class Transformer: Sendable {
         }
         var z = [Float](repeating: 0, count: nPos * qDim)
         var pattern = [Float](repeating: 0, count: longest * longest)
-        q.withUnsafeBufferPointer { Q in k.withUnsafeBufferPointer { K in v.withUnsafeBufferPointer { V in
+        let patternQueries = frozenPattern?.queries ?? q, patternKeys = frozenPattern?.keys ?? k
+        if frozenPattern != nil { precondition(segments.allSatisfy { $0.count * qDim == patternQueries.count }, "frozen patterns of another length") }
+        patternQueries.withUnsafeBufferPointer { Q in patternKeys.withUnsafeBufferPointer { K in v.withUnsafeBufferPointer { V in
         pattern.withUnsafeMutableBufferPointer { A in z.withUnsafeMutableBufferPointer { Z in
             for s in segments {
-                let T = s.count, q0 = Q.baseAddress! + s.lowerBound * qDim, k0 = K.baseAddress! + s.lowerBound * kvDim
+                let first = frozenPattern == nil ? s.lowerBound : 0   // frozen: every segment reads the one clean prompt
+                let T = s.count, q0 = Q.baseAddress! + first * qDim, k0 = K.baseAddress! + first * kvDim
                 let v0 = V.baseAddress! + s.lowerBound * kvDim, z0 = Z.baseAddress! + s.lowerBound * qDim
                 for h in 0..<H {
                     self.pattern(queries: q0, keys: k0, layer: l, head: h, rows: T, into: A.baseAddress!)

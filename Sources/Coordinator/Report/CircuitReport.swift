@@ -37,9 +37,8 @@ public struct CircuitReport: Codable, Sendable {
     }
     /// One label's concept features and how often they appear in its implicit prompts' graphs.
     ///
-    /// A feature *responds* to a label when, in the corpus statistics, it is active (anywhere in
-    /// the prompt) in at least half of the label's prompts and at least 3 times as often as in
-    /// the prompts of any other single label (`LabelStatistics.responding`).
+    /// A feature *responds* to a label as `LabelStatistics.responding` decides from the corpus
+    /// statistics (`LabelStatistics.respondingRule`).
     public struct LabelRecovery: Codable, Sendable {
         public var label: String
         public var prompts: Int

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) drawing
 /// the numbers of `report.json`.
@@ -50,7 +51,7 @@ public enum ReportHTML {
 
         if let labels = r.label_recovery {
             h += "<h2>Concepts in the graphs</h2>\n"
-            h += "<p class=\"muted\">Prompts carry a label (a concept they are about). A feature responds to a label when it is active in at least half of the label's prompts and at least 3× as often as in the prompts of any other single label (corpus statistics). Recovery: share of the prompts that do not name their label (implicit, as the bridge of a two-hop fact) whose pruned graph holds a responding feature"
+            h += "<p class=\"muted\">Prompts carry a label (a concept they are about). " + LabelStatistics.respondingRule + " Recovery: share of the prompts that do not name their label (implicit, as the bridge of a two-hop fact) whose pruned graph holds a responding feature"
             h += r.planted_circuit_recovery.map { ": <b>\(fmt($0))</b>.</p>\n" } ?? ".</p>\n"
             h += table(["label", "prompts", "responding features", "implicit prompts", "recovered"], labels.map {
                 [$0.label, "\($0.prompts)", $0.responding_features.prefix(8).joined(separator: " ") + ($0.responding_features.count > 8 ? " …" : ""),

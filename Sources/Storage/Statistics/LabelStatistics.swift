@@ -52,18 +52,27 @@ public struct LabelStatistics: Sendable, Equatable {
         }
     }
 
-    /// Features that respond to `label`: active in at least `minShare` of its prompts, and at
-    /// least `selectivity` times as often as in the prompts of any other single label (so a
-    /// feature of a whole family of labels, such as a template word, does not respond to one).
-    public func responding(to label: String, minShare: Double = 0.5, selectivity: Double = 3) -> [FeatureID] {
+    /// Features that respond to `label`: active in at least `minShare` of its prompts, and
+    /// whose mean peak activation over the label's prompts (a prompt where the feature is off
+    /// counting 0) is at least `selectivity` times its mean over the prompts of any other single
+    /// label. A feature of a whole family of labels, such as a template word, does not respond to
+    /// one; a feature active for every entity of a family but strongest for one does (on the demo
+    /// model, entities are carried at the last position by such features as much as by features
+    /// that fire for one entity only: a rule on presence alone missed them, and swapping the
+    /// entity by intervention failed).
+    public func responding(to label: String, minShare: Double = 0.5, selectivity: Double = 2) -> [FeatureID] {
         guard let n = prompts[label], n > 0, let table = entries[label] else { return [] }
         let others = prompts.filter { $0.key != label && $0.value > 0 }.map { (entries[$0.key] ?? [:], Double($0.value)) }
         return table.compactMap { id, e in
-            let inside = Double(e.activePrompts) / Double(n)
-            let outside = others.map { table, count in Double(table[id]?.activePrompts ?? 0) / count }.max() ?? 0
-            return inside >= minShare && inside >= selectivity * outside ? id : nil
+            let share = Double(e.activePrompts) / Double(n)
+            let inside = e.sumMaxActivation / Double(n)
+            let outside = others.map { table, count in (table[id]?.sumMaxActivation ?? 0) / count }.max() ?? 0
+            return share >= minShare && inside >= selectivity * outside ? id : nil
         }.sorted()
     }
+
+    /// The rule of `responding(to:)` with its default thresholds, in words (for reports).
+    public static let respondingRule = "A feature responds to a label when it is active in at least half of the label's prompts and its mean peak activation over them (0 where it is off) is at least 2× its mean over the prompts of any other single label (corpus statistics)."
 
     // MARK: HDF5 (`/stats/labels`)
 

@@ -37,14 +37,26 @@ public final class Journal: @unchecked Sendable {
 
     /// Appends `event` and waits until it is on disk.
     public func append(_ event: JournalEvent) throws {
-        var line = try JSONEncoder().encode(Record(time: Date().timeIntervalSince1970, event: event))
-        line.append(UInt8(ascii: "\n"))
+        try append(contentsOf: [event])
+    }
+
+    /// Appends `events` in order with one write and one fsync, and waits until they are on disk.
+    public func append(contentsOf events: [JournalEvent]) throws {
+        let encoder = JSONEncoder(), time = Date().timeIntervalSince1970
+        var lines = Data()
+        for event in events {
+            lines.append(try encoder.encode(Record(time: time, event: event)))
+            lines.append(UInt8(ascii: "\n"))
+        }
         lock.lock()
         defer { lock.unlock() }
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(fd) == 0 else {
-            throw JournalError(path: url.path, reason: "write failed: \(String(cString: strerror(errno)))")
+        var offset = 0
+        while offset < lines.count {
+            let written = lines.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            guard written > 0 else { throw JournalError(path: url.path, reason: "write failed: \(String(cString: strerror(errno)))") }
+            offset += written
         }
+        guard fsync(fd) == 0 else { throw JournalError(path: url.path, reason: "fsync failed: \(String(cString: strerror(errno)))") }
     }
 
     /// Every complete event of the journal at `url`, in order. Unparseable lines are skipped only

@@ -19,7 +19,7 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 
     public let context: ZMQContext
-    private var handle: UnsafeMutableRawPointer?
+    var handle: UnsafeMutableRawPointer?
     /// The endpoint bound or connected to, for error messages.
     public private(set) var endpoint: String?
 

@@ -91,10 +91,3 @@ public enum AttributionBenchmark {
         return best
     }
 }
-
-/// Peak resident set size of this process (bytes), from getrusage.
-public func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Shared
+import Storage
+
+/// The coordinator under many workers: a real `CoordinatorServer` on loopback TCP serving
+/// `workers` simulated workers (`SimulatedWorkers`: real ZeroMQ clients following the real
+/// protocol, shards made in advance) through a job of `tasks` tasks, then a replay of a
+/// synthetic journal of `replayTasks` completed tasks, as a restarted coordinator reads it.
+public struct CoordinatorBenchmark: Sendable {
+    public var workers = 1000
+    public var tasks = 10_000
+    public var promptsPerTask = 1
+    public var replayTasks = 1_000_000
+    /// Gives up on the run after this long.
+    public var timeoutSeconds = 600.0
+
+    public init() {}
+
+    public struct Result: Codable, Sendable {
+        public var workers: Int
+        public var tasks: Int
+        public var prompts: Int
+        public var wall_s: Double
+        public var tasks_per_s: Double
+        /// Wall time the coordinator spent handling messages (dispatch, shard sha256 and HDF5
+        /// checks, rename, journal fsync) per task, as `circuits bench pipeline` measures it.
+        public var coordinator_ms_per_task: Double
+        /// From a worker's `ready` to the task that answered it.
+        public var p50_ms: Double
+        public var p99_ms: Double
+        /// Tasks never completed / completed more than once (journal), and handed out again.
+        public var lost: Int
+        public var duplicated: Int
+        public var handed_out_again: Int
+        public var journal_bytes: Int
+        public var setup_s: Double
+        public var replay_tasks: Int
+        /// Journal replay (decoding every event) plus the task book a restart builds from it.
+        public var replay_s: Double
+        public var peak_rss_bytes: Int
+        public var cores: Int
+    }
+
+    public func run(logger: Logger) throws -> Result {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("circuits-bench-coordinator-\(UUID().uuidString.prefix(8))")
+        defer { try? fm.removeItem(at: root) }
+        try fm.createDirectory(at: root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+
+        // A corpus of tasks × promptsPerTask prompts, and a job the coordinator serves (it never
+        // reads the model or transcoders).
+        let corpusURL = root.appendingPathComponent("corpus.jsonl")
+        let prompts = (0..<(tasks * promptsPerTask)).map { PromptItem(id: String(format: "p%08d", $0), text: "bench prompt \($0)") }
+        let lines = try prompts.map { String(decoding: try JSONEncoder().encode(["id": $0.id, "prompt": $0.text]), as: UTF8.self) }
+        try (lines.joined(separator: "\n") + "\n").write(to: corpusURL, atomically: true, encoding: .utf8)
+        var job = JobSpec(model: "/bench/model", transcoders: "/bench/transcoders", corpus: corpusURL.path,
+                          output: root.appendingPathComponent("out").path)
+        job.promptsPerTask = promptsPerTask
+        job.leaseSeconds = 600
+        job.heartbeatSeconds = 60
+        let layout = RunLayout(root: URL(fileURLWithPath: job.output))
+
+        let setupStart = ContinuousClock.now
+        logger.info("bench coordinator: making \(tasks) shards")
+        let server = try CoordinatorServer(job: job, layout: layout)
+        let templates = try server.plan.tasks.enumerated().map { task, items in
+            try Self.shard(for: items, task: task, jobHash: job.hash, at: root.appendingPathComponent("templates/task-\(task).h5"))
+        }
+        let endpoint = try server.bind("tcp://127.0.0.1:*")
+        let setup = (ContinuousClock.now - setupStart).seconds
+
+        logger.info("bench coordinator: \(workers) workers, \(tasks) tasks on \(endpoint)")
+        let sims = SimulatedWorkers(endpoint: endpoint, layout: layout, templates: templates, count: workers)
+        let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        let simsDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { sims.run(deadline: deadline); simsDone.signal() }
+        let start = ContinuousClock.now
+        _ = try server.serve(shouldStop: { ContinuousClock.now > deadline })
+        let wall = (ContinuousClock.now - start).seconds
+        server.close()
+        simsDone.wait()
+        if let first = sims.errors.first { throw MergeError(path: endpoint, reason: "simulated workers: \(first)") }
+
+        // Every task completed exactly once, by the journal.
+        var completions = [Int](repeating: 0, count: tasks)
+        for case let .taskCompleted(task, _, _, _, _) in try Journal.replay(layout.journal) where task < tasks { completions[task] += 1 }
+        let journalBytes = (try? fm.attributesOfItem(atPath: layout.journal.path)[.size] as? Int) ?? 0
+
+        let replay = try Self.replay(tasks: replayTasks, in: root)
+        let latencies = sims.readyToTaskMilliseconds.sorted()
+        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
+        return Result(workers: workers, tasks: tasks, prompts: prompts.count, wall_s: wall, tasks_per_s: Double(tasks) / wall,
+                      coordinator_ms_per_task: server.handlingSeconds / Double(tasks) * 1000,
+                      p50_ms: percentile(0.5), p99_ms: percentile(0.99),
+                      lost: completions.filter { $0 == 0 }.count, duplicated: completions.filter { $0 > 1 }.count,
+                      handed_out_again: sims.tasksHandedOutAgain, journal_bytes: journalBytes, setup_s: setup,
+                      replay_tasks: replayTasks, replay_s: replay, peak_rss_bytes: peakResidentBytes(),
+                      cores: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// A small valid shard of `items` (task `task`): meta, the prompt table (every prompt
+    /// measured), empty feature statistics. Returns it with its sha256.
+    static func shard(for items: [PromptItem], task: Int, jobHash: String, at url: URL) throws -> SimulatedWorkers.Template {
+        let f = try HDF5File.create(url)
+        try ShardMeta(jobHash: jobHash, taskID: task, workerID: "bench", modelChecksum: "", transcoderChecksum: "").write(into: f)
+        var table = PromptTable()
+        for p in items { table.append(PromptTable.Row(id: p.id, prompt: p.text, status: 1)) }
+        try table.write(into: f, withTask: false)
+        try FeatureStatisticsFile.write(FeatureStatistics(nLayers: 1, dTranscoder: 1), into: f)
+        f.close()
+        let sha = try SHA256Digest.hex(ofRegularFileAt: url, maxBytes: CoordinatorServer.maximumShardBytes).hex
+        return SimulatedWorkers.Template(url: url, sha256: sha, prompts: items.count)
+    }
+
+    /// Seconds to replay a journal of `tasks` completions and build the task book from it.
+    static func replay(tasks: Int, in folder: URL) throws -> Double {
+        let url = folder.appendingPathComponent("replay.jsonl")
+        let journal = try Journal(url: url)
+        try journal.append(.started(jobHash: String(repeating: "0", count: 64), tasks: tasks, prompts: tasks))
+        try journal.append(contentsOf: (0..<tasks).map {
+            .taskCompleted(taskID: $0, workerID: "sim-\($0 % 1000)", sha256: String(repeating: "ab", count: 32), promptsDone: 8, promptsFailed: 0)
+        })
+        let start = ContinuousClock.now
+        var completed = Set<Int>()
+        for case let .taskCompleted(task, _, _, _, _) in try Journal.replay(url) { completed.insert(task) }
+        let book = TaskBook(taskCount: tasks, completed: completed)
+        let seconds = (ContinuousClock.now - start).seconds
+        precondition(book.isFinished, "replayed journal lacks completions")
+        return seconds
+    }
+}

@@ -45,6 +45,8 @@ public final class CoordinatorServer {
     /// coordinator's overhead, reported by `circuits bench pipeline`.
     public private(set) var handlingTime = Duration.zero
     public var handlingSeconds: Double { handlingTime.seconds }
+    /// Most messages handled between two journal fsyncs.
+    static let burst = 256
 
     /// Prepares the output folder and resumes from its journal.
     ///
@@ -153,12 +155,22 @@ public final class CoordinatorServer {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
         var lastTick = ContinuousClock.now
         while !book.isFinished && !shouldStop() {
-            if let frames = try socket.receive(timeoutMilliseconds: 100) {
+            // A burst: every message waiting (up to `burst`), then one journal fsync for the
+            // completions among them.
+            var timeout = 100, settled = false
+            for _ in 0..<Self.burst {
+                guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
+                timeout = 0
                 let t = ContinuousClock.now
-                let settled = try handle(frames)
+                settled = try handle(frames) || settled
                 handlingTime += ContinuousClock.now - t
-                if settled { onProgress(progress()) }
             }
+            if journal.needsSync {
+                let t = ContinuousClock.now
+                try journal.sync()
+                handlingTime += ContinuousClock.now - t
+            }
+            if settled { onProgress(progress()) }
             let now = ContinuousClock.now
             for (task, lease) in book.expire(now: now) {
                 let next = book.failed[task] != nil ? "giving up on it" : "handing it to another worker"

@@ -106,25 +106,35 @@ import Worker
         let stats = try #require(aggregate.labelStatistics)
         #expect(stats.prompts == ["cat": 3, "dog": 2])
 
-        // Independent count: for every feature, the labelled prompts where it fires anywhere.
-        var expected: [String: [FeatureID: Int64]] = [:]
+        // Independent count: for every feature, the labelled prompts where it fires anywhere, and
+        // the sum over them of its largest activation in the prompt.
+        var expected: [String: [FeatureID: Int64]] = [:], peaks: [String: [FeatureID: Double]] = [:]
         for (id, text, label) in items {
             guard let label else { continue }
             let r = try runner.session.trace(prompt: text, options: runner.options)
             _ = id
-            for f in Set(zip(r.graph.activeFeatures, r.graph.activationValues).filter { $0.1 > 0 }.map { FeatureID(layer: $0.0.layer, feature: $0.0.index) }) {
+            var peak: [FeatureID: Float] = [:]
+            for (f, v) in zip(r.graph.activeFeatures, r.graph.activationValues) where v > 0 {
+                let id = FeatureID(layer: f.layer, feature: f.index)
+                peak[id] = max(peak[id] ?? 0, v)
+            }
+            for (f, v) in peak {
                 expected[label, default: [:]][f, default: 0] += 1
+                peaks[label, default: [:]][f, default: 0] += Double(v)
             }
         }
         for (label, table) in expected {
             #expect(stats.entries[label]?.mapValues(\.activePrompts) == table, "\(label)")
+            for (f, sum) in peaks[label]! { #expect(abs(stats.entries[label]![f]!.sumMaxActivation - sum) <= 1e-5 * max(1, sum)) }
         }
-        // Responding: ≥ half of the label's prompts and ≥ 3× its share in any other label's prompts.
+        // Responding: active in ≥ half of the label's prompts, mean peak activation over them ≥ 2×
+        // its mean over any other label's prompts.
         for label in ["cat", "dog"] {
             let n = Double(stats.prompts[label]!)
             let naive = (expected[label] ?? [:]).filter { f, c in
-                let outside = expected.filter { $0.key != label }.map { Double($0.value[f] ?? 0) / Double(stats.prompts[$0.key]!) }.max() ?? 0
-                return Double(c) / n >= 0.5 && Double(c) / n >= 3 * outside
+                let inside = peaks[label]![f]! / n
+                let outside = peaks.filter { $0.key != label }.map { ($0.value[f] ?? 0) / Double(stats.prompts[$0.key]!) }.max() ?? 0
+                return Double(c) / n >= 0.5 && inside >= 2 * outside
             }.keys.sorted()
             #expect(stats.responding(to: label) == naive)
         }

@@ -63,13 +63,7 @@ extension Circuits {
                 // Wrong output paths fail before the work; outputs replace files only, never folders.
                 try OutputLocation.checkFile(URL(fileURLWithPath: out), what: "graph (--out)")
                 if let json { try OutputLocation.checkFile(URL(fileURLWithPath: json), what: "graph JSON (--json)") }
-                let text: String
-                if let promptFile {
-                    let s = try PromptFile.read(URL(fileURLWithPath: promptFile))
-                    text = s.hasSuffix("\n") ? String(s.dropLast()) : s
-                } else {
-                    text = prompt ?? ""
-                }
+                let text = try promptFile.map { try PromptFile.readDroppingNewline(URL(fileURLWithPath: $0)) } ?? prompt ?? ""
                 let load = ContinuousClock.now
                 let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model),
                                                transcoderDirectory: URL(fileURLWithPath: transcoders))
@@ -114,6 +108,12 @@ enum PromptFile {
         case let .success(text): return text
         case let .failure(bad): throw TracerError.malformedFile(url.path, "the prompt file is \(bad)")
         }
+    }
+
+    /// The prompt of `--prompt-file`: the file's text, one trailing newline dropped.
+    static func readDroppingNewline(_ url: URL) throws -> String {
+        let s = try read(url)
+        return s.hasSuffix("\n") ? String(s.dropLast()) : s
     }
 }
 

@@ -198,4 +198,19 @@ import Tracer
         func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
         #expect(patched.first == argmax(logits.suffix(V)) && unpatched.first == argmax(base.suffix(V)))
     }
+
+    /// `circuits bench intervention` on real files: both times, the ratio and the machine, then a JSON line.
+    @Test func benchReportsTheRatio() throws {
+        let golden = try Self.golden("plt_relu")
+        let folder = try ScratchFolder("intervene-bench")
+        defer { folder.remove() }
+        let r = try CircuitsProcess.run(["bench", "intervention", "--model", golden.run.modelDir.path, "--transcoders", golden.run.transcoderDir.path,
+                                         "--prompt", golden.run.prompt.trimmingCharacters(in: .newlines), "--repeats", "1"], in: folder.url, seconds: 120)
+        try #require(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("forward + encodings") && r.stdout.contains("intervened pass") && r.stdout.contains("machine"), "\(r.stdout)")
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let forward = try #require(json["forward_s"] as? Double), ratio = try #require(json["ratio"] as? Double)
+        #expect(forward > 0 && ratio > 1 && json["n_pos"] as? Int == golden.tokens.count, "\(json)")
+    }
 }

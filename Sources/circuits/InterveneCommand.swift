@@ -44,17 +44,7 @@ extension Circuits {
             """
         )
 
-        @Option(help: "Hugging Face model folder.")
-        var model: String
-
-        @Option(help: "Transcoder folder (with config.yaml).")
-        var transcoders: String
-
-        @Option(help: "The prompt text.")
-        var prompt: String?
-
-        @Option(help: "A file holding the prompt text (used verbatim, one trailing newline removed).")
-        var promptFile: String?
+        @OptionGroup var input: PromptOptions
 
         @Option(name: .customLong("set"), help: "LAYER:POS:FEATURE=VALUE; POS an integer (BOS 0, -1 last) or all; VALUE a number or *k.")
         var sets: [String] = []
@@ -90,7 +80,7 @@ extension Circuits {
 
         func run() throws {
             try reportingErrors {
-                guard (prompt == nil) != (promptFile == nil) else { throw RunError(reason: "give exactly one of --prompt or --prompt-file") }
+                guard input.hasOnePrompt else { throw RunError(reason: "give exactly one of --prompt or --prompt-file") }
                 guard InterventionMode.names.contains(mode) else {
                     throw RunError(reason: "--mode '\(mode)' is not one of \(InterventionMode.names.joined(separator: ", "))")
                 }
@@ -106,9 +96,9 @@ extension Circuits {
                     throw RunError(reason: "no interventions: give --set or --interventions (every mode but replacement needs at least one)")
                 }
                 if let out { try OutputLocation.checkFile(URL(fileURLWithPath: out), what: "result (--out)") }
-                let text = try promptFile.map { try PromptFile.readDroppingNewline(URL(fileURLWithPath: $0)) } ?? prompt ?? ""
+                let text = try input.text()
 
-                let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model), transcoderDirectory: URL(fileURLWithPath: transcoders))
+                let session = try input.session()
                 let m = session.replacement, L = m.transcoders.nLayers, dT = m.transcoders.dTranscoder, V = m.model.config.nVocab
                 let interventionMode: InterventionMode
                 switch mode {

@@ -38,9 +38,9 @@ extension Circuits {
             --generate); attributes mode, constrained_layers, prompt, n_layers, format_version.
 
             Example:
-              circuits intervene --model models/demo/model --transcoders models/demo/plt \\
+              circuits intervene --model models/demo/model --transcoders models/demo/clt \\
                   --prompt "fact : the capital of the state containing dallas is" \\
-                  --set 3:-1:120=0 --set 2:all:7=*2 --generate 3 --out result.h5
+                  --set 1:-1:265=0 --set 1:-1:181=0 --set 0:all:21=*0.5 --generate 3 --out result.h5
             """
         )
 

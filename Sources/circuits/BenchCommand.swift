@@ -8,7 +8,7 @@ extension Circuits {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure speed and memory (build with -c release).",
-            subcommands: [Attribution.self, Pipeline.self, GlobalWeights.self, CoordinatorLoad.self]
+            subcommands: [Attribution.self, Intervention.self, Pipeline.self, GlobalWeights.self, CoordinatorLoad.self]
         )
     }
 }
@@ -119,29 +119,7 @@ extension Circuits.Bench {
                     replacement = session.replacement
                     ids = try session.tokens(for: prompt)
                 } else {
-                    let building = "building a synthetic \(s.architecture.rawValue) model: \(s.nLayers) layers, d_model \(s.dModel), \(s.nHeads) heads"
-                        + (s.architecture == .gpt2 ? "" : " (\(s.nKVHeads ?? s.nHeads) key/value, d_head \(s.dHead ?? s.dModel / s.nHeads)), d_mlp \(s.dMLP ?? 4 * s.dModel)")
-                        + ", vocab \(s.nVocab), \(String(format: "%.2f", Double(s.parameterCount) / 1e9))B parameters as \(s.weightStorage.rawValue)"
-                        + "; \(s.dTranscoder) features per layer"
-                    logger.info("\(building)")
-                    let m = try SyntheticModel.transformer(s, seed: seed)
-                    var rng = SeededRandom(seed: seed &+ 1)
-                    let bos = m.config.bosTokenId ?? s.nVocab - 1
-                    func randomPrompt() -> [Int] { [bos] + (0..<promptTokens).map { _ in Int(rng.next() % UInt64(s.nVocab - 1)) } }
-                    // Calibration prompts shaped like the traced one (at least 4, 256+ positions in all).
-                    // Beyond 256 tokens a few random prompts calibrate badly (late positions of one
-                    // prompt are strongly correlated), so the traced prompt itself is the calibration:
-                    // about --active-per-slot features fire per slot of the traced prompt.
-                    let calibration: [[Int]]
-                    if promptTokens <= 256 {
-                        calibration = (0..<max(4, 256 / promptTokens)).map { _ in randomPrompt() }
-                        ids = randomPrompt()
-                    } else {
-                        ids = randomPrompt()
-                        calibration = [ids]
-                    }
-                    let tc = try SyntheticModel.transcoders(s, model: m, calibration: calibration, seed: seed &+ 2)
-                    replacement = ReplacementModel(model: m, transcoders: tc)
+                    (replacement, ids) = try SyntheticBench.build(s, promptTokens: promptTokens, seed: seed, logger: logger)
                 }
                 let setupSeconds = (ContinuousClock.now - setup).seconds
                 logger.info("\(String(format: "setup %.1fs; tracing %d positions", setupSeconds, ids.count))")
@@ -158,6 +136,72 @@ extension Circuits.Bench {
                     r.weight_storage = s.weightStorage.rawValue
                 }
                 print(BenchTable.render(r))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            }
+        }
+    }
+}
+
+extension Circuits.Bench {
+    struct Intervention: LoggingCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time one intervention against one plain forward pass.",
+            discussion: """
+            On the model of `circuits bench attribution` (GPT-2-small shape, 8,192 ReLU features per \
+            layer, seeded, a random prompt of --tokens tokens plus BOS) or on real files (--model, \
+            --transcoders, --prompt), times the forward pass with every layer's transcoder encoded \
+            (the clean run) and one intervened pass on it (the strongest feature of the last \
+            position set to zero), medians of --repeats runs after a warm-up. Prints both times, \
+            ratio = (clean run + intervened pass) / clean run (one intervention from the prompt; \
+            target at most 3), the intervened pass alone over the clean run, and the machine; then \
+            one JSON line.
+            """
+        )
+
+        @Option(help: "Prompt tokens of the synthetic model, BOS added.") var tokens: Int = 16
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "Timed runs of each (the median is reported).") var repeats: Int = 5
+        @Option(help: "iterative, frozen-attention, constrained (every layer) or replacement.") var mode: String = "iterative"
+        @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+        @Option(help: "Real model folder (with --transcoders and --prompt).") var model: String?
+        @Option(help: "Real transcoder folder.") var transcoders: String?
+        @Option(help: "Prompt for real files.") var prompt: String?
+        @OptionGroup var logging: LoggingOptions
+
+        func run() throws {
+            try reportingErrors {
+                guard tokens >= 1, repeats >= 1 else { throw RunError(reason: "--tokens and --repeats must be at least 1") }
+                guard InterventionMode.names.contains(mode) else {
+                    throw RunError(reason: "--mode '\(mode)' is not one of \(InterventionMode.names.joined(separator: ", "))")
+                }
+                if let threads { setBLASThreads(threads) }
+                let logger = Logger(label: "circuits.bench")
+                let replacement: ReplacementModel, ids: [Int], name: String
+                if model != nil || transcoders != nil || prompt != nil {
+                    guard let model, let transcoders, let prompt else { throw RunError(reason: "--model, --transcoders and --prompt go together") }
+                    let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model), transcoderDirectory: URL(fileURLWithPath: transcoders))
+                    (replacement, ids, name) = (session.replacement, try session.tokens(for: prompt), model)
+                } else {
+                    var s = SyntheticModel.Shape()
+                    s.dTranscoder = 8192
+                    s.activePerSlot = 66
+                    s.nCtx = max(s.nCtx, tokens + 1)
+                    (replacement, ids) = try SyntheticBench.build(s, promptTokens: tokens, seed: seed, logger: logger)
+                    name = "synthetic-gpt2 (12 layers, d_model 768, 8192 features per layer)"
+                }
+                let L = replacement.transcoders.nLayers
+                let modes: [String: InterventionMode] = ["iterative": .iterative, "frozen-attention": .frozenAttention,
+                                                         "constrained": .constrained(0..<L), "replacement": .replacement]
+                var r = try InterventionBenchmark.run(replacement, tokens: ids, mode: modes[mode]!, repeats: repeats)
+                r.model = name
+                let rows = [("model", name), ("machine", r.machine + ", \(r.threads) BLAS threads"), ("positions", "\(r.n_pos)"),
+                            ("intervention", "\(r.intervention) (\(r.mode))"),
+                            ("forward + encodings", String(format: "%.4f s", r.forward_s)),
+                            ("intervened pass", String(format: "%.4f s", r.intervene_s)),
+                            ("ratio", String(format: "%.2f (clean run + intervened pass) / clean run; %.2f intervened pass alone", r.ratio, r.intervene_ratio))]
+                print(BenchTable.format(rows))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(r), as: UTF8.self))
@@ -190,6 +234,11 @@ enum BenchTable {
             ("efficiency", String(format: "%.1f %%", 100 * r.efficiency)),
             ("scores", String(format: "replacement %.4f, completeness %.4f", r.replacement_score, r.completeness_score)),
         ]
+        return format(rows)
+    }
+
+    /// Two columns, the names padded to the longest.
+    static func format(_ rows: [(String, String)]) -> String {
         let w = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
     }

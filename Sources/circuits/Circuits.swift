@@ -13,15 +13,16 @@ struct Circuits: ParsableCommand {
         and norm scales on one prompt, and record every direct linear effect between token \
         embeddings, features, error nodes and output logits. Results reproduce circuit-tracer 0.5.0.
 
-        One prompt: `circuits trace --help`. A whole corpus on this machine: `circuits run JOB` \
-        (see jobs/demo.yaml). On a cluster: `circuits coordinator JOB` plus `circuits worker` on \
-        every node, then `circuits merge` and `circuits report`.
+        One prompt: `circuits trace --help`; feature interventions on it: `circuits intervene \
+        --help`. A whole corpus on this machine: `circuits run JOB` (see jobs/demo.yaml). On a \
+        cluster: `circuits coordinator JOB` plus `circuits worker` on every node, then `circuits \
+        merge` and `circuits report`.
 
         Every command takes --log-level (trace, debug, info, notice, warning, error, critical; \
         default info). Logs go to standard error: plain lines on a terminal, with a timestamp, \
         the logger's label and metadata when standard error is a file or a pipe.
         """,
-        subcommands: [Trace.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
+        subcommands: [Trace.self, Intervene.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, GlobalWeights.self, TrainTranscoders.self, Bench.self]
     )
 
     /// Parses the command line, bootstraps the log handler at the command's `--log-level`, runs

@@ -24,17 +24,7 @@ extension Circuits {
             """
         )
 
-        @Option(help: "Hugging Face model folder.")
-        var model: String
-
-        @Option(help: "Transcoder folder (with config.yaml).")
-        var transcoders: String
-
-        @Option(help: "The prompt text.")
-        var prompt: String?
-
-        @Option(help: "A file holding the prompt text (used verbatim, trailing newline removed).")
-        var promptFile: String?
+        @OptionGroup var input: PromptOptions
 
         @OptionGroup var options: AttributionOptionGroup
 
@@ -53,7 +43,7 @@ extension Circuits {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            guard (prompt == nil) != (promptFile == nil) else {
+            guard input.hasOnePrompt else {
                 throw ValidationError("give exactly one of --prompt or --prompt-file")
             }
         }
@@ -63,23 +53,16 @@ extension Circuits {
                 // Wrong output paths fail before the work; outputs replace files only, never folders.
                 try OutputLocation.checkFile(URL(fileURLWithPath: out), what: "graph (--out)")
                 if let json { try OutputLocation.checkFile(URL(fileURLWithPath: json), what: "graph JSON (--json)") }
-                let text: String
-                if let promptFile {
-                    let s = try PromptFile.read(URL(fileURLWithPath: promptFile))
-                    text = s.hasSuffix("\n") ? String(s.dropLast()) : s
-                } else {
-                    text = prompt ?? ""
-                }
+                let text = try input.text()
                 let load = ContinuousClock.now
-                let session = try TraceSession(modelDirectory: URL(fileURLWithPath: model),
-                                               transcoderDirectory: URL(fileURLWithPath: transcoders))
+                let session = try input.session()
                 let loadSeconds = (ContinuousClock.now - load).seconds
                 let tokens = try session.tokens(for: text)
                 var attribution = options.attribution
                 if let prefilter {
                     let p = try Prefilter.load(prefilter)
                     attribution.forcedFeatures = Set(p.features)
-                    if URL(fileURLWithPath: p.transcoders).standardizedFileURL != URL(fileURLWithPath: transcoders).standardizedFileURL {
+                    if URL(fileURLWithPath: p.transcoders).standardizedFileURL != URL(fileURLWithPath: input.transcoders).standardizedFileURL {
                         Logger(label: "circuits.trace").notice("note: \(prefilter) was made with the transcoders in \(p.transcoders)")
                     }
                     if attribution.maxFeatureNodes == nil {
@@ -103,6 +86,34 @@ extension Circuits {
     }
 }
 
+/// The model, its transcoders and one prompt: the inputs of `trace` and `intervene`.
+struct PromptOptions: ParsableArguments {
+    @Option(help: "Hugging Face model folder.")
+    var model: String
+
+    @Option(help: "Transcoder folder (with config.yaml).")
+    var transcoders: String
+
+    @Option(help: "The prompt text.")
+    var prompt: String?
+
+    @Option(help: "A file holding the prompt text (used verbatim, one trailing newline removed).")
+    var promptFile: String?
+
+    /// Exactly one of `--prompt` and `--prompt-file` is given.
+    var hasOnePrompt: Bool { (prompt == nil) != (promptFile == nil) }
+
+    /// `--prompt`, or the text of `--prompt-file` with one trailing newline dropped.
+    func text() throws -> String {
+        try promptFile.map { try PromptFile.readDroppingNewline(URL(fileURLWithPath: $0)) } ?? prompt ?? ""
+    }
+
+    /// Loads the model, the transcoders and the tokenizer.
+    func session() throws -> TraceSession {
+        try TraceSession(modelDirectory: URL(fileURLWithPath: model), transcoderDirectory: URL(fileURLWithPath: transcoders))
+    }
+}
+
 /// Reads `--prompt-file`: missing, unreadable and not-UTF-8 are three different errors.
 enum PromptFile {
     static func read(_ url: URL) throws -> String {
@@ -114,6 +125,12 @@ enum PromptFile {
         case let .success(text): return text
         case let .failure(bad): throw TracerError.malformedFile(url.path, "the prompt file is \(bad)")
         }
+    }
+
+    /// The prompt of `--prompt-file`: the file's text, one trailing newline dropped.
+    static func readDroppingNewline(_ url: URL) throws -> String {
+        let s = try read(url)
+        return s.hasSuffix("\n") ? String(s.dropLast()) : s
     }
 }
 

@@ -171,6 +171,32 @@ import TestSupport
         #expect(try Journal.replay(url) == events + [.finished])
     }
 
+    /// Many events, decoded in parallel chunks: the same events in the same order; deferred
+    /// appends are there once synced; a line in the middle that is JSON but no event is an error
+    /// naming it, wherever its chunk falls.
+    @Test func replaysLongJournalsInOrder() throws {
+        let folder = try ScratchFolder("journal-long")
+        defer { folder.remove() }
+        let url = folder.file("journal.jsonl")
+        let events: [JournalEvent] = (0..<20_000).map {
+            $0 % 7 == 0 ? .taskFailed(taskID: $0, reason: "r\($0)")
+                : .taskCompleted(taskID: $0, workerID: "w\($0 % 13)", sha256: "s", promptsDone: $0 % 5, promptsFailed: 0)
+        }
+        let j = try Journal(url: url)
+        try j.append(contentsOf: Array(events[..<15_000]))
+        for e in events[15_000...] { try j.appendDeferred(e) }
+        #expect(j.needsSync)
+        try j.sync()
+        #expect(!j.needsSync)
+        #expect(try Journal.replay(url) == events)
+        let handle = try FileHandle(forWritingTo: url)
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"time":1,"event":{"unknown":{}}}"#.utf8 + [UInt8(ascii: "\n")]))
+        try handle.close()
+        try j.append(.finished)
+        #expect(throws: JournalError.self) { try Journal.replay(url) }
+    }
+
     @Test func missingJournalIsEmpty() throws {
         #expect(try Journal.replay(URL(fileURLWithPath: "/nonexistent/journal.jsonl")).isEmpty)
     }

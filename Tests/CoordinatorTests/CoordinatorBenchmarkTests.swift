@@ -1,0 +1,24 @@
+import Foundation
+import Logging
+import Testing
+@testable import Coordinator
+
+/// The coordinator under many concurrent workers (the benchmark's simulated ones: real ZeroMQ
+/// clients, real shards): every task completed exactly once, by the journal.
+@Suite struct CoordinatorBenchmarkTests {
+    @Test func manyWorkersLoseAndDuplicateNothing() throws {
+        var bench = CoordinatorBenchmark()
+        bench.workers = 60
+        bench.tasks = 400
+        bench.promptsPerTask = 2
+        bench.replayTasks = 3000
+        bench.timeoutSeconds = 120
+        let r = try bench.run(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(r.lost == 0 && r.duplicated == 0, "\(r.lost) lost, \(r.duplicated) duplicated")
+        #expect(r.tasks == 400 && r.prompts == 800)
+        #expect(r.tasks_per_s > 0 && r.coordinator_ms_per_task > 0)
+        #expect(r.p50_ms <= r.p99_ms)
+        #expect(r.journal_bytes > 400 * 100)
+        #expect(r.replay_s > 0)
+    }
+}

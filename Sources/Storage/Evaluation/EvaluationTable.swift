@@ -82,6 +82,20 @@ public struct EvaluationTable: Sendable {
         try f.write(rows.map(\.causalFeatures), shape: [n], at: "\(g)/\(C.causalFeatures)")
     }
 
+    /// Writes one prompt's metrics as attributes of `path` (`circuits trace --evaluate`), named
+    /// like the columns (NaN where the metric is missing), with N as `evaluation_features`.
+    public static func writeAttributes(_ row: Row, features: Int, into f: HDF5File, at path: String = "/") throws {
+        typealias C = Column
+        try f.setAttribute("evaluation_" + C.features, Int64(features), at: path)
+        try f.setAttribute(C.pathLengthMean, row.pathLengthMean, at: path)
+        try f.setAttribute(C.pathLengthShares, row.pathLengthShares.isEmpty ? [0] : row.pathLengthShares, at: path)
+        try f.setAttribute(C.fidelityCosine, row.fidelityCosine, at: path)
+        try f.setAttribute(C.fidelityNMSE, row.fidelityNMSE, at: path)
+        try f.setAttribute(C.fidelityFeatures, row.fidelityFeatures, at: path)
+        try f.setAttribute(C.causalRankCorrelation, row.causalRankCorrelation, at: path)
+        try f.setAttribute(C.causalFeatures, row.causalFeatures, at: path)
+    }
+
     /// The table of `f`, or nil when it has none.
     /// - Throws: `HDF5Error` when a dataset is missing; `SchemaError` when shapes disagree.
     public static func read(_ f: HDF5File) throws -> EvaluationTable? {

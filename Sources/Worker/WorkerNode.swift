@@ -173,7 +173,7 @@ public final class WorkerNode {
         thread.start()
         var taskLogger = logger
         taskLogger[metadataKey: "task"] = "\(task.taskID)"
-        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
+        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts\(task.swaps == nil ? "" : ", bridge swaps"))")
         var lastBeat = ContinuousClock.now
         let heartbeat = Duration.seconds(job.heartbeatSeconds)
         while true {

@@ -12,6 +12,10 @@ public struct Fact: Codable, Sendable, Equatable {
     public var answer: String
     public var family: String
 
+    public init(id: String, prompt: String, subject: String, intermediate: String, answer: String, family: String) {
+        self.id = id; self.prompt = prompt; self.subject = subject; self.intermediate = intermediate; self.answer = answer; self.family = family
+    }
+
     /// Reads a facts file (a JSON list of facts).
     /// - Throws: `MergeError` naming the file.
     public static func load(_ url: URL) throws -> [Fact] {

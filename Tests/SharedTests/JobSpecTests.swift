@@ -233,6 +233,7 @@ import TestSupport
         ({ var s = swap; s.targetValues = [1]; return s }(), "1 values for 2 target features"),
         ({ var s = swap; s.targetValues = [.nan, 1]; return s }(), "not a finite activation"),
         ({ var s = swap; s.targetAnswer = ""; return s }(), "target answer must be a word"),
+        ({ var s = swap; s.target = "a\0b"; return s }(), "without NUL"),
     ].map { (TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: [$0.0]), $0.1) })
     func malformedTasksAreNamed(task: TaskAssignment, problem: String) {
         #expect(task.problem?.contains(problem) == true, "\(task.problem ?? "accepted")")

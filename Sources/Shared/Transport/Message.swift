@@ -82,6 +82,10 @@ public struct BridgeSwapItem: Codable, Sendable, Equatable {
         for (name, word) in [("answer", answer), ("target answer", targetAnswer)] where word.isEmpty || word.utf8.count > 1000 {
             return "\(name) must be a word of 1 to 1000 bytes"
         }
+        // Written to the shard as HDF5 strings, which end at NUL.
+        if [bridge, target, answer, targetAnswer].contains(where: { $0.contains("\0") || $0.utf8.count > 100_000 }) {
+            return "bridge, target and answers must be strings without NUL of at most 100000 bytes"
+        }
         return nil
     }
 }

@@ -107,9 +107,12 @@ public final class TaskRunner: Sendable {
     /// The graph evaluation of a traced prompt (`ReplacementModel.evaluate`); a row of NaNs for
     /// a prompt without a graph, or whose evaluation failed (its graph is kept).
     func evaluate(_ outcome: PromptOutcome, features n: Int) -> EvaluationTable.Row {
+        let start = ContinuousClock.now
         guard case let .traced(_, _, result, _) = outcome,
               let e = try? session.replacement.evaluate(result, features: n) else { return EvaluationTable.Row(nLayers: session.config.nLayers) }
-        return EvaluationTable.Row(e)
+        var row = EvaluationTable.Row(e)
+        row.seconds = (ContinuousClock.now - start).seconds
+        return row
     }
 
     /// Runs a bridge-swap task (the evaluation's second phase) and writes its shard to `url`.

@@ -97,6 +97,11 @@ import Worker
         let drops = [0, 1, 2, 3, 5].map { (0.9 - 0.1 * Double($0)) - 0.05 * Double($0) }
         #expect(close(e.bridge_ablation_drop, drops.reduce(0, +) / 5))
         #expect(e.bridge_swaps?.map(\.status) == ["done", "done", "done", "done", "failed", "done"])
+        // Evaluation time against trace time, over the evaluated prompts only.
+        var timed = table
+        for k in timed.rows.indices { timed.rows[k].seconds = timed.rows[k].isEvaluated ? 0.3 : 0 }
+        let ratio = EvaluationSummary(timed, swaps: nil, traceSeconds: timed.rows.map { $0.isEvaluated ? 0.2 : 9 }).seconds_per_trace_second
+        #expect(close(ratio, 1.5) && close(EvaluationSummary(timed, swaps: nil).mean_seconds, 0.3))
     }
 
     /// Real task runs on the demo model: attribution tasks with evaluation, the bridge-swap plan

@@ -10,7 +10,7 @@ import Testing
         var a = EvaluationTable.Row(nLayers: 3)
         a.pathLengthShares = [0.1, 0.6, 0.3]; a.pathLengthMean = 2.2
         a.fidelityCosine = [1, 0.9, .nan]; a.fidelityNMSE = [0, 0.2, .nan]; a.fidelityFeatures = 10
-        a.causalRankCorrelation = 0.5; a.causalFeatures = 10
+        a.causalRankCorrelation = 0.5; a.causalFeatures = 10; a.seconds = 0.25
         t.append(a)
         t.appendMissing(1)
         var b = EvaluationTable.Row(nLayers: 3)
@@ -36,6 +36,7 @@ import Testing
             #expect(Self.same([r.pathLengthMean, r.causalRankCorrelation], [e.pathLengthMean, e.causalRankCorrelation]))
             #expect(Self.same(r.fidelityCosine, e.fidelityCosine) && Self.same(r.fidelityNMSE, e.fidelityNMSE))
             #expect(r.fidelityFeatures == e.fidelityFeatures && r.causalFeatures == e.causalFeatures && r.isEvaluated == e.isEvaluated)
+            #expect(r.seconds == e.seconds)
         }
         #expect(!read.rows[1].isEvaluated && read.rows[1].pathLengthShares.isEmpty)
     }
@@ -52,6 +53,7 @@ import Testing
             for name in [C.fidelityCosine, C.fidelityNMSE] { try f.write([Double](repeating: 1, count: 12), shape: [3, 4], at: "evaluation/\(name)") }
             for name in [C.fidelityFeatures, C.causalFeatures] { try f.write([Int64](repeating: 1, count: 3), shape: [3], at: "evaluation/\(name)") }
             try f.write([0.1, 0.2], shape: [2], at: "evaluation/\(C.causalRankCorrelation)")
+            try f.write([0.1, 0.2, 0], shape: [3], at: "evaluation/\(C.seconds)")
         }, read: { f -> SchemaError? in
             do { _ = try EvaluationTable.read(f); return nil } catch let e as SchemaError { return e }
         })

@@ -151,7 +151,7 @@ public struct CircuitReport: Codable, Sendable {
             label_recovery = entries
             planted_circuit_recovery = implicit > 0 ? Double(recovered) / Double(implicit) : nil
         }
-        evaluation = a.evaluation.map { EvaluationSummary($0, swaps: a.bridgeSwaps) }
+        evaluation = a.evaluation.map { EvaluationSummary($0, swaps: a.bridgeSwaps, traceSeconds: a.prompts.map(\.seconds)) }
         top_paths = pathStats.map { Path(nodes: $0.key, prompts: $0.value.count, mean_strength: $0.value.strength / Double($0.value.count)) }
             .sorted { ($0.prompts, $0.mean_strength) > ($1.prompts, $1.mean_strength) }.prefix(top).map { $0 }
     }

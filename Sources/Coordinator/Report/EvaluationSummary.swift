@@ -41,6 +41,9 @@ public struct EvaluationSummary: Codable, Sendable {
     public var causal_rank_correlation_histogram: CircuitReport.Histogram
     /// Evaluated prompts whose causal check was skipped (fewer than 3 features in the pruned graph).
     public var causal_skipped_prompts: Int
+    /// Mean evaluation time per evaluated prompt, and its ratio to their mean trace time.
+    public var mean_seconds: Double?
+    public var seconds_per_trace_second: Double?
     /// Two-hop prompts planned for the bridge swap (nil: no bridge swap in this job).
     public var bridge_swap_prompts: Int?
     /// Share of them whose swapped top token is Y's answer (a swap that failed to run counts as unsuccessful).
@@ -49,7 +52,8 @@ public struct EvaluationSummary: Codable, Sendable {
     public var bridge_ablation_drop: Double?
     public var bridge_swaps: [BridgeSwapEntry]?
 
-    public init(_ table: EvaluationTable, swaps: BridgeSwapTable?) {
+    /// - Parameter traceSeconds: each row's trace time (`/prompts` `seconds`), when at hand.
+    public init(_ table: EvaluationTable, swaps: BridgeSwapTable?, traceSeconds: [Double]? = nil) {
         features = table.features
         let evaluated = table.rows.filter(\.isEvaluated)
         prompts = evaluated.count
@@ -68,6 +72,11 @@ public struct EvaluationSummary: Codable, Sendable {
         mean_causal_rank_correlation = Self.mean(correlations)
         causal_rank_correlation_histogram = CircuitReport.histogram(correlations, lower: -1, upper: 1)
         causal_skipped_prompts = correlations.filter { !$0.isFinite }.count
+        mean_seconds = Self.mean(evaluated.map(\.seconds))
+        if let traceSeconds, traceSeconds.count == table.count {
+            let traced = zip(table.rows, traceSeconds).filter { $0.0.isEvaluated }.map(\.1).reduce(0, +)
+            seconds_per_trace_second = traced > 0 ? evaluated.map(\.seconds).reduce(0, +) / traced : nil
+        }
         if let swaps { add(swaps) }
     }
 

@@ -8,6 +8,7 @@ extension ReportHTML {
         h += card("mean path length", e.mean_path_length.map { fmt($0) } ?? "–")
         h += card("mean causal rank correlation", e.mean_causal_rank_correlation.map { fmt($0) } ?? "–")
         h += card("causal check skipped", "\(e.causal_skipped_prompts)")
+        if let r = e.seconds_per_trace_second { h += card("evaluation time per trace second", fmt(r)) }
         if let s = e.bridge_swap_success { h += card("bridge swap success", fmt(s)) }
         if let d = e.bridge_ablation_drop { h += card("bridge ablation drop of p(answer)", fmt(d)) }
         h += "</div>\n<p class=\"muted\">Path length: share of embedding → logit influence by path length, Σ k·share. Fidelity: cosine and normalised MSE between the residual change of the real model and of the local replacement model when a graph feature is ablated, by layer distance from the feature. Causal agreement: Spearman correlation between a feature's influence on the top logit and the effect of ablating it.</p>\n<div class=\"cards\">"

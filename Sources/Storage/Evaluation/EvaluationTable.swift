@@ -21,6 +21,8 @@ public struct EvaluationTable: Sendable {
         public static let causalRankCorrelation = "causal_rank_correlation"
         /// i64 [n]: features ranked for it (0: skipped).
         public static let causalFeatures = "causal_features"
+        /// f64 [n]: evaluation time (beside the trace time of `/prompts`).
+        public static let seconds = "seconds"
         /// Attribute (i64) of the group: N, the job's `evaluation.features`.
         public static let features = "features"
     }
@@ -36,6 +38,7 @@ public struct EvaluationTable: Sendable {
         public var fidelityFeatures: Int64 = 0
         public var causalRankCorrelation: Double = .nan
         public var causalFeatures: Int64 = 0
+        public var seconds: Double = 0
 
         /// A prompt without evaluation.
         public init(nLayers: Int) {
@@ -80,6 +83,7 @@ public struct EvaluationTable: Sendable {
         try f.write(rows.map(\.fidelityFeatures), shape: [n], at: "\(g)/\(C.fidelityFeatures)")
         try f.write(rows.map(\.causalRankCorrelation), shape: [n], at: "\(g)/\(C.causalRankCorrelation)")
         try f.write(rows.map(\.causalFeatures), shape: [n], at: "\(g)/\(C.causalFeatures)")
+        try f.write(rows.map(\.seconds), shape: [n], at: "\(g)/\(C.seconds)")
     }
 
     /// Writes one prompt's metrics as attributes of `path` (`circuits trace --evaluate`), named
@@ -109,12 +113,14 @@ public struct EvaluationTable: Sendable {
         let fidelityFeatures = try f.read(Int64.self, at: "\(g)/\(C.fidelityFeatures)").values
         let causal = try f.read(Double.self, at: "\(g)/\(C.causalRankCorrelation)").values
         let causalFeatures = try f.read(Int64.self, at: "\(g)/\(C.causalFeatures)").values
+        let seconds = try f.read(Double.self, at: "\(g)/\(C.seconds)").values
         let n = mean.count
         for (name, shape) in [(C.pathLengthShares, shares.shape), (C.fidelityCosine, cosine.shape), (C.fidelityNMSE, nmse.shape)]
         where shape.count != 2 || shape[0] != n || shape[1] < 1 || (name != C.pathLengthShares && shape != cosine.shape) {
             throw SchemaError(file: f.path, object: "\(g)/\(name)", detail: "shape \(shape), expected [\(n), ≥1] (\(C.fidelityCosine) and \(C.fidelityNMSE) alike)")
         }
-        for (name, count) in [(C.fidelityFeatures, fidelityFeatures.count), (C.causalRankCorrelation, causal.count), (C.causalFeatures, causalFeatures.count)]
+        for (name, count) in [(C.fidelityFeatures, fidelityFeatures.count), (C.causalRankCorrelation, causal.count), (C.causalFeatures, causalFeatures.count),
+                             (C.seconds, seconds.count)]
         where count != n {
             throw SchemaError(file: f.path, object: "\(g)/\(name)", detail: "\(count) entries, but \(C.pathLengthMean) has \(n)")
         }
@@ -133,6 +139,7 @@ public struct EvaluationTable: Sendable {
             row.fidelityFeatures = fidelityFeatures[k]
             row.causalRankCorrelation = causal[k]
             row.causalFeatures = causalFeatures[k]
+            row.seconds = seconds[k]
             table.rows.append(row)
         }
         return table

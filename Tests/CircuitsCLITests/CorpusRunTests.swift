@@ -282,6 +282,7 @@ func freePort() throws -> Int {
             ("model: [1, 2\n", "not valid YAML"),
             (good + "evaluation: {features: 0}\n", "field 'evaluation.features': 0 is outside 1...10000"),
             (good + "evaluation: {facts: nope.json}\n", "field 'evaluation.facts': no such file"),
+            (good + "evaluation: {facts: corpus.jsonl}\n", "field 'evaluation.facts': "),
         ]
         for (k, c) in cases.enumerated() {
             let job = try TestJob("spec\(k)", prompts: ["the cat"], yaml: c.yaml)

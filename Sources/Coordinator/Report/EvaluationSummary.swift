@@ -74,8 +74,9 @@ public struct EvaluationSummary: Codable, Sendable {
         causal_skipped_prompts = correlations.filter { !$0.isFinite }.count
         mean_seconds = Self.mean(evaluated.map(\.seconds))
         if let traceSeconds, traceSeconds.count == table.count {
-            let traced = zip(table.rows, traceSeconds).filter { $0.0.isEvaluated }.map(\.1).reduce(0, +)
-            seconds_per_trace_second = traced > 0 ? evaluated.map(\.seconds).reduce(0, +) / traced : nil
+            let timed = zip(table.rows, traceSeconds).filter { $0.0.isEvaluated && $0.0.seconds.isFinite && $0.1.isFinite }
+            let traced = timed.map(\.1).reduce(0, +)
+            seconds_per_trace_second = traced > 0 ? timed.map(\.0.seconds).reduce(0, +) / traced : nil
         }
         if let swaps { add(swaps) }
     }

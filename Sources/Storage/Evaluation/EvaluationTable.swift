@@ -21,7 +21,7 @@ public struct EvaluationTable: Sendable {
         public static let causalRankCorrelation = "causal_rank_correlation"
         /// i64 [n]: features ranked for it (0: skipped).
         public static let causalFeatures = "causal_features"
-        /// f64 [n]: evaluation time (beside the trace time of `/prompts`).
+        /// f64 [n]: evaluation time (beside the trace time of `/prompts`); optional when reading.
         public static let seconds = "seconds"
         /// Attribute (i64) of the group: N, the job's `evaluation.features`.
         public static let features = "features"
@@ -113,8 +113,9 @@ public struct EvaluationTable: Sendable {
         let fidelityFeatures = try f.read(Int64.self, at: "\(g)/\(C.fidelityFeatures)").values
         let causal = try f.read(Double.self, at: "\(g)/\(C.causalRankCorrelation)").values
         let causalFeatures = try f.read(Int64.self, at: "\(g)/\(C.causalFeatures)").values
-        let seconds = try f.read(Double.self, at: "\(g)/\(C.seconds)").values
         let n = mean.count
+        // Optional: shards of the first version of this table have no times.
+        let seconds = f.exists("\(g)/\(C.seconds)") ? try f.read(Double.self, at: "\(g)/\(C.seconds)").values : Array(repeating: .nan, count: n)
         for (name, shape) in [(C.pathLengthShares, shares.shape), (C.fidelityCosine, cosine.shape), (C.fidelityNMSE, nmse.shape)]
         where shape.count != 2 || shape[0] != n || shape[1] < 1 || (name != C.pathLengthShares && shape != cosine.shape) {
             throw SchemaError(file: f.path, object: "\(g)/\(name)", detail: "shape \(shape), expected [\(n), ≥1] (\(C.fidelityCosine) and \(C.fidelityNMSE) alike)")

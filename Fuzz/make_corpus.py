@@ -145,6 +145,7 @@ for path in ["jobs/demo.yaml", "jobs/demo-plt.yaml"]:
 put("FuzzJobSpec", "minimal.yaml", "model: m\ntranscoders: /abs/t\ncorpus: c.txt\noutput: o\n")
 put("FuzzJobSpec", "flow.yaml", "{model: m, transcoders: t, corpus: c.jsonl, output: o, workers: 4, lease_seconds: 30.5, "
     "attribution: {max_feature_nodes: 100}, statistics: {attribution: false, targets: [[1, 2], [3, 4]]}}\n")
+put("FuzzJobSpec", "evaluation.yaml", "model: m\ntranscoders: t\ncorpus: c.jsonl\noutput: o\nevaluation: {features: 5, facts: f.json}\n")
 
 # --- wire messages: "CIRC", protocol version (UInt16 BE, read from Message.swift), payload length
 # (UInt32 BE), JSON of `Message` (Swift's synthesized Codable: {"case": {"label": value, "_0": value}}).
@@ -157,7 +158,8 @@ job = {"model": "/m", "transcoders": "/t", "corpus": "/c.jsonl", "output": "/o",
        "leaseSeconds": 120, "heartbeatSeconds": 2,
        "attribution": {"maxLogits": 10, "logitProb": 0.95, "batchSize": 256, "updateInterval": 4},
        "pruning": {"nodeThreshold": 0.8, "edgeThreshold": 0.98},
-       "statistics": {"attribution": True, "targets": [[0, 1]]}}
+       "statistics": {"attribution": True, "targets": [[0, 1]]},
+       "evaluation": {"features": 10, "facts": "/facts.json"}}
 messages = {
     "hello": {"hello": {"workerID": "w1", "capabilities": {"host": "h", "pid": 42, "threads": 2, "version": "1.0"}}},
     "ready": {"ready": {"workerID": "w1"}},
@@ -171,6 +173,11 @@ messages = {
     "reject": {"reject": {"reason": "version"}},
     "task": {"task": {"_0": {"taskID": 3, "attempt": 1, "jobHash": "cd" * 32,
                              "prompts": [{"id": "p1", "text": "The capital of France is"}, {"id": "p2", "text": "é", "label": "x"}]}}},
+    "task-swaps": {"task": {"_0": {"taskID": 40, "attempt": 1, "jobHash": "cd" * 32,
+                                   "prompts": [{"id": "csc-000", "text": "fact : the capital of the state containing dallas is", "label": "texas"}],
+                                   "swaps": [{"id": "csc-000", "bridge": "texas", "target": "california", "answer": "austin",
+                                              "targetAnswer": "sacramento", "bridgeFeatures": [[1, 2]], "targetFeatures": [[0, 5]],
+                                              "targetValues": [1.5]}]}}},
     "idle": {"idle": {"retryMilliseconds": 250}},
     "shutdown": {"shutdown": {}},
 }

@@ -56,10 +56,11 @@ extension CoordinatorServer {
         case let .ready(id):
             remember(id, now: now)
             if let (task, attempt) = book.assign(to: id, now: now, lease: lease) {
-                logger.debug("coordinator: task \(task) → worker \(id) (attempt \(attempt), \(plan.tasks[task].count) prompts)",
+                let assignment = assignment(task, attempt: attempt)
+                logger.debug("coordinator: task \(task) → worker \(id) (attempt \(attempt), \(assignment.prompts.count) prompts\(assignment.swaps == nil ? "" : ", bridge swaps"))",
                              metadata: ["task": "\(task)", "worker": "\(id)"])
-                reply(peer, .task(TaskAssignment(taskID: task, attempt: attempt, jobHash: job.hash, prompts: plan.tasks[task])))
-            } else if book.isFinished {
+                reply(peer, .task(assignment))
+            } else if isFinished {
                 reply(peer, .shutdown)
             } else {
                 reply(peer, .idle(retryMilliseconds: 500))
@@ -67,7 +68,7 @@ extension CoordinatorServer {
         case let .heartbeat(id, task, attempt):
             remember(id, now: now)
             logger.trace("coordinator: heartbeat from \(id)\(task.map { " (task \($0))" } ?? "")", metadata: ["worker": "\(id)"])
-            let valid = task.map { $0 >= 0 && $0 < plan.tasks.count && !book.isSettled($0) } ?? false
+            let valid = task.map { $0 >= 0 && $0 < book.taskCount && !book.isSettled($0) } ?? false
             let sane = attempt.map { (1...1_000_000).contains($0) } ?? false
             book.heartbeat(from: id, task: valid && sane ? task : nil, attempt: attempt, now: now, lease: lease)
         case let .result(r):

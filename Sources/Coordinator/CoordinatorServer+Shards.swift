@@ -38,7 +38,7 @@ extension CoordinatorServer {
         try journal.appendDeferred(.taskCompleted(taskID: r.taskID, workerID: r.workerID, sha256: sha256,
                                                   promptsDone: counts.done, promptsFailed: counts.failed))
         _ = book.complete(r.taskID)
-        taskCounts[r.taskID] = counts
+        if r.taskID < plan.tasks.count { taskCounts[r.taskID] = counts }
         logger.debug("coordinator: task \(r.taskID) completed by \(r.workerID) (\(counts.done) traced, \(counts.failed) failed)",
                      metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
         return true
@@ -63,9 +63,16 @@ extension CoordinatorServer {
             defer { f.close() }
             let hash = try ShardMeta(f).jobHash
             guard hash == job.hash else { return .failure(ShardProblem(reason: "shard of job \(hash.prefix(12)), expected \(job.hash.prefix(12))")) }
-            let table = try PromptTable(f)
-            guard table.id == plan.tasks[task].map(\.id) else { return .failure(ShardProblem(reason: "its prompt ids differ from task \(task)'s")) }
-            return .success(CheckedShard(sha256: sha, done: table.doneCount, failed: table.count - table.doneCount))
+            let ids: [String], done: Int
+            if task < plan.tasks.count {
+                let table = try PromptTable(f)
+                (ids, done) = (table.id, table.doneCount)
+            } else {
+                guard let swaps = try BridgeSwapTable.read(f) else { return .failure(ShardProblem(reason: "no \(BridgeSwapTable.group) group in a bridge-swap shard")) }
+                (ids, done) = (swaps.rows.map(\.id), swaps.rows.filter { $0.status == 1 }.count)
+            }
+            guard ids == assignment(task, attempt: 1).prompts.map(\.id) else { return .failure(ShardProblem(reason: "its prompt ids differ from task \(task)'s")) }
+            return .success(CheckedShard(sha256: sha, done: done, failed: ids.count - done))
         } catch {
             return .failure(ShardProblem(reason: "unreadable: \(error)"))
         }

@@ -25,6 +25,11 @@ public final class CoordinatorServer {
     public let job: JobSpec
     public let layout: RunLayout
     public let plan: TaskPlan
+    /// The bridge-swap tasks (ids `plan.tasks.count...`), once the attribution tasks are
+    /// settled; nil before, and in jobs without `evaluation.facts`.
+    public internal(set) var swapPlan: BridgeSwapPlan?
+    /// Journaled completions of bridge-swap tasks, applied when their phase opens.
+    var swapCompletions: [Int: (sha256: String, done: Int, failed: Int)] = [:]
     let logger: Logger
     var book: TaskBook
     var journal: Journal
@@ -80,6 +85,7 @@ public final class CoordinatorServer {
             switch event {
             case let .taskCompleted(task, _, sha256, done, failedCount):
                 if task >= 0, task < plan.tasks.count { lastCompletion[task] = (sha256, done, failedCount) }
+                if task >= plan.tasks.count { swapCompletions[task] = (sha256, done, failedCount) }
             case let .taskFailed(task, _):
                 // Task-level failures are the machine's or a worker's (a prompt's own failure is a
                 // row of its shard): a new session tries the task again.
@@ -140,21 +146,58 @@ public final class CoordinatorServer {
     public func progress() -> RunProgress {
         let done = taskCounts.values.reduce(0) { $0 + $1.done }
         var failedPrompts = taskCounts.values.reduce(0) { $0 + $1.failed } + plan.invalid.count
-        for task in book.failed.keys { failedPrompts += plan.tasks[task].count }
-        return RunProgress(tasksTotal: plan.tasks.count, tasksCompleted: book.completed.count, tasksFailed: book.failed.count,
+        for task in book.failed.keys where task < plan.tasks.count { failedPrompts += plan.tasks[task].count }
+        return RunProgress(tasksTotal: book.taskCount, tasksCompleted: book.completed.count, tasksFailed: book.failed.count,
                            promptsTotal: plan.promptCount, promptsDone: done, promptsFailed: failedPrompts,
                            promptsThisSession: max(0, done + failedPrompts - plan.invalid.count - settledAtStart),
                            elapsed: ContinuousClock.now - started, workers: workers.count)
     }
 
-    public var isFinished: Bool { book.isFinished }
+    /// Every task of every phase is settled.
+    public var isFinished: Bool { book.isFinished && !bridgeSwapPhasePending }
+
+    /// The attribution tasks are settled but the bridge swaps of `evaluation.facts` are not planned yet.
+    var bridgeSwapPhasePending: Bool { job.evaluation?.facts != nil && swapPlan == nil }
+
+    /// Opens the evaluation's second phase: plans the bridge swaps (or loads the saved plan) and
+    /// adds their tasks to the book, those completed in an earlier session settled.
+    func openBridgeSwapPhase() throws {
+        guard let facts = job.evaluation?.facts, swapPlan == nil else { return }
+        let swaps: BridgeSwapPlan
+        if let saved = try BridgeSwapPlan.load(layout) { swaps = saved } else {
+            swaps = try BridgeSwapPlan.make(job: job, plan: plan, layout: layout, facts: facts)
+            try swaps.save(layout)
+        }
+        let first = plan.tasks.count
+        var completed = Set<Int>()
+        for (task, c) in swapCompletions.sorted(by: { $0.key < $1.key }) where task < first + swaps.tasks.count
+        && Self.shardMatchesJournal(task: task, sha256: c.sha256, layout: layout, logger: logger) {
+            completed.insert(task)
+        }
+        swapPlan = swaps
+        book.extend(by: swaps.tasks.count, completed: completed)
+        logger.info("coordinator: bridge swap: \(swaps.swapCount) two-hop prompts in \(swaps.tasks.count) tasks (tasks \(first)...)")
+    }
+
+    /// The assignment of `task` for `attempt`: corpus prompts, or bridge swaps.
+    func assignment(_ task: Int, attempt: Int) -> TaskAssignment {
+        let first = plan.tasks.count
+        guard task >= first, let swaps = swapPlan?.tasks[task - first] else {
+            return TaskAssignment(taskID: task, attempt: attempt, jobHash: job.hash, prompts: plan.tasks[task])
+        }
+        return TaskAssignment(taskID: task, attempt: attempt, jobHash: job.hash, prompts: swaps.prompts, swaps: swaps.swaps)
+    }
 
     /// Serves until every task is settled (or `shouldStop()`); then tells the workers to shut
     /// down. `onProgress` runs after every settled task and about once a second.
     public func serve(shouldStop: () -> Bool = { false }, onProgress: (RunProgress) -> Void = { _ in }) throws -> RunProgress {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
         var lastTick = ContinuousClock.now
-        while !book.isFinished && !shouldStop() {
+        while !isFinished && !shouldStop() {
+            if book.isFinished {
+                try openBridgeSwapPhase()
+                continue
+            }
             // A burst: every message waiting (up to `burst`), then one journal fsync for the
             // completions among them.
             var timeout = 100, settled = false
@@ -181,7 +224,7 @@ public final class CoordinatorServer {
             }
             if now - lastTick >= .seconds(1) { lastTick = now; onProgress(progress()) }
         }
-        if book.isFinished {
+        if isFinished {
             try journal.append(.finished)
             shutdownWorkers()
         }

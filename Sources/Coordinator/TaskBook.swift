@@ -18,7 +18,7 @@ public struct TaskBook: Sendable {
         public var attempt: Int
     }
 
-    public let taskCount: Int
+    public private(set) var taskCount: Int
     public let maxAttempts: Int
     public private(set) var pending: [Int]
     public private(set) var leases: [Int: Lease] = [:]
@@ -40,6 +40,16 @@ public struct TaskBook: Sendable {
     }
 
     public var isFinished: Bool { completed.count + failed.count == taskCount }
+
+    /// Adds `count` tasks (ids from the current `taskCount` on: a later phase of the job), those
+    /// in `completed` already settled (from the journal), the others pending.
+    public mutating func extend(by count: Int, completed done: Set<Int>) {
+        let first = taskCount
+        taskCount += max(0, count)
+        for task in first..<taskCount {
+            if done.contains(task) { completed.insert(task) } else { pending.append(task) }
+        }
+    }
 
     public func isSettled(_ task: Int) -> Bool { completed.contains(task) || failed[task] != nil }
 

@@ -75,10 +75,14 @@ public final class TaskRunner: Sendable {
     /// - Throws: `ShardWriteFailure` when the shard cannot be written (transient when the disk
     ///   is full); the prompts' own failures are rows of the shard, never thrown.
     public func run(_ task: TaskAssignment, to url: URL, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
+        if let swaps = task.swaps { return try runSwaps(task, swaps, to: url, progress: progress) }
         let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
+        var evaluation = job.evaluation.map { EvaluationTable(nLayers: session.config.nLayers, features: $0.features) }
         for (k, prompt) in task.prompts.enumerated() {
-            outcomes.append(trace(prompt))
+            let outcome = trace(prompt)
+            outcomes.append(outcome)
+            if let n = job.evaluation?.features { evaluation?.append(evaluate(outcome, features: n)) }
             progress(k + 1)
         }
         let meta = ShardWriter.Meta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,
@@ -89,7 +93,7 @@ public final class TaskRunner: Sendable {
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String
         do {
-            try ShardWriter.write(outcomes, meta: meta, labels: labels, to: url)
+            try ShardWriter.write(outcomes, meta: meta, labels: labels, evaluation: evaluation, to: url)
             sha256 = try SHA256Digest.hex(ofFileAt: url)
         } catch {
             throw ShardWriteFailure.classify(error, writing: url)
@@ -98,6 +102,75 @@ public final class TaskRunner: Sendable {
         return TaskResult(taskID: task.taskID, attempt: task.attempt, workerID: workerID,
                           sha256: sha256, promptsDone: outcomes.count - failed,
                           promptsFailed: failed, seconds: (ContinuousClock.now - start).seconds)
+    }
+
+    /// The graph evaluation of a traced prompt (`ReplacementModel.evaluate`); a row of NaNs for
+    /// a prompt without a graph, or whose evaluation failed (its graph is kept).
+    func evaluate(_ outcome: PromptOutcome, features n: Int) -> EvaluationTable.Row {
+        let start = ContinuousClock.now
+        guard case let .traced(_, _, result, _) = outcome,
+              let e = try? session.replacement.evaluate(result, features: n) else { return EvaluationTable.Row(nLayers: session.config.nLayers) }
+        var row = EvaluationTable.Row(e)
+        row.seconds = (ContinuousClock.now - start).seconds
+        return row
+    }
+
+    /// Runs a bridge-swap task (the evaluation's second phase) and writes its shard to `url`.
+    /// A swap that cannot run (unknown answer word, feature outside the transcoders) is a failed
+    /// row with its reason.
+    func runSwaps(_ task: TaskAssignment, _ swaps: [BridgeSwapItem], to url: URL, progress: (Int) -> Void) throws -> TaskResult {
+        let start = ContinuousClock.now
+        var table = BridgeSwapTable()
+        for (k, (prompt, item)) in zip(task.prompts, swaps).enumerated() {
+            table.rows.append(swap(prompt, item))
+            progress(k + 1)
+        }
+        let meta = ShardMeta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,
+                             modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum)
+        let sha256: String
+        do {
+            try ShardWriter.write(table, meta: meta, to: url)
+            sha256 = try SHA256Digest.hex(ofFileAt: url)
+        } catch {
+            throw ShardWriteFailure.classify(error, writing: url)
+        }
+        let done = table.rows.filter { $0.status == 1 }.count
+        return TaskResult(taskID: task.taskID, attempt: task.attempt, workerID: workerID, sha256: sha256, promptsDone: done,
+                          promptsFailed: table.rows.count - done, seconds: (ContinuousClock.now - start).seconds)
+    }
+
+    /// One bridge swap (`ReplacementModel.bridgeSwap`) on the prompt's clean run.
+    func swap(_ prompt: PromptItem, _ item: BridgeSwapItem) -> BridgeSwapTable.Row {
+        var row = BridgeSwapTable.Row(id: prompt.id, prompt: prompt.text, bridge: item.bridge, target: item.target,
+                                      answer: item.answer, targetAnswer: item.targetAnswer)
+        row.bridgeFeatures = Int64(item.bridgeFeatures.count)
+        row.targetFeatures = Int64(item.targetFeatures.count)
+        do {
+            let clean = try session.replacement.cleanRun(tokens: try session.tokens(for: prompt.text))
+            let swap = BridgeSwap(bridgeFeatures: item.bridgeFeatures.map { FeatureID(layer: $0[0], feature: $0[1]) },
+                                  targetFeatures: zip(item.targetFeatures, item.targetValues).map { (FeatureID(layer: $0[0], feature: $0[1]), Float($1)) },
+                                  answerToken: try answerToken(item.answer), targetAnswerToken: try answerToken(item.targetAnswer))
+            let o = try session.replacement.bridgeSwap(clean, swap)
+            row.status = 1
+            row.answerProbability = o.answerProbability
+            row.ablatedAnswerProbability = o.ablatedAnswerProbability
+            row.swappedTopToken = session.tokenizer.decode([o.swappedTopToken]).trimmingCharacters(in: .whitespaces)
+            row.swappedTopProbability = o.swappedTopProbability
+            row.success = o.success ? 1 : 0
+            row.ablations = Int64(o.ablations)
+            row.settings = Int64(o.settings)
+        } catch {
+            row.reason = "\(error)"
+        }
+        return row
+    }
+
+    /// The token the model predicts for `word` after a prompt: the first token of `" " + word`
+    /// after BOS.
+    func answerToken(_ word: String) throws -> Int {
+        let tokens = try session.tokens(for: " " + word)
+        guard tokens.count >= 2 else { throw WorkerError(reason: "the answer '\(word)' has no token") }
+        return tokens[1]
     }
 
     /// The first non-finite quantity of a traced prompt, if any.

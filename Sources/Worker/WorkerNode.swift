@@ -145,8 +145,8 @@ public final class WorkerNode {
                                   reason: "worker loaded job \(job.hash), task is for job \(task.jobHash)", transient: false))
                 throw WorkerError(reason: "the coordinator now runs another job (\(task.jobHash)); restart this worker")
             }
-            guard task.taskID >= 0, (1...1_000_000).contains(task.attempt), (1...TaskAssignment.maximumPrompts).contains(task.prompts.count) else {
-                logger.warning("worker \(id): ignoring a malformed task (id \(task.taskID), attempt \(task.attempt), \(task.prompts.count) prompts)")
+            if let problem = task.problem {
+                logger.warning("worker \(id): ignoring a task: \(problem)")
                 continue
             }
             if try runTask(task, runner: runner, job: job, queue: &queue) == .shutdown { return .shutdown }
@@ -173,7 +173,7 @@ public final class WorkerNode {
         thread.start()
         var taskLogger = logger
         taskLogger[metadataKey: "task"] = "\(task.taskID)"
-        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts)")
+        taskLogger.info("worker \(id): task \(task.taskID) (\(task.prompts.count) prompts\(task.swaps == nil ? "" : ", bridge swaps"))")
         var lastBeat = ContinuousClock.now
         let heartbeat = Duration.seconds(job.heartbeatSeconds)
         while true {

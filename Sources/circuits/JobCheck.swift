@@ -1,3 +1,4 @@
+import Coordinator
 import Foundation
 import Storage
 import Shared
@@ -22,6 +23,11 @@ enum JobCheck {
         }
         do { _ = try Corpus.load(URL(fileURLWithPath: job.corpus)) } catch {
             throw JobSpecError(file: url.path, field: "corpus", reason: "\(error)")
+        }
+        if let facts = job.evaluation?.facts {
+            do { _ = try Fact.load(URL(fileURLWithPath: facts)) } catch {
+                throw JobSpecError(file: url.path, field: "evaluation.facts", reason: "\(error)")
+            }
         }
         return job
     }

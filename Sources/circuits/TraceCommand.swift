@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Shared
 import Storage
 import Tracer
+import Worker
 
 extension Circuits {
     struct Trace: LoggingCommand {
@@ -40,11 +42,18 @@ extension Circuits {
         @Option(help: "A prefilter.json from `circuits global-weights`: its features are selected first under --max-feature-nodes.")
         var prefilter: String?
 
+        @Option(help: "Evaluate the graph with N ablations per check (path length, perturbation fidelity, causal agreement): printed, and stored as attributes of --out.")
+        var evaluate: Int?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard input.hasOnePrompt else {
                 throw ValidationError("give exactly one of --prompt or --prompt-file")
+            }
+            let range = JobSpec.Evaluation.featureRange
+            if let evaluate, !range.contains(evaluate) {
+                throw ValidationError("--evaluate: \(evaluate) is outside \(range.lowerBound)...\(range.upperBound)")
             }
         }
 
@@ -73,6 +82,12 @@ extension Circuits {
                                                nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
                 let outURL = URL(fileURLWithPath: out)
                 try GraphFile.write(result, prompt: text, to: outURL)
+                let evaluation = try evaluate.map { try session.replacement.evaluate(result, features: $0) }
+                if let evaluation, let evaluate {
+                    let f = try HDF5File.open(outURL, writable: true)
+                    defer { f.close() }
+                    try EvaluationTable.writeAttributes(EvaluationTable.Row(evaluation), features: evaluate, into: f)
+                }
                 if let json {
                     let jsonURL = URL(fileURLWithPath: json)
                     let slug = slug ?? jsonURL.deletingPathExtension().lastPathComponent
@@ -80,7 +95,7 @@ extension Circuits {
                                                      prompt: session.tokenizer.decode(result.graph.inputTokens), nodeThreshold: result.nodeThreshold)
                     try AtomicFile.write(GraphJSON.encode(result.graph, pruning: result.pruning, metadata: metadata), to: jsonURL)
                 }
-                print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json).text)
+                print(TraceSummary(result: result, loadSeconds: loadSeconds, out: out, json: json, evaluation: evaluation).text)
             }
         }
     }

@@ -7,6 +7,7 @@ struct TraceSummary {
     let loadSeconds: Double
     let out: String
     let json: String?
+    var evaluation: GraphEvaluation?
 
     var text: String {
         let g = result.graph, layout = g.layout, t = result.timings
@@ -21,6 +22,13 @@ struct TraceSummary {
         lines.append(String(format: "scores           replacement %.4f, completeness %.4f", result.scores.replacement, result.scores.completeness))
         lines.append(String(format: "time             load %.2fs, forward %.3fs, transcoders %.3fs, logit rows %.3fs, feature rows %.3fs, pruning %.3fs (trace %.3fs)",
                             loadSeconds, t.forward, t.transcoders, t.logitRows, t.featureRows, t.pruning, t.total))
+        if let e = evaluation {
+            func list(_ x: [Double?]) -> String { x.map { $0.map { String(format: "%.3f", $0) } ?? "–" }.joined(separator: " ") }
+            lines.append(String(format: "path length      mean %.3f; share by length 1, 2, …: ", e.pathLengths.mean) + list(e.pathLengths.shares.prefix(8).map { $0 }))
+            lines.append("fidelity         cosine by layer distance \(list(e.fidelityCosine)); NMSE \(list(e.fidelityNMSE)) (\(e.fidelityFeatures) features ablated)")
+            lines.append("causal agreement " + (e.causalRankCorrelation.map { String(format: "Spearman %.3f over %d features", $0, e.causalFeatures) }
+                                                ?? "skipped (fewer than 3 features in the pruned graph)"))
+        }
         lines.append("wrote            \(out)" + (json.map { ", \($0)" } ?? ""))
         return lines.joined(separator: "\n")
     }

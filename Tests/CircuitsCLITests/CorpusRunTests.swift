@@ -85,6 +85,15 @@ struct MergedRun: Equatable {
     }
 }
 
+/// `circuits coordinator` for `job` on a free loopback port and one worker, `victim`, logging
+/// into the job's folder.
+func startCoordinatorAndVictim(_ job: TestJob) throws -> (endpoint: String, coordinator: CircuitsProcess, victim: CircuitsProcess) {
+    let endpoint = "tcp://127.0.0.1:\(try freePort())"
+    let coordinator = try CircuitsProcess(["coordinator", job.spec.path, "--bind", endpoint], logs: job.folder.url, name: "coordinator")
+    let victim = try CircuitsProcess(["worker", "--connect", endpoint, "--threads", "1", "--id", "victim"], logs: job.folder.url, name: "victim")
+    return (endpoint, coordinator, victim)
+}
+
 /// A free loopback port (bound once by ZeroMQ, then released).
 func freePort() throws -> Int {
     let context = try ZMQContext()
@@ -164,10 +173,7 @@ func freePort() throws -> Int {
     @Test func workerKilledMidTaskLosesNothing() throws {
         let job = try TestJob("sigkill", prompts: Self.prompts, lease: 3)
         defer { job.folder.remove() }
-        let port = try freePort()
-        let endpoint = "tcp://127.0.0.1:\(port)"
-        let coordinator = try CircuitsProcess(["coordinator", job.spec.path, "--bind", endpoint], logs: job.folder.url, name: "coordinator")
-        let victim = try CircuitsProcess(["worker", "--connect", endpoint, "--threads", "1", "--id", "victim"], logs: job.folder.url, name: "victim")
+        let (endpoint, coordinator, victim) = try startCoordinatorAndVictim(job)
         // Kill the victim as soon as it starts a task, before it can finish it.
         #expect(eventually(seconds: 60) { victim.stderr.contains("worker victim: task ") })
         victim.kill(SIGKILL)
@@ -274,6 +280,9 @@ func freePort() throws -> Int {
             (good.replacingOccurrences(of: "\(models.path)/model", with: models.path), "field 'model'"),   // a folder without config.json
             (good.replacingOccurrences(of: "corpus.jsonl", with: "missing.jsonl"), "field 'corpus': no such file"),
             ("model: [1, 2\n", "not valid YAML"),
+            (good + "evaluation: {features: 0}\n", "field 'evaluation.features': 0 is outside 1...10000"),
+            (good + "evaluation: {facts: nope.json}\n", "field 'evaluation.facts': no such file"),
+            (good + "evaluation: {facts: corpus.jsonl}\n", "field 'evaluation.facts': "),
         ]
         for (k, c) in cases.enumerated() {
             let job = try TestJob("spec\(k)", prompts: ["the cat"], yaml: c.yaml)

@@ -111,6 +111,48 @@ import TestSupport
         }
     }
 
+    @Test func evaluationSectionIsOptionalAndResolvesFacts() throws {
+        let base = "model: m\ntranscoders: t\ncorpus: c\noutput: o\n"
+        let (folder, url) = try write(base + "evaluation: {features: 7, facts: ../f.json}\n")
+        defer { folder.remove() }
+        let job = try JobSpec.load(url)
+        #expect(job.evaluation == JobSpec.Evaluation(features: 7, facts: folder.url.deletingLastPathComponent().appendingPathComponent("f.json").standardizedFileURL.path))
+        try (base + "evaluation: {}\n").write(to: url, atomically: true, encoding: .utf8)
+        #expect(try JobSpec.load(url).evaluation == JobSpec.Evaluation(features: 10, facts: nil))
+        try base.write(to: url, atomically: true, encoding: .utf8)
+        let off = try JobSpec.load(url)
+        #expect(off.evaluation == nil)
+        #expect(off.hash != job.hash, "evaluation is part of the work")
+        // job.json of an earlier version (no evaluation) still decodes; a peer's job is bounded.
+        var wire = JobSpec(model: "/m", transcoders: "/t", corpus: "/c", output: "/o")
+        #expect(try JSONDecoder().decode(JobSpec.self, from: JSONEncoder().encode(wire)).evaluation == nil)
+        wire.evaluation = JobSpec.Evaluation(features: 0)
+        #expect { try wire.validate(source: "peer") } throws: { ($0 as? JobSpecError)?.field == "evaluation.features" }
+    }
+
+    @Test(arguments: [
+        ("evaluation: {features: 0}\n", "evaluation.features", "0 is outside 1...10000"),
+        ("evaluation: {features: many}\n", "evaluation.features", "expected an integer"),
+        ("evaluation: {facts: 3}\n", "evaluation.facts", "expected a path"),
+        ("evaluation: {feature: 3}\n", "evaluation.feature", "unknown field"),
+        ("evaluation: 10\n", "evaluation", "expected a mapping"),
+        ("statistics: {attribution: false}\nevaluation: {facts: f.json}\n", "evaluation.facts", "statistics.attribution must be true"),
+    ])
+    func evaluationErrorsNameTheField(extra: String, field: String, reason: String) throws {
+        try errorsNameTheField(yaml: "model: m\ntranscoders: t\ncorpus: c\noutput: o\n" + extra, field: field, reason: reason)
+    }
+
+    @Test func missingFactsFileIsNamed() throws {
+        let (folder, url) = try write("model: m\ntranscoders: t\ncorpus: c.txt\noutput: out\nevaluation: {facts: nope.json}\n")
+        defer { folder.remove() }
+        for name in ["m", "t"] { try FileManager.default.createDirectory(at: folder.file(name), withIntermediateDirectories: true) }
+        try Data("x".utf8).write(to: folder.file("c.txt"))
+        let job = try JobSpec.load(url)
+        #expect { try job.checkInputs(file: url.path) } throws: {
+            ($0 as? JobSpecError)?.field == "evaluation.facts" && "\($0)".contains("no such file")
+        }
+    }
+
     @Test func missingFileAndNonMapping() throws {
         #expect(throws: JobSpecError.self) { try JobSpec.load(URL(fileURLWithPath: "/nonexistent/job.yaml")) }
         let (folder, url) = try write("- a list\n")
@@ -203,6 +245,30 @@ import TestSupport
 }
 
 @Suite struct MessageCodecTests {
+    static let swap = BridgeSwapItem(id: "p", bridge: "texas", target: "california", answer: "austin", targetAnswer: "sacramento",
+                                     bridgeFeatures: [[1, 2]], targetFeatures: [[0, 5], [3, 7]], targetValues: [1.5, 2])
+
+    /// A peer's bridge-swap task is checked before a worker acts on it.
+    @Test(arguments: [
+        (TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: []), "0 bridge swaps for 1 prompts"),
+        (TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "q", text: "t")], swaps: [swap]), "bridge swap p for prompt q"),
+        (TaskAssignment(taskID: -1, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")]), "malformed task"),
+    ] + [
+        ({ var s = swap; s.bridgeFeatures = [[1]]; return s }(), "bridge feature [1] is not [layer, feature]"),
+        ({ var s = swap; s.targetFeatures = [[0, -5], [3, 7]]; return s }(), "target feature [0, -5]"),
+        ({ var s = swap; s.targetValues = [1]; return s }(), "1 values for 2 target features"),
+        ({ var s = swap; s.targetValues = [.nan, 1]; return s }(), "not a finite activation"),
+        ({ var s = swap; s.targetAnswer = ""; return s }(), "target answer must be a word"),
+        ({ var s = swap; s.target = "a\0b"; return s }(), "without NUL"),
+    ].map { (TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: [$0.0]), $0.1) })
+    func malformedTasksAreNamed(task: TaskAssignment, problem: String) {
+        #expect(task.problem?.contains(problem) == true, "\(task.problem ?? "accepted")")
+    }
+
+    @Test func wellFormedTasksPass() {
+        #expect(TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: [Self.swap]).problem == nil)
+    }
+
     @Test func roundTripsEveryKind() throws {
         let messages: [Message] = [
             .hello(workerID: "w", capabilities: WorkerCapabilities(host: "h", pid: 3, threads: 2, version: "0.1.0")),
@@ -211,6 +277,7 @@ import TestSupport
             .failure(taskID: 1, attempt: 1, workerID: "w", reason: "r", transient: true), .goodbye(workerID: "w", reason: "r"),
             .job(JobSpec(model: "/m", transcoders: "/t", corpus: "/c", output: "/o")), .reject(reason: "r"),
             .task(TaskAssignment(taskID: 2, attempt: 3, jobHash: "h", prompts: [PromptItem(id: "p", text: "é ✓")])),
+            .task(TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: [Self.swap])),
             .idle(retryMilliseconds: 500), .shutdown,
         ]
         for m in messages { #expect(try MessageCodec.decode(MessageCodec.encode(m)) == m) }
@@ -224,7 +291,7 @@ import TestSupport
         }
         var v2 = frame
         v2[v2.startIndex + 5] = 1
-        #expect(throws: MessageError.versionMismatch(theirs: 1, ours: 2)) { try MessageCodec.decode(v2) }
+        #expect(throws: MessageError.versionMismatch(theirs: 1, ours: Int(MessageCodec.version))) { try MessageCodec.decode(v2) }
         var garbage = Data(frame.prefix(10))
         garbage[garbage.startIndex + 9] = 3
         garbage.append(Data("{x}".utf8))

@@ -40,12 +40,14 @@ public enum Merger {
         var stats: FeatureStatisticsSum?
         var pairs: CoactivationStatistics?
         var labels = LabelStatistics()
+        var evaluation = EvaluationRows()
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 let reason = taskFailure[taskID].map { "task \(taskID) failed: \($0)" } ?? "task \(taskID) not completed"
                 for p in prompts { rows.appendFailed(id: p.id, prompt: p.text, reason: reason, task: taskID, graphs: &graphs) }
+                evaluation.skip(prompts.count)
                 continue
             }
             shardCount += 1
@@ -60,6 +62,7 @@ public enum Merger {
                 throw MergeError(path: url.path, reason: "shard prompts \(ids.prefix(3))… differ from task \(taskID) of the corpus")
             }
             try rows.append(shard: f, task: taskID, graphs: &graphs)
+            try evaluation.append(EvaluationTable.read(f), prompts: prompts.count, path: url.path)
             guard let shardStats = try FeatureStatisticsFile.read(f) else {
                 throw MergeError(path: url.path, reason: "shard has no \(FeatureStatisticsSchema.group) group")
             }
@@ -74,6 +77,8 @@ public enum Merger {
             if let l = try LabelStatistics.read(f) { labels.add(l) }
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
+        evaluation.skip(plan.invalid.count)
+        let swaps = try mergeBridgeSwaps(layout, job: job, firstTask: plan.tasks.count)
 
         if !labels.isEmpty { rows.label = rows.id.map { labelOf[$0] ?? "" } }
         let meta = AggregateMeta(jobHash: job.hash, promptsTotal: rows.count, promptsDone: rows.doneCount,
@@ -86,8 +91,64 @@ public enum Merger {
             if let stats { try FeatureStatisticsFile.write(stats.statistics, into: f) }
             if let pairs { try PairStatisticsFile.write(pairs, into: f) }
             if !labels.isEmpty { try labels.write(into: f) }
+            try evaluation.table?.write(into: f)
+            try swaps?.write(into: f)
             try meta.write(into: f)
         }
         return MergeSummary(promptsTotal: rows.count, promptsDone: rows.doneCount, promptsFailed: rows.count - rows.doneCount, shards: shardCount)
+    }
+}
+
+extension Merger {
+    /// The bridge swaps of the saved plan (`BridgeSwapPlan`), one row per planned two-hop prompt
+    /// in plan order: from the shard of its task, or failed as "not completed"; nil without a plan.
+    static func mergeBridgeSwaps(_ layout: RunLayout, job: JobSpec, firstTask: Int) throws -> BridgeSwapTable? {
+        guard let plan = try BridgeSwapPlan.load(layout) else { return nil }
+        var merged = BridgeSwapTable()
+        for (k, task) in plan.tasks.enumerated() {
+            let url = layout.shard(taskID: firstTask + k)
+            if FileManager.default.fileExists(atPath: url.path) {
+                let f = try HDF5File.open(url)
+                defer { f.close() }
+                let hash = try ShardMeta(f).jobHash
+                guard hash == job.hash else { throw MergeError(path: url.path, reason: "shard belongs to job \(hash), this run is job \(job.hash)") }
+                guard let table = try BridgeSwapTable.read(f), table.rows.map(\.id) == task.swaps.map(\.id) else {
+                    throw MergeError(path: url.path, reason: "its bridge swaps differ from task \(firstTask + k) of \(layout.bridgeSwapPlan.lastPathComponent)")
+                }
+                merged.rows += table.rows
+            } else {
+                for (p, s) in zip(task.prompts, task.swaps) {
+                    var row = BridgeSwapTable.Row(id: p.id, prompt: p.text, bridge: s.bridge, target: s.target, answer: s.answer, targetAnswer: s.targetAnswer)
+                    row.reason = "task \(firstTask + k) not completed"
+                    merged.rows.append(row)
+                }
+            }
+        }
+        return merged
+    }
+}
+
+/// The `/evaluation` rows of the merge, aligned with its prompt rows: a shard's table, or rows
+/// without evaluation where a shard has none (or a task none at all).
+struct EvaluationRows {
+    private var parts: [(table: EvaluationTable?, count: Int)] = []
+
+    mutating func skip(_ n: Int) { parts.append((nil, n)) }
+
+    mutating func append(_ table: EvaluationTable?, prompts n: Int, path: String) throws {
+        if let table, table.count != n {
+            throw MergeError(path: path, reason: "\(EvaluationTable.group) has \(table.count) rows for \(n) prompts")
+        }
+        parts.append((table, n))
+    }
+
+    /// The merged table; nil when no shard has one.
+    var table: EvaluationTable? {
+        guard let first = parts.lazy.compactMap(\.table).first else { return nil }
+        var merged = EvaluationTable(nLayers: first.nLayers, features: first.features)
+        for (table, n) in parts {
+            if let table, table.nLayers == first.nLayers { merged.rows += table.rows } else { merged.appendMissing(n) }
+        }
+        return merged
     }
 }

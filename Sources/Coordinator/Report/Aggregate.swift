@@ -31,6 +31,10 @@ public struct Aggregate: Sendable {
     public var labelStatistics: LabelStatistics?
     /// The graph of each prompt (empty for failed prompts), same order as `prompts`.
     public var graphs: [Graph]
+    /// Each prompt's graph evaluation (`/evaluation`, same order as `prompts`), when the job evaluates.
+    public var evaluation: EvaluationTable?
+    /// The bridge swaps of the evaluation's second phase (`/bridge_swap`).
+    public var bridgeSwaps: BridgeSwapTable?
 
     public init(url: URL) throws {
         let f = try HDF5File.open(url)
@@ -46,6 +50,11 @@ public struct Aggregate: Sendable {
                           nodes: Int(r.nodes), edges: Int(r.edges), seconds: r.seconds)
         }
         labelStatistics = try LabelStatistics.read(f)
+        evaluation = try EvaluationTable.read(f)
+        if let evaluation, evaluation.count != ids.count {
+            throw MergeError(path: url.path, reason: "\(EvaluationTable.group) has \(evaluation.count) rows for \(ids.count) prompts")
+        }
+        bridgeSwaps = try BridgeSwapTable.read(f)
         let tables = try GraphTables(f)
         guard tables.promptCount == ids.count else {
             throw MergeError(path: url.path, reason: "graph offsets do not match the prompt table")

@@ -72,6 +72,8 @@ public struct CircuitReport: Codable, Sendable {
     public var label_recovery: [LabelRecovery]?
     /// From `global_weights.h5`, when `circuits global-weights` has run.
     public var global_weights: GlobalWeightsSummary?
+    /// Graph evaluation and bridge swaps, when the job has an `evaluation` section.
+    public var evaluation: EvaluationSummary?
 
     /// Builds the report from a merged run.
     public init(_ a: Aggregate, top: Int = 25) {
@@ -148,6 +150,7 @@ public struct CircuitReport: Codable, Sendable {
             label_recovery = entries
             planted_circuit_recovery = implicit > 0 ? Double(recovered) / Double(implicit) : nil
         }
+        evaluation = a.evaluation.map { EvaluationSummary($0, swaps: a.bridgeSwaps, traceSeconds: a.prompts.map(\.seconds)) }
         top_paths = pathStats.map { Path(nodes: $0.key, prompts: $0.value.count, mean_strength: $0.value.strength / Double($0.value.count)) }
             .sorted { ($0.prompts, $0.mean_strength) > ($1.prompts, $1.mean_strength) }.prefix(top).map { $0 }
     }
@@ -192,9 +195,11 @@ public struct CircuitReport: Codable, Sendable {
         return (labels, best[start])
     }
 
-    static func histogram(_ values: [Double], bins: Int = 20) -> Histogram {
+    /// Counts of the finite `values` in `bins` equal bins on [lower, upper] (outliers in the end bins).
+    static func histogram(_ values: [Double], lower: Double = 0, upper: Double = 1, bins: Int = 20) -> Histogram {
+        let bins = max(1, bins)
         var counts = [Int](repeating: 0, count: bins)
-        for v in values where v.isFinite { counts[min(bins - 1, max(0, Int(v * Double(bins))))] += 1 }
-        return Histogram(lower: 0, upper: 1, counts: counts)
+        for v in values where v.isFinite { counts[min(bins - 1, max(0, Int((v - lower) / (upper - lower) * Double(bins))))] += 1 }
+        return Histogram(lower: lower, upper: upper, counts: counts)
     }
 }

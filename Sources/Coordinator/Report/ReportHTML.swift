@@ -59,6 +59,8 @@ public enum ReportHTML {
             }, numeric: [1, 3, 4])
         }
 
+        if let e = r.evaluation { h += evaluationSection(e) }
+
         if let g = r.global_weights {
             h += "<h2>Global weights (\(g.targets.count) targets, \(g.tokens_seen) tokens)</h2>\n"
             h += "<p class=\"muted\">Per target feature: its strongest sources by |TWERA| = |V·E[a_s·a_t]/E[a_t]| beside the raw virtual weight V, and the largest virtual weights the co-activation filter removed (never active together in the corpus).</p>\n"

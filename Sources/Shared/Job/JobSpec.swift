@@ -32,6 +32,21 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// Graph evaluation (`evaluation:`; absent: off): per prompt, path lengths, perturbation
+    /// fidelity and causal agreement with `features` ablations per check; with `facts`, a second
+    /// phase swaps each two-hop prompt's bridge entity by intervention.
+    public struct Evaluation: Codable, Sendable, Equatable {
+        /// N: features ablated per check (`GraphEvaluation`).
+        public var features: Int = 10
+        /// Absolute path of a facts file (`models/demo/facts.json`), enabling the bridge swap;
+        /// read by the coordinator only.
+        public var facts: String?
+        public init(features: Int = 10, facts: String? = nil) { self.features = features; self.facts = facts }
+
+        /// Bounds of `features` (a peer's job is checked against them too).
+        public static let featureRange = 1...10_000
+    }
+
     /// Absolute paths.
     public var model: String
     public var transcoders: String
@@ -44,13 +59,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var attribution = Attribution()
     public var pruning = Pruning()
     public var statistics = Statistics()
+    /// nil: no evaluation.
+    public var evaluation: Evaluation?
 
     public init(model: String, transcoders: String, corpus: String, output: String) {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics
+        case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics, evaluation
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -67,6 +84,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         attribution = try c.decodeIfPresent(Attribution.self, forKey: .attribution) ?? attribution
         pruning = try c.decodeIfPresent(Pruning.self, forKey: .pruning) ?? pruning
         statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
+        evaluation = try c.decodeIfPresent(Evaluation.self, forKey: .evaluation)
     }
 
     /// What identifies the work: everything but where it is written and how many local workers
@@ -122,8 +140,17 @@ public struct JobSpec: Codable, Sendable, Equatable {
         let st = try reader.section("statistics", keys: ["attribution", "targets"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
+        if let raw = dict["evaluation"], !(raw is NSNull) {
+            let ev = try reader.section("evaluation", keys: ["features", "facts"])
+            let r = Evaluation.featureRange
+            evaluation = Evaluation(features: try ev.int("features", default: 10, range: r),
+                                    facts: ev.dict["facts"] == nil ? nil : try ev.path("facts"))
+            if evaluation?.facts != nil && !statistics.attribution {
+                throw JobSpecError(file: file, field: "evaluation.facts", reason: "the bridge swap needs graphs: statistics.attribution must be true")
+            }
+        }
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
-                                  "heartbeat_seconds", "attribution", "pruning", "statistics"])
+                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation"])
     }
 
     /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,
@@ -141,6 +168,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         if let problem = timingProblem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
         try checkGraphParameters(file: source)
+        if let evaluation {
+            guard Evaluation.featureRange.contains(evaluation.features) else {
+                let r = Evaluation.featureRange
+                throw JobSpecError(file: source, field: "evaluation.features", reason: "\(evaluation.features) is outside \(r.lowerBound)...\(r.upperBound)")
+            }
+        }
     }
 
     /// The graph parameters' own ranges (`AttributionParameters.validate`, shared with the CLI and
@@ -180,6 +213,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         guard fm.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
             throw JobSpecError(file: file, field: "corpus", reason: "no such file: \(corpus)")
+        }
+        if let facts = evaluation?.facts, !fm.fileExists(atPath: facts, isDirectory: &isDir) || isDir.boolValue {
+            throw JobSpecError(file: file, field: "evaluation.facts", reason: "no such file: \(facts)")
         }
     }
 }

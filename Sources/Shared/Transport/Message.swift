@@ -22,12 +22,72 @@ public struct TaskAssignment: Codable, Sendable, Equatable {
     public var attempt: Int
     public var jobHash: String
     public var prompts: [PromptItem]
-    public init(taskID: Int, attempt: Int, jobHash: String, prompts: [PromptItem]) {
-        self.taskID = taskID; self.attempt = attempt; self.jobHash = jobHash; self.prompts = prompts
+    /// A bridge-swap task of the evaluation's second phase: one swap per prompt, same order
+    /// (its shard holds `/bridge_swap` instead of graphs); nil for an attribution task.
+    public var swaps: [BridgeSwapItem]?
+    public init(taskID: Int, attempt: Int, jobHash: String, prompts: [PromptItem], swaps: [BridgeSwapItem]? = nil) {
+        self.taskID = taskID; self.attempt = attempt; self.jobHash = jobHash; self.prompts = prompts; self.swaps = swaps
+    }
+
+    /// Why a worker must not act on this task, or nil: ids and counts in range, swaps (if any)
+    /// one per prompt and each well formed (`BridgeSwapItem.problem`).
+    public var problem: String? {
+        guard taskID >= 0, (1...1_000_000).contains(attempt), (1...Self.maximumPrompts).contains(prompts.count) else {
+            return "malformed task (id \(taskID), attempt \(attempt), \(prompts.count) prompts)"
+        }
+        guard let swaps else { return nil }
+        guard swaps.count == prompts.count else { return "task \(taskID): \(swaps.count) bridge swaps for \(prompts.count) prompts" }
+        for (s, p) in zip(swaps, prompts) {
+            if s.id != p.id { return "task \(taskID): bridge swap \(s.id) for prompt \(p.id)" }
+            if let problem = s.problem { return "task \(taskID), prompt \(p.id): \(problem)" }
+        }
+        return nil
     }
 
     /// Most prompts one task may carry (a job's `prompts_per_task` is at most 1,000,000).
     public static let maximumPrompts = 1_000_000
+}
+
+/// One two-hop prompt's bridge swap, planned by the coordinator from the corpus statistics
+/// (`LabelStatistics.responding`) and the facts file: ablate X's responding features, set Y's
+/// to `targetValues` where X's were active; success when the top token is `targetAnswer`.
+public struct BridgeSwapItem: Codable, Sendable, Equatable {
+    public var id: String
+    /// X, Y, and their answers (words; the worker tokenizes `" " + answer`).
+    public var bridge: String, target: String, answer: String, targetAnswer: String
+    /// `[layer, feature]` pairs.
+    public var bridgeFeatures: [[Int]]
+    public var targetFeatures: [[Int]]
+    /// One per target feature: its mean activation over Y's prompts where active.
+    public var targetValues: [Double]
+
+    public init(id: String, bridge: String, target: String, answer: String, targetAnswer: String,
+                bridgeFeatures: [[Int]], targetFeatures: [[Int]], targetValues: [Double]) {
+        self.id = id; self.bridge = bridge; self.target = target; self.answer = answer; self.targetAnswer = targetAnswer
+        self.bridgeFeatures = bridgeFeatures; self.targetFeatures = targetFeatures; self.targetValues = targetValues
+    }
+
+    /// Most features on either side of one swap.
+    public static let maximumFeatures = 1_000_000
+
+    /// Why the item is malformed (a peer's numbers are not trusted), or nil. Feature indices are
+    /// checked against the transcoders by the engine.
+    public var problem: String? {
+        for (name, list) in [("bridge", bridgeFeatures), ("target", targetFeatures)] {
+            guard list.count <= Self.maximumFeatures else { return "more than \(Self.maximumFeatures) \(name) features" }
+            if let bad = list.first(where: { $0.count != 2 || $0[0] < 0 || $0[1] < 0 }) { return "\(name) feature \(bad) is not [layer, feature]" }
+        }
+        guard targetValues.count == targetFeatures.count else { return "\(targetValues.count) values for \(targetFeatures.count) target features" }
+        if let bad = targetValues.first(where: { !$0.isFinite || abs($0) > 1e30 }) { return "target value \(bad) is not a finite activation" }
+        for (name, word) in [("answer", answer), ("target answer", targetAnswer)] where word.isEmpty || word.utf8.count > 1000 {
+            return "\(name) must be a word of 1 to 1000 bytes"
+        }
+        // Written to the shard as HDF5 strings, which end at NUL.
+        if [bridge, target, answer, targetAnswer].contains(where: { $0.contains("\0") || $0.utf8.count > 100_000 }) {
+            return "bridge, target and answers must be strings without NUL of at most 100000 bytes"
+        }
+        return nil
+    }
 }
 
 /// A finished task: which attempt, the shard's sha256, and the worker's prompt counts (for its
@@ -99,7 +159,8 @@ public enum Message: Codable, Sendable, Equatable {
 public enum MessageCodec {
     public static let magic: [UInt8] = Array("CIRC".utf8)
     /// 2: task paths composed by workers, attempts in results and heartbeats, transient failures.
-    public static let version: UInt16 = 2
+    /// 3: the job's `evaluation` section, bridge-swap tasks (`TaskAssignment.swaps`).
+    public static let version: UInt16 = 3
     static let headerSize = 10
     /// Larger frames are refused before decoding (a task of many long prompts stays far below).
     public static let maximumPayload = 256 << 20

@@ -64,9 +64,13 @@ public enum ShardWriter {
         }
     }
 
-    /// - Parameter labels: the corpus label of each prompt id that has one.
+    /// - Parameters:
+    ///   - labels: the corpus label of each prompt id that has one.
+    ///   - evaluation: one row per outcome (`/evaluation`), when the job evaluates graphs.
     /// - Throws: `HDF5Error` or `AtomicFileError`; `url` is then untouched.
-    public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:], to url: URL) throws {
+    public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:],
+                             evaluation: EvaluationTable? = nil, to url: URL) throws {
+        precondition(evaluation.map { $0.count == outcomes.count } ?? true, "one evaluation row per prompt")
         // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
         // same task first (a lease that expired), the shards hold the same prompts; the later wins.
         try AtomicFile.write(to: url) { tmp in
@@ -75,6 +79,7 @@ public enum ShardWriter {
             try ShardMeta(jobHash: meta.jobHash, taskID: meta.taskID, workerID: meta.workerID,
                           modelChecksum: meta.modelChecksum, transcoderChecksum: meta.transcoderChecksum).write(into: f)
             try promptTable(outcomes).write(into: f, withTask: false)
+            try evaluation?.write(into: f)
             for (k, outcome) in outcomes.enumerated() {
                 guard case let .traced(id, prompt, result, json) = outcome else { continue }
                 try shardGraph(result, id: id, prompt: prompt).write(into: f, index: k)
@@ -94,6 +99,16 @@ public enum ShardWriter {
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
             }
+        }
+    }
+
+    /// Writes the shard of a bridge-swap task: `/meta` and `/bridge_swap`, atomically.
+    public static func write(_ swaps: BridgeSwapTable, meta: ShardMeta, to url: URL) throws {
+        try AtomicFile.write(to: url) { tmp in
+            let f = try HDF5File.create(tmp)
+            defer { f.close() }
+            try meta.write(into: f)
+            try swaps.write(into: f)
         }
     }
 

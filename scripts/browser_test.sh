@@ -12,6 +12,8 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
 fi
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 [ -f out/demo/aggregate.h5 ] || "$circuits" run jobs/demo.yaml >/dev/null
+# Global weights of the 20 most recurring features, so that feature pages show partners.
+[ -f out/demo/global_weights.h5 ] || "$circuits" global-weights out/demo --recurring 20 >/dev/null
 python3 tools/browser_test.py --circuits "$circuits" --run out/demo --screenshots "$shots"
 
 # Feature requests per second on loopback (wrk, 2 threads, 32 connections, 5 s), over the

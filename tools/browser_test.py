@@ -39,9 +39,7 @@ def wait_ready(d, timeout=20):
 
 def click_node(d, key):
     canvas = d.find_element(By.ID, "graph-canvas")
-    pos = d.execute_script("return window.__circuits.nodeAt(arguments[0])", key)
-    d.execute_script("""const b = document.getElementById('canvas-box'); b.scrollLeft = Math.max(0, arguments[0] - b.clientWidth / 2);
-                        b.scrollTop = Math.max(0, arguments[1] - b.clientHeight / 2);""", pos["x"], pos["y"])
+    pos = d.execute_script("return window.__circuits.revealNode(arguments[0])", key)
     size = canvas.size
     ActionChains(d).move_to_element_with_offset(canvas, int(pos["x"] - size["width"] / 2), int(pos["y"] - size["height"] / 2)).click().perform()
 
@@ -54,7 +52,7 @@ def main():
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="circuits-browser-")
-    run = os.path.join(work, "run")
+    run = os.path.join(work, os.path.basename(os.path.abspath(args.run)))
     shutil.copytree(args.run, run, ignore=shutil.ignore_patterns("shards", "logs", "supernodes.json"))
     server, base = start_server(args.circuits, run)
     d = browser()
@@ -123,12 +121,16 @@ def main():
         if shots:
             d.save_screenshot(os.path.join(shots, "serve-graph-supernode.png"))
 
-        # The feature page.
-        fid = features[0].split("@")[0]
+        # The feature page of the feature in the most graphs, with its global-weight partners
+        # when the run has global_weights.h5.
+        api = lambda path: json.loads(subprocess.run(["curl", "-s", base + path], capture_output=True, text=True).stdout)
+        fid = api("/api/features?limit=1")["items"][0]["feature"]
         d.get(base + "/feature/" + fid)
         wait_ready(d)
         check(len(d.find_elements(By.CSS_SELECTOR, "#contexts .ctx-row")) >= 1 and d.find_elements(By.ID, "dashboard-note"),
               f"feature page {fid}: contexts, and the note that there is no dashboard data")
+        if api("/api/info")["global_weights"]:
+            check(len(d.find_elements(By.CSS_SELECTOR, "#partners a[href^='/feature/']")) >= 1, f"feature page {fid}: global-weight partners")
         if shots:
             d.save_screenshot(os.path.join(shots, "serve-feature.png"))
 

@@ -4,7 +4,7 @@ import Storage
 /// `/api/search?q=`: a feature id, prompt ids and texts, and tokens.
 public struct SearchResults: Codable, Sendable {
     public struct FeatureHit: Codable, Sendable { public var feature: String, graph_prompts: Int }
-    public struct TokenHit: Codable, Sendable { public var prompt_id: String, pos: Int, token: String, prompt: String }
+    public struct TokenHit: Codable, Sendable { public var prompt_id: String, pos: Int, token: String, prompt: String, tokens: [String] }
 
     public static let limit = 50
 
@@ -30,7 +30,7 @@ public struct SearchResults: Codable, Sendable {
         var allTokens: [TokenHit] = []
         for g in c.graphs where allTokens.count <= Self.limit {
             for (pos, t) in g.tokens.enumerated() where t.trimmingCharacters(in: .whitespaces).lowercased() == needle {
-                allTokens.append(TokenHit(prompt_id: g.id, pos: pos, token: t, prompt: g.prompt))
+                allTokens.append(TokenHit(prompt_id: g.id, pos: pos, token: t, prompt: g.prompt, tokens: g.tokens))
             }
         }
         prompts = Array(allPrompts.prefix(Self.limit))

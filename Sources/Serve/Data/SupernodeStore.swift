@@ -56,7 +56,7 @@ public final class SupernodeStore: @unchecked Sendable {
         try change(&list)
         file.graphs[id] = list.isEmpty ? nil : list
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try AtomicFile.write(try encoder.encode(file), to: url) } catch {
             throw ServeError.forbidden("cannot save supernodes: \(url.deletingLastPathComponent().path) is not writable (\(error)); serve a writable copy of the folder to keep supernodes")
         }

@@ -19,9 +19,11 @@ enum CommonScript {
     }
     function featureLink(id) { const m = /^L(\d+)\/F(\d+)$/.exec(id); return m ? `<a href="/feature/L${m[1]}/F${m[2]}">${esc(id)}</a>` : esc(id); }
     function graphLink(id) { return `<a href="/graph/${encodeURIComponent(id)}">${esc(id)}</a>`; }
-    /// Tokens with the one at `pos` highlighted (the BOS token dropped).
+    /// Tokens with the one at `pos` highlighted (the BOS token dropped); word-level
+    /// vocabularies, whose tokens carry no leading space, get spaces between tokens.
     function contextHTML(tokens, pos) {
-      return tokens.map((t, i) => i === 0 && pos !== 0 ? "" : (i === pos ? `<span class="hit">${esc(t)}</span>` : `<span class="tok">${esc(t)}</span>`)).join("");
+      const sep = tokens.slice(1).some(t => /^[\s\u0120]/.test(t)) ? "" : " ";
+      return tokens.map((t, i) => i === 0 && pos !== 0 ? null : (i === pos ? `<span class="hit">${esc(t)}</span>` : `<span class="tok">${esc(t)}</span>`)).filter(x => x !== null).join(sep);
     }
     function histogramSVG(h, label) {
       if (!h) return "";
@@ -56,28 +58,33 @@ enum CommonScript {
     /// in the traced graphs, histogram, label statistics, recurrence, global-weight partners.
     function featureHTML(f, compact) {
       let s = "";
-      s += `<div class="cards"><div class="card"><b>${f.graph_prompts}</b>graphs holding it</div>`;
+      s += `<div class="cards${compact ? " small" : ""}"><div class="card"><b>${f.graph_prompts}</b>graphs holding it</div>`;
       if (f.corpus) s += `<div class="card"><b>${fmt(f.corpus.density)}</b>corpus density</div><div class="card"><b>${fmt(f.corpus.mean_active_activation)}</b>mean activation when active</div>`;
       if (f.recurring) s += `<div class="card"><b>${fmt(f.recurring.mean_influence)}</b>mean influence (report)</div>`;
       s += `</div>`;
-      s += f.dashboard ? `<div id="dashboard">${dashboardHTML(f.dashboard, compact)}</div>` : `<div class="note" id="dashboard-note">${esc(f.dashboard_note || "No dashboard data.")}</div>`;
-      s += `<h3>Contexts in traced graphs</h3><div id="contexts">`;
-      s += f.contexts.length ? f.contexts.slice(0, compact ? 8 : 50).map(c => `<div class="ctx-row"><div class="ctx">${contextHTML(c.tokens, c.pos)}</div><div class="muted">${graphLink(c.prompt_id)} · pos ${c.pos} · act ${fmt(c.activation)} · infl ${fmt(c.influence)}</div></div>`).join("") : `<p class="muted">In no pruned graph.</p>`;
-      s += `</div>`;
-      if (f.graph_activation_histogram) s += histogramSVG(f.graph_activation_histogram, "activations in the graphs that hold it");
-      if (f.labels && f.labels.length) s += `<h3>Labels it fires on</h3>` + table(["label", "active / prompts", "mean peak", "responds"], f.labels.slice(0, compact ? 6 : 100).map(l => [esc(l.label), `${l.active_prompts} / ${l.label_prompts}`, fmt(l.mean_peak_activation), l.responding ? "yes" : ""]));
-      if (!compact) s += partnersHTML(f.global_weights);
-      return s;
+      const note = compact ? "No dashboard data in this run (feature dashboards: issue 15); the contexts below come from the traced graphs." : (f.dashboard_note || "No dashboard data.");
+      s += f.dashboard ? `<div id="dashboard">${dashboardHTML(f.dashboard, compact)}</div>` : `<div class="note" id="dashboard-note" title="${esc(f.dashboard_note || "")}">${esc(note)}</div>`;
+      let left = `<h3>Contexts in traced graphs</h3><div id="contexts">`;
+      left += f.contexts.length ? `<table class="contexts">` + f.contexts.slice(0, compact ? 8 : 50).map(c => `<tr class="ctx-row"><td class="ctx">${contextHTML(c.tokens, c.pos)}</td><td>${graphLink(c.prompt_id)}</td><td class="n" title="activation">${fmt(c.activation)}</td></tr>`).join("") + `</table>` : `<p class="muted">In no pruned graph.</p>`;
+      left += `</div>`;
+      if (f.contexts.length < f.graph_prompts) left += `<p class="muted">The ${f.contexts.length} strongest of its occurrences in ${f.graph_prompts} graphs.</p>`;
+      let right = "";
+      if (f.graph_activation_histogram) right += `<h3>Activation in the graphs</h3>` + histogramSVG(f.graph_activation_histogram, "occurrences per activation bin");
+      if (f.labels && f.labels.length) right += `<h3>Labels it fires on</h3>` + table(["label", "active / prompts", "mean peak", "responds"], f.labels.slice(0, compact ? 6 : 30).map(l => [esc(l.label), `${l.active_prompts} / ${l.label_prompts}`, fmt(l.mean_peak_activation), l.responding ? "yes" : ""]));
+      if (!compact) right += partnersHTML(f.global_weights);
+      return s + (compact ? left + right : `<div class="grid2"><div>${left}</div><div>${right}</div></div>`);
     }
     function partnersHTML(gw) {
       if (!gw) return `<h2>Global weights</h2><p class="muted">No global_weights.h5 in this run (<code>circuits global-weights OUT --top N</code> writes it).</p>`;
       const side = (name, r) => {
-        if (!r) return `<h3>${name}</h3><p class="muted">Not in global_weights.h5 on this side.</p>`;
+        if (!r) return `<h3>${name}</h3><p class="muted">Not on this side of global_weights.h5.</p>`;
         const rows = (xs) => xs.map(p => [featureLink(p.feature), fmt(p.twera), fmt(p.era), fmt(p.virtual_weight), String(p.coactivation_count)]);
         const h = ["feature", "TWERA", "ERA", "V", "co-active"];
-        return `<h3>${name} by |TWERA|</h3>${table(h, rows(r.by_twera))}<h3>${name} by |ERA|</h3>${table(h, rows(r.by_era))}<h3>${name} by |V|</h3>${table(h, rows(r.by_virtual_weight))}`;
+        return `<h3>${name}</h3>` + [["twera", r.by_twera], ["era", r.by_era], ["v", r.by_virtual_weight]]
+          .map(([k, xs]) => `<div class="rank rank-${k}"${k === "twera" ? "" : " hidden"}>${table(h, rows(xs))}</div>`).join("");
       };
-      return `<h2>Global-weight partners</h2><div class="grid2" id="partners"><div>${side("Upstream (sources)", gw.upstream)}</div><div>${side("Downstream (targets)", gw.downstream)}</div></div>`;
+      return `<h2>Global-weight partners</h2><label class="muted">strongest by <select id="partner-rank" onchange="for (const el of document.querySelectorAll('.rank')) el.hidden = !el.classList.contains('rank-' + this.value)"><option value="twera">|TWERA|</option><option value="era">|ERA|</option><option value="v">|V|</option></select></label>`
+        + `<div id="partners">${side("Upstream (sources)", gw.upstream)}${side("Downstream (targets)", gw.downstream)}</div>`;
     }
     """#
 }

@@ -16,7 +16,7 @@ enum GraphPageBody {
     <div class="muted" id="pruning-note"></div>
     <div id="graph-error"></div>
     <div class="graph-wrap">
-      <div class="canvas-box" id="canvas-box"><canvas id="graph-canvas"></canvas></div>
+      <div class="canvas-box" id="canvas-box"><div id="canvas-spacer"><canvas id="graph-canvas"></canvas></div></div>
       <div class="side">
         <div id="details"><p class="muted">Hover a node for its values; click it for its inputs, outputs and dashboard. Shift-click features (or tick “select”) to group them into a supernode.</p></div>
         <h3>Supernodes</h3>
@@ -54,7 +54,8 @@ enum GraphPageBody {
       const colW = Math.max((avail - Lm - Rm) / nPos, Math.min(160, 34 + spacing * Math.ceil(Math.sqrt(maxCell))));
       const perRow = Math.max(1, Math.floor((colW - 8) / spacing));
       const subRows = Math.ceil(maxCell / perRow);
-      const rowH = Math.max(60, Math.min(140, subRows * spacing + 26));
+      // Rows fill the box's height when the graph is short, and grow with the fullest cell.
+      const rowH = Math.max(60, Math.min(140, subRows * spacing + 26), (box.clientHeight - 8 - Tm - Bm) / (nRows - 1));
       const W = Lm + Rm + colW * nPos, H = Tm + Bm + rowH * (nRows - 1);
       const x = new Float32Array(n), y = new Float32Array(n), r = new Float32Array(n);
       let maxInf = 1e-12; for (const nd of nodes) maxInf = Math.max(maxInf, Math.abs(nd.influence));
@@ -79,11 +80,16 @@ enum GraphPageBody {
       return {x, y, r, W, H, colW, rowH, Lm, Bm, Tm, nPos, nRows, grid};
     }
 
+    /// Draws the part of the graph under the scroll box's viewport: the canvas is the size of
+    /// the viewport (a spacer gives the scroll extent), so a large graph costs what the
+    /// viewport shows, not its whole area.
     function draw() {
       const d = G.data, L = G.L, nodes = d.nodes, e = d.edges, dpr = window.devicePixelRatio || 1;
-      canvas.width = Math.ceil(L.W * dpr); canvas.height = Math.ceil(L.H * dpr);
-      canvas.style.width = L.W + "px"; canvas.style.height = L.H + "px";
-      const c = canvas.getContext("2d"); c.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const sx = box.scrollLeft, sy = box.scrollTop, vw = Math.min(L.W, box.clientWidth), vh = Math.min(L.H, box.clientHeight);
+      const spacer = document.getElementById("canvas-spacer"); spacer.style.width = L.W + "px"; spacer.style.height = L.H + "px";
+      if (canvas.width !== Math.ceil(vw * dpr) || canvas.height !== Math.ceil(vh * dpr)) { canvas.width = Math.ceil(vw * dpr); canvas.height = Math.ceil(vh * dpr); }
+      canvas.style.width = vw + "px"; canvas.style.height = vh + "px"; canvas.style.left = sx + "px"; canvas.style.top = sy + "px";
+      const c = canvas.getContext("2d"); c.setTransform(dpr, 0, 0, dpr, -sx * dpr, -sy * dpr);
       c.fillStyle = "#fcfcfd"; c.fillRect(0, 0, L.W, L.H);
       // Row bands and labels.
       c.font = "11px system-ui, sans-serif"; c.textBaseline = "middle";
@@ -105,12 +111,13 @@ enum GraphPageBody {
       const paths = []; for (let s = 0; s < 12; s++) paths.push(new Path2D());
       const f = G.flat, x = L.x, y = L.y;
       for (let k = 0; k < f.length; k += 3) {
-        const w = f[k + 2], level = Math.min(5, Math.floor(6 * Math.sqrt(Math.abs(w) / maxW)));
+        const w = f[k + 2], level = Math.min(5, Math.floor(6 * Math.abs(w) / maxW));
         const p = paths[(w < 0 ? 6 : 0) + level]; p.moveTo(x[f[k]], y[f[k]]); p.lineTo(x[f[k + 1]], y[f[k + 1]]);
       }
       for (let s = 0; s < 12; s++) {
         const level = s % 6; c.strokeStyle = s < 6 ? "#2563eb" : "#dc2626";
-        c.globalAlpha = 0.08 + 0.14 * level; c.lineWidth = 0.5 + 0.45 * level; c.stroke(paths[s]);
+        // Hairlines (width 1) rasterise fastest; only the strongest two levels are thicker.
+        c.globalAlpha = 0.1 + 0.15 * level; c.lineWidth = level < 4 ? 1 : 1.6 + (level - 4); c.stroke(paths[s]);
       }
       c.globalAlpha = 1;
       if (G.focus >= 0) {
@@ -161,14 +168,19 @@ enum GraphPageBody {
       G.inE = Array.from({length: n}, () => []); G.outE = Array.from({length: n}, () => []);
       d.edges.forEach((e, k) => { f[3 * k] = e[0]; f[3 * k + 1] = e[1]; f[3 * k + 2] = e[2]; G.outE[e[0]].push(3 * k); G.inE[e[1]].push(3 * k); });
       G.flat = f; G.byKey = new Map(d.nodes.map((nd, i) => [nd.key, i]));
-      G.L = layout(d); draw();
+      const t1 = performance.now(); G.L = layout(d);
+      const t2 = performance.now(); draw();
+      G.timing = {layout: t2 - t1, draw: performance.now() - t2};
       document.getElementById("node-count").textContent = n;
       document.getElementById("edge-count").textContent = d.edges.length;
       updateSelection();
     }
 
+    let pending = false;
+    box.addEventListener("scroll", () => { if (!pending && G.L) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); } });
+
     function hit(ev) {
-      const rect = canvas.getBoundingClientRect(), mx = ev.clientX - rect.left, my = ev.clientY - rect.top, L = G.L;
+      const rect = canvas.getBoundingClientRect(), mx = ev.clientX - rect.left + box.scrollLeft, my = ev.clientY - rect.top + box.scrollTop, L = G.L;
       if (!L) return -1;
       let best = -1, bd = 1e9;
       for (let gx = Math.floor(mx / 24) - 1; gx <= Math.floor(mx / 24) + 1; gx++) for (let gy = Math.floor(my / 24) - 1; gy <= Math.floor(my / 24) + 1; gy++) {
@@ -202,7 +214,7 @@ enum GraphPageBody {
         if (G.selected.has(i)) G.selected.delete(i); else G.selected.add(i);
         updateSelection(); draw(); return;
       }
-      G.focus = i; draw(); showDetails(i);
+      tip.style.display = "none"; G.focus = i; draw(); showDetails(i);
     });
 
     async function showDetails(i) {
@@ -210,11 +222,11 @@ enum GraphPageBody {
       const list = (ks, end) => ks.slice().sort((a, b) => Math.abs(f[b + 2]) - Math.abs(f[a + 2])).slice(0, 10)
         .map(k => [esc(nodeLabel(d.nodes[f[k + end]])), `<span style="color:${f[k + 2] < 0 ? "#dc2626" : "#2563eb"}">${fmt(f[k + 2])}</span>`]);
       let s = `<h3 id="node-title">${esc(nodeLabel(n))}</h3><div class="muted">activation ${fmt(n.activation)} · influence ${fmt(n.influence)} · key <code>${esc(n.key)}</code></div>`;
+      if (n.kind === "feature") s += `<div id="feature-details" class="muted">loading the dashboard of <a href="/feature/L${n.layer}/F${n.feature}">L${n.layer}/F${n.feature}</a>…</div>`;
       s += `<h3>Strongest inputs</h3>${table(["source", "weight"], list(G.inE[i], 0))}<h3>Strongest outputs</h3>${table(["target", "weight"], list(G.outE[i], 1))}`;
-      if (n.kind === "feature") s += `<h3>Feature <a href="/feature/L${n.layer}/F${n.feature}">L${n.layer}/F${n.feature}</a></h3><div id="feature-details" class="muted">loading…</div>`;
       el.innerHTML = s;
       if (n.kind === "feature") {
-        try { const fj = await api(`/api/feature/L${n.layer}/F${n.feature}`); if (G.focus === i) document.getElementById("feature-details").outerHTML = `<div id="feature-details">${featureHTML(fj, true)}</div>`; }
+        try { const fj = await api(`/api/feature/L${n.layer}/F${n.feature}`); if (G.focus === i) document.getElementById("feature-details").outerHTML = `<div id="feature-details"><p>Feature <a href="/feature/L${n.layer}/F${n.feature}">L${n.layer}/F${n.feature}</a> (its page: all contexts, labels, global-weight partners)</p>${featureHTML(fj, true)}</div>`; }
         catch (err) { document.getElementById("feature-details").innerHTML = `<div class="error">${esc(err.message)}</div>`; }
       }
     }
@@ -291,8 +303,13 @@ enum GraphPageBody {
       requestAnimationFrame(() => setTimeout(() => {
         window.__circuits = {ready: true, interactiveMs: performance.now() - T0, navigationMs: performance.now(),
           nodeCount: () => G.data.nodes.length,
-          /// Canvas coordinates of the node with `key` (for real clicks in the browser test).
-          nodeAt: (key) => { const i = G.byKey.get(key); return i === undefined ? null : {x: G.L.x[i], y: G.L.y[i]}; },
+          /// Scrolls the node with `key` into view and returns its position on the canvas
+          /// element (for real clicks in the browser test).
+          revealNode: (key) => {
+            const i = G.byKey.get(key); if (i === undefined) return null;
+            box.scrollLeft = Math.max(0, G.L.x[i] - box.clientWidth / 2); box.scrollTop = Math.max(0, G.L.y[i] - box.clientHeight / 2); draw();
+            return {x: G.L.x[i] - box.scrollLeft, y: G.L.y[i] - box.scrollTop};
+          },
           nodes: () => G.data.nodes.map(n => n.key)};
       }, 0));
     })();

@@ -19,7 +19,8 @@ enum ViewerStyle {
     .muted{color:var(--muted)}.note{background:#fffbeb;border:1px solid #fde68a;border-radius:6px;padding:.5em .8em;margin:.6em 0}
     .error{background:#fef2f2;border:1px solid #fecaca;color:#991b1b;border-radius:6px;padding:.5em .8em;margin:.6em 0}
     .cards{display:flex;gap:.8em;flex-wrap:wrap}.card{border:1px solid var(--line);border-radius:6px;padding:.4em .9em}
-    .card b{display:block;font-size:1.3em}
+    .card b{display:block;font-size:1.3em}.cards.small .card{padding:.2em .6em;font-size:12px}.cards.small .card b{font-size:1.1em}
+    table.contexts td.ctx{max-width:46em}.side table.contexts td.ctx{max-width:16em}
     .ctx{font-family:ui-monospace,Menlo,monospace;font-size:12.5px;white-space:pre-wrap;word-break:break-word}
     .ctx .hit{background:#fde68a;border-radius:3px;padding:0 2px;font-weight:600}
     .ctx .tok{opacity:.85}
@@ -29,6 +30,7 @@ enum ViewerStyle {
     .stat{font-variant-numeric:tabular-nums;background:#f3f4f6;border-radius:4px;padding:1px 6px}
     .graph-wrap{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:1em}
     .canvas-box{position:relative;border:1px solid var(--line);border-radius:6px;overflow:auto;height:72vh;background:#fcfcfd}
+    #canvas-spacer{position:relative}#graph-canvas{position:absolute;left:0;top:0}
     .side{border:1px solid var(--line);border-radius:6px;padding:.6em .9em;height:72vh;overflow:auto}
     .side h3:first-child{margin-top:.2em}
     #tooltip{position:fixed;pointer-events:none;background:#111827;color:#f9fafb;font-size:12px;padding:4px 8px;border-radius:4px;display:none;z-index:10;max-width:380px}

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The catalog of the served path, reloaded when the run's `aggregate.h5` (or
-/// `global_weights.h5`) changes, so that `/` shows the run as it is now; and a small cache of
-/// re-pruned graphs, so that moving a threshold back and forth does not prune twice.
+/// `global_weights.h5`) changes, so that `/` shows the run as it is now; and small caches of
+/// re-pruned graphs (moving a threshold back and forth does not prune twice) and of encoded
+/// feature answers.
 public final class LiveCatalog: @unchecked Sendable {
     public let path: URL
     private let lock = NSLock()
@@ -10,7 +11,8 @@ public final class LiveCatalog: @unchecked Sendable {
     private var stamp: [Date?]
     private var pruned: [String: ServedGraph] = [:]
     private var prunedOrder: [String] = []
-    static let cacheSize = 32
+    private var answers: [String: ViewerResponse] = [:]
+    static let cacheSize = 32, answerCacheSize = 4096
 
     public init(path: URL) throws {
         self.path = path
@@ -27,8 +29,23 @@ public final class LiveCatalog: @unchecked Sendable {
             stamp = now
             pruned = [:]
             prunedOrder = []
+            answers = [:]
         }
         return catalog
+    }
+
+    /// The answer under `key` for the current catalog, computed by `make` the first time
+    /// (answers that depend on the catalog alone, such as `/api/feature/...`).
+    public func cachedAnswer(_ key: String, _ make: (Catalog) throws -> ViewerResponse) throws -> ViewerResponse {
+        let c = current()
+        lock.lock()
+        if let a = answers[key] { lock.unlock(); return a }
+        lock.unlock()
+        let a = try make(c)
+        lock.lock(); defer { lock.unlock() }
+        if answers.count >= Self.answerCacheSize { answers = [:] }
+        answers[key] = a
+        return a
     }
 
     /// `graph` re-pruned at the thresholds, from the cache when it was asked for recently.

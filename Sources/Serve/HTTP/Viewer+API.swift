@@ -36,7 +36,7 @@ extension Viewer {
         case ("feature", 2), ("feature", 3):
             let text = path.dropFirst().joined(separator: "/")
             guard let id = FeatureID(parsing: text) else { throw ServeError.badRequest("'\(text)' is not a feature id (write L0/F197)") }
-            return try .json(try FeatureReport(id, catalog: c))
+            return try catalog.cachedAnswer("feature \(id)") { try .json(try FeatureReport(id, catalog: $0)) }
         case ("features", 1):
             let offset = try r.int("offset", default: 0, in: 0...Int.max), limit = try r.int("limit", default: 100, in: 1...10_000)
             let all = c.features.byPrompts

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 circuits=${1:-.build/release/circuits}
 shots=${2:-docs/images}
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v wrk >/dev/null; then
-    apt-get install -y -qq chromium chromium-driver wrk >/dev/null
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver wrk >/dev/null
 fi
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 [ -f out/demo/aggregate.h5 ] || "$circuits" run jobs/demo.yaml >/dev/null

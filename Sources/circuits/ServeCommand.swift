@@ -8,28 +8,33 @@ extension Circuits {
             commandName: "serve",
             abstract: "Browse a run's report, graphs and features, or traced graph.h5 files, in a web browser.",
             discussion: """
-            Serves, from this binary and the given folder only (no CDN, no network):
-              /                 the corpus report (report.html, computed live from aggregate.h5), with
-                                features (L0/F197) and prompt ids linked to their pages
-              /graph/ID         a prompt's attribution graph: layer x token position, embeddings at the
-                                bottom, logits at the top; node and edge thresholds re-prune it; click
-                                a node for its inputs, outputs and dashboard; group features into
-                                supernodes (saved to supernodes.json in the served folder)
-              /feature/L0/F197  a feature: dashboard, the graphs that hold it, label statistics,
-                                global-weight partners (when global_weights.h5 exists)
-              /search?q=        features by id, prompts by id or text, tokens
-              /api/...          the JSON behind every page (docs/serve-api.md; start at /api/info)
+            Serves from this binary and the given folder only (no CDN, no network):
 
-            PATH is a run folder (merged: aggregate.h5), a graph.h5 of `circuits trace`, or a folder
-            of them. Corpus runs store pruned graphs, so their thresholds only tighten; a graph.h5
-            holds the whole graph and re-prunes both ways.
+              /                  the corpus report, computed live from aggregate.h5;
+                                 features (L0/F197) and prompt ids are links
+              /graph/ID          a prompt's attribution graph: layer x position,
+                                 embeddings at the bottom, logits at the top;
+                                 thresholds re-prune it; click a node for its
+                                 inputs, outputs and dashboard; group features
+                                 into supernodes (saved to supernodes.json)
+              /feature/L0/F197   a feature: dashboard, the graphs holding it,
+                                 labels, global-weight partners
+              /search?q=         features by id, prompts by id or text, tokens
+              /api/...           the JSON of every page (docs/serve-api.md;
+                                 start at /api/info)
 
-            Binds loopback by default. Writes (supernodes) are accepted only with a Host naming this
-            server and, from browsers, an Origin of this server. Ctrl-C stops.
+            PATH is a run folder (merged: aggregate.h5), a graph.h5 of \
+            `circuits trace`, or a folder of them. Corpus runs store pruned graphs, \
+            so their thresholds only tighten; a graph.h5 holds the whole graph and \
+            re-prunes both ways.
+
+            Binds loopback by default. Writes (supernodes) are accepted only with a \
+            Host naming this server and, from browsers, an Origin of this server. \
+            Ctrl-C stops.
 
             Examples:
-              circuits serve out/demo                       # then open http://127.0.0.1:8047/
-              circuits serve graph.h5 --port 0              # any free port; the URL is printed
+              circuits serve out/demo             # open http://127.0.0.1:8047/
+              circuits serve graph.h5 --port 0    # any free port, URL printed
             """
         )
 

@@ -140,7 +140,9 @@ enum ServeFixture {
         ("/assets/../../../etc/passwd", 400), ("/etc/passwd", 404), ("/api/nothing", 404), ("/api/search", 400), ("/graph/nope", 404),
     ])
     func badRequestsGetJSONErrors(path: String, status: Int) throws {
-        let s = try ServeProcess(try ServeFixture.run.get(), logs: FileManager.default.temporaryDirectory)
+        let logs = try ScratchFolder("serve-bad")
+        defer { logs.remove() }
+        let s = try ServeProcess(try ServeFixture.run.get(), logs: logs.url)
         let a = try s.request(path)
         #expect(a.status == status, "\(path): \(a.text)")
         #expect(a.json["status"] as? Int == status && (a.json["error"] as? String)?.isEmpty == false, "\(path): \(a.text)")

@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         // 1.11: LogHandler.log(event:).
         .package(url: "https://github.com/apple/swift-log", from: "1.11.0"),
+        // `circuits serve`: the HTTP server of the interactive viewer.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev, zlib1g-dev). Shims only.
@@ -45,13 +47,15 @@ let package = Package(
         .target(name: "Worker", dependencies: ["Shared", "Storage", "Tracer", .product(name: "Logging", package: "swift-log")]),
         // Sharding, leases, journal, merge, reports, and the local run (coordinator + worker pool).
         .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log")]),
+        // `circuits serve`: the interactive viewer (HTTP server, JSON API, pages as string literals).
+        .target(name: "Serve", dependencies: ["Storage", "Tracer", "Coordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.
         .target(name: "Training", dependencies: ["Tokenizers", "Storage", "Tracer", "CBLAS"]),
         // The command line.
         .executableTarget(
             name: "circuits",
             dependencies: [
-                "Tokenizers", "Storage", "Shared", "Tracer", "Worker", "Coordinator", "Training",
+                "Tokenizers", "Storage", "Shared", "Tracer", "Worker", "Coordinator", "Training", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tracer", "Shared", "Storage", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Shared", "Storage", "Tracer", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Tokenizers", "Storage", "TestSupport"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Storage", "Tracer", "TestSupport"]),
         // Runs the built `circuits` binary; also unit-tests its log handler (@testable import circuits).
         .testTarget(name: "CircuitsCLITests", dependencies: ["circuits", "Shared", "Storage", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]

@@ -22,7 +22,8 @@ public struct MergeSummary: Sendable, Equatable {
 /// `aggregate.h5`: `/prompts/*` one row per prompt (id, status, reason, task, scores, counts,
 /// offsets into the graph tables), `/graphs/*` every pruned graph's nodes and edges concatenated
 /// (`node_offset`, `edge_offset`, `token_offset`, `logit_offset` index them per prompt; edge
-/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics. It
+/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics,
+/// `/dashboards/*` the combined feature dashboards. It
 /// is written through the schema types of `Storage/Shard` and put in place atomically (`AtomicFile`).
 public enum Merger {
     public static func merge(_ layout: RunLayout) throws -> MergeSummary {
@@ -40,6 +41,7 @@ public enum Merger {
         var stats: FeatureStatisticsSum?
         var pairs: CoactivationStatistics?
         var labels = LabelStatistics()
+        var dashboards = DashboardsSum()
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
@@ -72,6 +74,7 @@ public enum Merger {
                 if pairs == nil { pairs = p } else { pairs!.add(p) }
             }
             if let l = try LabelStatistics.read(f) { labels.add(l) }
+            try dashboards.add(shard: f, path: url.path)
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
 
@@ -86,6 +89,7 @@ public enum Merger {
             if let stats { try FeatureStatisticsFile.write(stats.statistics, into: f) }
             if let pairs { try PairStatisticsFile.write(pairs, into: f) }
             if !labels.isEmpty { try labels.write(into: f) }
+            try dashboards.write(into: f)
             try meta.write(into: f)
         }
         return MergeSummary(promptsTotal: rows.count, promptsDone: rows.doneCount, promptsFailed: rows.count - rows.doneCount, shards: shardCount)

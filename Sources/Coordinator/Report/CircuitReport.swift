@@ -73,6 +73,10 @@ public struct CircuitReport: Codable, Sendable {
     public var label_recovery: [LabelRecovery]?
     /// From `global_weights.h5`, when `circuits global-weights` has run.
     public var global_weights: GlobalWeightsSummary?
+    /// The dashboard of every feature the report names, when the run has dashboards (`DashboardSummary`).
+    public var feature_dashboards: [DashboardSummary]?
+    /// The edges between the dashboards' histogram bins (`ActivationHistogram`).
+    public var histogram_edges: [Double]?
 
     /// Builds the report from a merged run.
     public init(_ a: Aggregate, top: Int = 25) {

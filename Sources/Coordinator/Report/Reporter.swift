@@ -11,6 +11,7 @@ public enum Reporter {
         var report = CircuitReport(try Aggregate(url: layout.aggregate))
         let global = layout.root.appendingPathComponent("global_weights.h5")
         if FileManager.default.fileExists(atPath: global.path) { report.global_weights = try GlobalWeightsSummary(url: global) }
+        if try FeatureDashboardsFile.exists(in: layout.aggregate) { try report.attachDashboards(RunDashboards(aggregate: layout.aggregate)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -39,17 +39,13 @@ extension Circuits {
 
         @OptionGroup var logging: LoggingOptions
 
-        func validate() throws {
-            guard FeatureID(parsing: feature) != nil else {
-                throw ValidationError("--feature must be spelt L<layer>/F<index>, like L0/F21 (got '\(feature)')")
-            }
-        }
-
         func run() throws {
             try reportingErrors {
+                guard let id = FeatureID(parsing: feature) else {
+                    throw RunError(reason: "--feature must be spelt L<layer>/F<index>, like L0/F21 (got '\(feature)')")
+                }
                 let layout = RunLayout(root: URL(fileURLWithPath: outdir))
                 let run = try RunDashboards(aggregate: layout.aggregate)
-                let id = FeatureID(parsing: feature)!
                 let dashboard = try run.dashboard(id)
                 if json {
                     let scan = (try? layout.loadJob()).flatMap { try? TranscoderConfig(directory: URL(fileURLWithPath: $0.transcoders)).scan } ?? "circuits"

@@ -13,7 +13,9 @@ extension Circuits.Bench {
             Runs the job from scratch once per worker count, each into a fresh temporary output \
             folder, and reports wall time, prompts per second, and the seconds the coordinator spent \
             handling messages (task dispatch, sha256 and HDF5 verification of each shard, journal \
-            fsync) per task. The last line is one JSON object with the same numbers.
+            fsync) per task, with feature dashboards on and off (statistics.dashboards), and the \
+            cost of dashboards as the ratio of the two wall times. The last line is one JSON \
+            object with the same numbers.
 
             Example (release build):
               swift build -c release && .build/release/circuits bench pipeline jobs/demo.yaml
@@ -36,22 +38,29 @@ extension Circuits.Bench {
                 let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--workers: a list like 1,2") }
                 var rows: [[String: Any]] = []
-                print("workers  prompts  tasks  wall_s  prompts/s  coordinator_ms/task  coordinator_share")
+                print("workers  dashboards  prompts  tasks  wall_s  prompts/s  coordinator_ms/task  coordinator_share")
+                var wall: [String: Double] = [:]
                 for n in counts {
+                  for dashboards in [true, false] {
                     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-bench-pipeline-\(UUID().uuidString.prefix(8))")
                     defer { try? FileManager.default.removeItem(at: scratch) }
-                    let spec = try JobCheck.load(job, out: scratch.path)
+                    var spec = try JobCheck.load(job, out: scratch.path)
+                    spec.statistics.dashboards = dashboards
                     let o = try runLocally(spec, workers: n, threads: threads, display: nil)
                     let tasks = max(1, o.progress.tasksTotal)
                     let prompts = o.progress.promptsDone + o.progress.promptsFailed
                     let perTask = o.coordinatorSeconds / Double(tasks) * 1000
-                    print(String(format: "%7d  %7d  %5d  %6.2f  %9.2f  %19.2f  %16.4f", n, prompts, tasks, o.wallSeconds,
+                    wall["\(n)-\(dashboards)"] = o.wallSeconds
+                    print(String(format: "%7d  %10@  %7d  %5d  %6.2f  %9.2f  %19.2f  %16.4f", n, dashboards ? "on" : "off", prompts, tasks, o.wallSeconds,
                                  Double(prompts) / o.wallSeconds, perTask, o.coordinatorSeconds / o.wallSeconds))
-                    rows.append(["workers": n, "prompts": prompts, "tasks": tasks, "wall_s": o.wallSeconds,
+                    rows.append(["workers": n, "dashboards": dashboards, "prompts": prompts, "tasks": tasks, "wall_s": o.wallSeconds,
                                  "prompts_per_s": Double(prompts) / o.wallSeconds, "coordinator_ms_per_task": perTask,
                                  "coordinator_share": o.coordinatorSeconds / o.wallSeconds])
+                  }
                 }
-                let json = try JSONSerialization.data(withJSONObject: ["job": job, "runs": rows, "cores": ProcessInfo.processInfo.activeProcessorCount], options: [.sortedKeys])
+                let cost = counts.map { ["workers": $0, "wall_ratio": wall["\($0)-true"]! / wall["\($0)-false"]!] as [String: Any] }
+                for c in cost { print(String(format: "dashboards cost with %d workers: %.3f× the wall time without", c["workers"] as! Int, c["wall_ratio"] as! Double)) }
+                let json = try JSONSerialization.data(withJSONObject: ["job": job, "runs": rows, "dashboards_cost": cost, "cores": ProcessInfo.processInfo.activeProcessorCount], options: [.sortedKeys])
                 print(String(decoding: json, as: UTF8.self))
             }
         }

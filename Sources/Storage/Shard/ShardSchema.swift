@@ -10,6 +10,7 @@
 /// | `/stats/features` | `FeatureStatisticsSchema` | `FeatureStatisticsFile` |
 /// | `/stats/pairs` | `PairStatisticsSchema` | `PairStatisticsFile` |
 /// | `/stats/labels` | `LabelStatistics` | `LabelStatistics.read` / `write(into:)` |
+/// | `/dashboards` | `DashboardSchema` | `FeatureDashboardsFile` |
 ///
 /// The worker's `ShardWriter` and the coordinator (verification, merge, report, export) go
 /// through these types only. `docs/shard-schema.md` describes the layout for readers (h5py, h5dump).

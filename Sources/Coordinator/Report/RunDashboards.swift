@@ -13,9 +13,7 @@ public struct RunDashboards: Sendable {
     /// - Throws: `MergeError` naming the file when it has no dashboards (a job run with
     ///   `statistics.dashboards: false`, or before dashboards existed) or no feature statistics.
     public init(aggregate url: URL) throws {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw MergeError(path: url.path, reason: "not found: run `circuits merge \(url.deletingLastPathComponent().path)` first")
-        }
+        try MergeError.requireAggregate(url)
         let f = try HDF5File.open(url)
         defer { f.close() }
         guard let d = try FeatureDashboardsFile.read(f) else {

@@ -29,8 +29,6 @@ public struct FeatureDashboards: Sendable {
     private var topFloor: [Float]
     /// `[nLayers · dTranscoder, nBins]`: the largest kept sample key of a full bin (else `UInt64.max`).
     private var sampleCeiling: [UInt64]
-    /// `[nLayers · dTranscoder]`: scratch of `fillWindows` (−1 except during it).
-    private var windowMark: [Int32]
 
     static let bins = ActivationHistogram.binCount
 
@@ -44,7 +42,6 @@ public struct FeatureDashboards: Sendable {
         tokenStrings = [:]
         topFloor = [Float](repeating: -.infinity, count: n)
         sampleCeiling = [UInt64](repeating: .max, count: n * Self.bins)
-        windowMark = [Int32](repeating: -1, count: n)
     }
 
     public var featureCount: Int { nLayers * dTranscoder }
@@ -60,10 +57,12 @@ public struct FeatureDashboards: Sendable {
     ///   - tokens, tokenStrings: its token ids and their text, BOS included. `[nPos]`
     ///   - features: each active entry's feature, `layer · dTranscoder + index`. `[nActive]`
     ///   - positions, values: its position (≥ 1) and activation. `[nActive]`
+    ///   Entries come sorted by (layer, position, index), as `FeatureActivations` gives them
+    ///   (other orders are sorted first).
     public mutating func add(prompt: Int64, tokens: [Int32], tokenStrings strings: [String],
                              features: [Int32], positions: [Int32], values: [Float]) {
         let B = Self.bins, k = parameters.topK, s = parameters.samplesPerBin
-        var admitted: Set<Int> = []   // features with an example admitted from this prompt
+        var pending: [(feature: Int, slot: Int)] = []   // examples admitted from this prompt (slot −1: top-k)
         for i in features.indices {
             let g = Int(features[i]), v = values[i], p = positions[i]
             if v > maxActivation[g] { maxActivation[g] = v }
@@ -72,7 +71,7 @@ public struct FeatureDashboards: Sendable {
             if k > 0, v >= topFloor[g] {
                 let e = DashboardExample(activation: v, prompt: prompt, position: p, key: 0)
                 if Self.insert(e, into: &top[g], limit: k, by: DashboardExample.ranksAbove) {
-                    admitted.insert(g)
+                    pending.append((g, -1))
                     if top[g].count == k { topFloor[g] = top[g][k - 1].activation }
                 }
             }
@@ -80,14 +79,31 @@ public struct FeatureDashboards: Sendable {
             if s > 0, key <= sampleCeiling[slot] {
                 let e = DashboardExample(activation: v, prompt: prompt, position: p, key: key)
                 if Self.insert(e, into: &samples[slot, default: []], limit: s, by: DashboardExample.samplesBefore) {
-                    admitted.insert(g)
+                    pending.append((g, slot))
                     if let kept = samples[slot], kept.count == s { sampleCeiling[slot] = kept[s - 1].key }
                 }
             }
         }
-        guard !admitted.isEmpty else { return }
-        fillWindows(prompt: prompt, tokens: tokens, strings: strings, admitted: admitted,
-                    features: features, positions: positions, values: values)
+        guard !pending.isEmpty else { return }
+        let window = PromptWindows(nLayers: nLayers, dTranscoder: dTranscoder, nPos: tokens.count,
+                                   features: features, positions: positions, values: values)
+        var shown = [Bool](repeating: false, count: tokens.count)   // positions inside some new window
+        func fill(_ e: inout DashboardExample, _ g: Int) {
+            guard e.prompt == prompt, e.tokens.isEmpty else { return }
+            let start = max(0, Int(e.position) - parameters.windowBefore), end = min(tokens.count - 1, Int(e.position) + parameters.windowAfter)
+            e.windowStart = Int32(start)
+            e.tokens = Array(tokens[start...end])
+            e.activations = (start...end).map { window.activation(feature: g, position: $0) }
+            for q in start...end { shown[q] = true }
+        }
+        for (g, slot) in pending {
+            if slot < 0 {
+                for j in top[g].indices { fill(&top[g][j], g) }
+            } else if samples[slot] != nil {
+                for j in samples[slot]!.indices { fill(&samples[slot]![j], g) }
+            }
+        }
+        for q in shown.indices where shown[q] && tokenStrings[tokens[q]] == nil { tokenStrings[tokens[q]] = strings[q] }
     }
 
     /// Inserts `e` into the sorted `list` if it ranks among the first `limit`; whether it did.
@@ -99,38 +115,6 @@ public struct FeatureDashboards: Sendable {
         list.insert(e, at: lo)
         if list.count > limit { list.removeLast() }
         return true
-    }
-
-    /// Gives the examples admitted from this prompt their windows: tokens and the feature's
-    /// activation at each (one pass over the prompt's active entries, for the admitted features only).
-    private mutating func fillWindows(prompt: Int64, tokens: [Int32], strings: [String], admitted: Set<Int>,
-                                      features: [Int32], positions: [Int32], values: [Float]) {
-        let marked = Array(admitted)
-        for (j, g) in marked.enumerated() { windowMark[g] = Int32(j) }
-        defer { for g in marked { windowMark[g] = -1 } }
-        var acts = [[Int32: Float]](repeating: [:], count: marked.count)   // per marked feature: position → activation
-        for i in features.indices {
-            let j = windowMark[Int(features[i])]
-            if j >= 0 { acts[Int(j)][positions[i]] = values[i] }
-        }
-        let before = Int32(parameters.windowBefore), after = Int32(parameters.windowAfter), last = Int32(tokens.count - 1)
-        var shown = Set<Int32>()   // positions inside some new window
-        func window(_ e: inout DashboardExample, _ g: Int) {
-            let j = Int(windowMark[g])
-            guard e.prompt == prompt, e.tokens.isEmpty else { return }
-            let start = max(0, e.position - before), end = min(last, e.position + after)
-            e.windowStart = start
-            e.tokens = Array(tokens[Int(start)...Int(end)])
-            e.activations = (start...end).map { acts[j][$0] ?? 0 }
-            shown.formUnion(start...end)
-        }
-        for g in marked {
-            for j in top[g].indices { window(&top[g][j], g) }
-            for b in 0..<Self.bins where samples[g * Self.bins + b] != nil {
-                for j in samples[g * Self.bins + b]!.indices { window(&samples[g * Self.bins + b]![j], g) }
-            }
-        }
-        for q in shown { tokenStrings[tokens[Int(q)]] = strings[Int(q)] }
     }
 
     public enum MergeFailure: Error, CustomStringConvertible {

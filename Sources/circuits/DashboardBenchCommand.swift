@@ -38,8 +38,9 @@ extension Circuits.Bench {
                 let r = try bench.run()
                 print("""
                 features             \(r.layers) layers × \(r.width), \(r.active_per_slot) active per layer and position
-                accumulation         \(r.tokens) tokens (\(r.active_entries) active entries) in \(String(format: "%.2f", r.accumulate_s)) s: \
-                \(String(format: "%.0f", r.tokens_per_s)) tokens/s on one core
+                accumulation         \(r.tokens) tokens (\(r.active_entries) active entries) in \(String(format: "%.2f", r.accumulate_s)) s \
+                (\(String(format: "%.2f", r.accumulate_cpu_s)) s CPU): \(String(format: "%.0f", r.tokens_per_cpu_s)) tokens per CPU second \
+                (\(String(format: "%.0f", r.tokens_per_s)) per wall second)
                 storage              \(r.file_bytes) bytes: \(String(format: "%.0f", r.bytes_per_feature)) per feature, \
                 \(String(format: "%.0f", r.bytes_per_seen_feature)) per feature seen (\(r.features_seen)); top-k \(r.top_k), \
                 \(r.samples_per_bin) samples per bin, windows of \(r.window_tokens) tokens

@@ -88,9 +88,11 @@ public struct FeatureDashboards: Sendable {
         let window = PromptWindows(nLayers: nLayers, dTranscoder: dTranscoder, nPos: tokens.count,
                                    features: features, positions: positions, values: values)
         var shown = [Bool](repeating: false, count: tokens.count)   // positions inside some new window
+        // Captures locals only: capturing `self` here would copy `top` and `samples` on every prompt.
+        let before = parameters.windowBefore, after = parameters.windowAfter
         func fill(_ e: inout DashboardExample, _ g: Int) {
             guard e.prompt == prompt, e.tokens.isEmpty else { return }
-            let start = max(0, Int(e.position) - parameters.windowBefore), end = min(tokens.count - 1, Int(e.position) + parameters.windowAfter)
+            let start = max(0, Int(e.position) - before), end = min(tokens.count - 1, Int(e.position) + after)
             e.windowStart = Int32(start)
             e.tokens = Array(tokens[start...end])
             e.activations = (start...end).map { window.activation(feature: g, position: $0) }

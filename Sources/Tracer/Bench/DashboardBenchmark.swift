@@ -20,8 +20,11 @@ public struct DashboardBenchmark: Sendable {
         public var layers: Int, width: Int, tokens: Int, prompt_tokens: Int, active_per_slot: Int
         public var top_k: Int, samples_per_bin: Int, window_tokens: Int
         public var active_entries: Int
+        /// Wall time, and CPU time of this thread (the machine may be shared: the CPU time is the cost per core).
         public var accumulate_s: Double
+        public var accumulate_cpu_s: Double
         public var tokens_per_s: Double
+        public var tokens_per_cpu_s: Double
         /// Features active at least once, and the `/dashboards` group's bytes on disk (HDF5, gzip 4).
         public var features_seen: Int
         public var file_bytes: Int
@@ -56,12 +59,12 @@ public struct DashboardBenchmark: Sendable {
             drawn.append((ids, ids.map { "t\($0)" }, active, values))
         }
         var d = FeatureDashboards(nLayers: layers, dTranscoder: width, parameters: parameters)
-        let start = ContinuousClock.now
+        let start = ContinuousClock.now, cpuStart = Self.threadCPUSeconds()
         for (k, p) in drawn.enumerated() {
             d.add(prompt: Int64(k), tokens: p.tokens.map { Int32($0) }, tokenStrings: p.strings,
                   features: p.active.map { Int32($0.layer * width + $0.index) }, positions: p.active.map { Int32($0.pos) }, values: p.values)
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let seconds = (ContinuousClock.now - start).seconds, cpu = Self.threadCPUSeconds() - cpuStart
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-bench-dashboards-\(UUID().uuidString.prefix(8)).h5")
         defer { try? FileManager.default.removeItem(at: file) }
         let f = try HDF5File.create(file)
@@ -73,9 +76,16 @@ public struct DashboardBenchmark: Sendable {
         return Report(layers: layers, width: width, tokens: seenTokens, prompt_tokens: promptTokens, active_per_slot: activePerSlot,
                       top_k: parameters.topK, samples_per_bin: parameters.samplesPerBin,
                       window_tokens: parameters.windowBefore + 1 + parameters.windowAfter,
-                      active_entries: drawn.reduce(0) { $0 + $1.active.count }, accumulate_s: seconds,
-                      tokens_per_s: Double(seenTokens) / seconds, features_seen: seen, file_bytes: bytes,
+                      active_entries: drawn.reduce(0) { $0 + $1.active.count }, accumulate_s: seconds, accumulate_cpu_s: cpu,
+                      tokens_per_s: Double(seenTokens) / seconds, tokens_per_cpu_s: Double(seenTokens) / cpu, features_seen: seen, file_bytes: bytes,
                       bytes_per_feature: Double(bytes) / Double(layers * width), bytes_per_seen_feature: Double(bytes) / Double(max(1, seen)),
                       peak_rss_bytes: peakResidentBytes())
+    }
+
+    /// CPU seconds this thread has run.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }

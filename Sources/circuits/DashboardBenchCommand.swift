@@ -22,25 +22,26 @@ extension Circuits.Bench {
         @Option(help: "Token positions to accumulate.") var tokens: Int = 50_000
         @Option(help: "Tokens per synthetic prompt.") var promptTokens: Int = 64
         @Option(help: "Active features per layer and position.") var activePerSlot: Int = 32
+        @Option(help: "Prompts per task (the worker builds each task's dashboards; the merge combines them).") var promptsPerTask: Int = 8
         @Option(help: "Top-activating contexts kept per feature.") var topK: Int = DashboardParameters().topK
         @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
                 for (flag, value) in [("--layers", layers), ("--width", width), ("--tokens", tokens), ("--prompt-tokens", promptTokens),
-                                      ("--top-k", topK)] where value < 1 {
+                                      ("--top-k", topK), ("--prompts-per-task", promptsPerTask)] where value < 1 {
                     throw RunError(reason: "\(flag) must be at least 1 (got \(value))")
                 }
                 guard (1...width).contains(activePerSlot) else { throw RunError(reason: "--active-per-slot must be within 1...\(width)") }
                 var bench = DashboardBenchmark()
                 bench.layers = layers; bench.width = width; bench.tokens = tokens; bench.promptTokens = promptTokens
-                bench.activePerSlot = activePerSlot; bench.parameters.topK = topK
+                bench.activePerSlot = activePerSlot; bench.parameters.topK = topK; bench.promptsPerTask = promptsPerTask
                 let r = try bench.run()
                 print("""
                 features             \(r.layers) layers × \(r.width), \(r.active_per_slot) active per layer and position
                 accumulation         \(r.tokens) tokens (\(r.active_entries) active entries) in \(String(format: "%.2f", r.accumulate_s)) s \
                 (\(String(format: "%.2f", r.accumulate_cpu_s)) s CPU): \(String(format: "%.0f", r.tokens_per_cpu_s)) tokens per CPU second \
-                (\(String(format: "%.0f", r.tokens_per_s)) per wall second)
+                (\(String(format: "%.0f", r.tokens_per_s)) per wall second), tasks of \(r.prompts_per_task) prompts; merge \(String(format: "%.2f", r.merge_s)) s
                 storage              \(r.file_bytes) bytes: \(String(format: "%.0f", r.bytes_per_feature)) per feature, \
                 \(String(format: "%.0f", r.bytes_per_seen_feature)) per feature seen (\(r.features_seen)); top-k \(r.top_k), \
                 \(r.samples_per_bin) samples per bin, windows of \(r.window_tokens) tokens

@@ -1,7 +1,8 @@
-// FeatureDashboards: the histogram bins against log2 in Float64; a random corpus (many tied
-// activations) accumulated in one pass, and split into random tasks written to HDF5, read back
-// and merged in random orders, each equal to the naive Float64 computation over the whole
-// corpus (NaiveDashboards); the file round trip; mismatched merges are refused.
+// Feature dashboards: the histogram bins against log2 in Float64; a random corpus (many tied
+// activations) built as one task (TaskDashboards), and split into random tasks written to HDF5,
+// read back and merged in random orders (FeatureDashboards), each equal to the naive Float64
+// computation over the whole corpus (NaiveDashboards); the file round trip; mismatched merges
+// are refused.
 import Foundation
 import Storage
 import Testing
@@ -33,14 +34,16 @@ import TestSupport
         }
     }
 
-    static func accumulate(_ prompts: some Collection<NaiveDashboards.Prompt>) -> FeatureDashboards {
-        var d = FeatureDashboards(nLayers: nLayers, dTranscoder: dT, parameters: parameters)
-        for p in prompts {
-            d.add(prompt: p.ordinal, tokens: p.tokens, tokenStrings: p.tokens.map { "t\($0)" },
-                  features: p.entries.map { Int32($0.feature) }, positions: p.entries.map { Int32($0.position) }, values: p.entries.map(\.value))
-        }
-        return d
+    /// One task's dashboards, as a worker builds them.
+    static func task(_ prompts: some Collection<NaiveDashboards.Prompt>) -> DashboardColumns {
+        TaskDashboards.build(prompts.map { p in
+            TaskDashboards.Prompt(ordinal: p.ordinal, tokens: p.tokens, strings: p.tokens.map { "t\($0)" },
+                                  features: p.entries.map { Int32($0.feature) }, positions: p.entries.map { Int32($0.position) },
+                                  values: p.entries.map(\.value))
+        }, nLayers: nLayers, dTranscoder: dT, parameters: parameters)
     }
+
+    static func accumulate(_ prompts: some Collection<NaiveDashboards.Prompt>) -> FeatureDashboards { FeatureDashboards(task(prompts)) }
 
     @Test func binsAreFloorOfTwiceLog2() {
         var rng = SplitMix(seed: 7)
@@ -65,22 +68,22 @@ import TestSupport
         var rng = SplitMix(seed: seed &* 31)
         var cuts = Set((0..<6).map { _ in Int.random(in: 1..<60, using: &rng) })
         cuts.insert(60)
-        var tasks: [FeatureDashboards] = [], start = 0
+        var tasks: [DashboardColumns] = [], start = 0
         let folder = try ScratchFolder("dashboards-merge")
         defer { folder.remove() }
         for end in cuts.sorted() {
             let url = folder.file("task-\(start).h5")
             let f = try HDF5File.create(url)
-            try FeatureDashboardsFile.write(Self.accumulate(prompts[start..<end]), into: f)
+            try FeatureDashboardsFile.write(Self.task(prompts[start..<end]), into: f)
             f.close()
             let g = try HDF5File.open(url)
-            tasks.append(try #require(try FeatureDashboardsFile.read(g)))
+            tasks.append(try #require(try FeatureDashboardsFile.readColumns(g)))
             g.close()
             start = end
         }
         tasks.shuffle(using: &rng)
-        var merged = tasks[0]
-        for t in tasks.dropFirst() { try merged.add(t) }
+        var merged = FeatureDashboards(nLayers: Self.nLayers, dTranscoder: Self.dT, parameters: Self.parameters)
+        for t in tasks { try merged.add(t) }
         #expect(naive.differences(merged) == [])
         #expect(merged.tokenStrings.allSatisfy { $0.value == "t\($0.key)" })
     }
@@ -101,7 +104,8 @@ import TestSupport
         let r = try #require(try FeatureDashboardsFile.read(g))
         #expect(r.parameters == d.parameters && r.maxActivation == d.maxActivation && r.histogram == d.histogram)
         #expect(r.top == d.top && r.samples == d.samples && r.logits == d.logits)
-        #expect(try g.read(Int64.self, at: "dashboards/histogram").shape == [Self.nLayers, Self.dT, 42], "the documented shape")
+        #expect(try g.attribute("d_transcoder", as: Int64.self, at: "dashboards") == Int64(Self.dT), "the documented names")
+        #expect(try g.read(Int64.self, at: "dashboards/histogram_index").values.count == d.histogram.filter { $0 > 0 }.count)
     }
 
     @Test func mergingOtherShapesOrParametersIsRefused() {

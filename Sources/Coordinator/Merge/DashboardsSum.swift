@@ -7,9 +7,9 @@ struct DashboardsSum {
 
     /// Adds the `/dashboards` of shard `f` (at `path`), if it has them.
     mutating func add(shard f: HDF5File, path: String) throws {
-        guard let d = try FeatureDashboardsFile.read(f) else { return }
-        guard dashboards != nil else { dashboards = d; return }
-        do { try dashboards!.add(d) } catch { throw MergeError(path: path, reason: "\(error)") }
+        guard let c = try FeatureDashboardsFile.readColumns(f) else { return }
+        if dashboards == nil { dashboards = FeatureDashboards(nLayers: c.nLayers, dTranscoder: c.dTranscoder, parameters: c.parameters) }
+        do { try dashboards!.add(c) } catch { throw MergeError(path: path, reason: "\(error)") }
     }
 
     func write(into f: HDF5File) throws {

@@ -9,10 +9,17 @@ public enum DashboardSchema {
     public static let samplesPerBin = "samples_per_bin"
     public static let windowBefore = "window_before"
     public static let windowAfter = "window_after"
-    /// `[nLayers, dTranscoder]` f32: largest activation (0 when never active).
+    /// i64 attributes: the transcoders' shape.
+    public static let nLayers = "n_layers"
+    public static let dTranscoder = "d_transcoder"
+    /// i64 `[nSeen]`: the features active at least once (g = layer · dTranscoder + index, ascending).
+    public static let seenFeature = "feature"
+    /// f32 `[nSeen]`: their largest activation.
     public static let maxActivation = "max_activation"
-    /// `[nLayers, dTranscoder, nBins]` i64: active positions per `ActivationHistogram` bin.
-    public static let histogram = "histogram"
+    /// i64 `[nCells]`: non-zero histogram cells, `g · nBins + bin` ascending (`ActivationHistogram` bins).
+    public static let histogramIndex = "histogram_index"
+    /// i64 `[nCells]`: active positions in each cell.
+    public static let histogramCount = "histogram_count"
     /// f64 `[nBins + 1]`: the bins' edges (first and last bins are open: `(-inf, e0)`, `[e_n, inf)`).
     public static let histogramEdges = "histogram_edges"
     // Examples (one row each; `group` −1: top-k, b ≥ 0: a sample of histogram bin b).

@@ -1,11 +1,12 @@
-/// The dashboard accumulators of every transcoder feature over a set of prompts: maximum
-/// activation, a histogram over `ActivationHistogram`'s fixed bins, the top-k activating
-/// contexts and, per histogram bin, the contexts with the smallest sample keys (a uniform sample
-/// of the bin). Everything merges exactly (`add(_:)`): maxima, integer counts, and examples kept
-/// under a total order, so the result of any split of a corpus into tasks, merged in any order,
-/// equals one pass over the whole corpus. Memory: `[nLayers · dTranscoder]` maxima and floors,
-/// `[nLayers · dTranscoder, nBins]` counts and sample ceilings, and at most
-/// `topK + samplesPerBin · nBins` examples per feature, independent of the corpus size.
+/// The dashboards of every transcoder feature over a set of prompts, in the form the merge
+/// combines: maximum activation, a histogram over `ActivationHistogram`'s fixed bins, the top-k
+/// activating contexts and, per histogram bin, the contexts with the smallest sample keys (a
+/// uniform sample of the bin). Workers build a task's as `DashboardColumns` (`TaskDashboards`);
+/// everything merges exactly (`add(_:)`): maxima, integer counts, and examples kept under a total
+/// order, so any split of a corpus into tasks, merged in any order, equals one pass over the
+/// whole corpus. Memory: `[nLayers · dTranscoder]` maxima, `[nLayers · dTranscoder, nBins]`
+/// counts, and at most `topK + samplesPerBin · nBins` examples per feature, independent of the
+/// corpus size.
 ///
 /// Counts, sums and sums of squares are `FeatureStatistics` (not repeated here).
 public struct FeatureDashboards: Sendable {
@@ -25,10 +26,6 @@ public struct FeatureDashboards: Sendable {
     /// The promoted and suppressed logits, when a worker computed them (the shard of task 0).
     public var logits: FeatureLogitTable?
 
-    /// `[nLayers · dTranscoder]`: the activation an example must reach to enter the top-k.
-    private var topFloor: [Float]
-    /// `[nLayers · dTranscoder, nBins]`: the largest kept sample key of a full bin (else `UInt64.max`).
-    private var sampleCeiling: [UInt64]
 
     static let bins = ActivationHistogram.binCount
 
@@ -40,8 +37,6 @@ public struct FeatureDashboards: Sendable {
         top = [[DashboardExample]](repeating: [], count: n)
         samples = [:]
         tokenStrings = [:]
-        topFloor = [Float](repeating: -.infinity, count: n)
-        sampleCeiling = [UInt64](repeating: .max, count: n * Self.bins)
     }
 
     public var featureCount: Int { nLayers * dTranscoder }
@@ -49,74 +44,6 @@ public struct FeatureDashboards: Sendable {
     /// The sampled examples of feature `g`, all bins, by bin then sample order.
     public func samples(of g: Int) -> [(bin: Int, example: DashboardExample)] {
         (0..<Self.bins).flatMap { b in (samples[g * Self.bins + b] ?? []).map { (b, $0) } }
-    }
-
-    /// Adds one prompt.
-    /// - Parameters:
-    ///   - prompt: its ordinal (index among the corpus's valid prompts).
-    ///   - tokens, tokenStrings: its token ids and their text, BOS included. `[nPos]`
-    ///   - features: each active entry's feature, `layer · dTranscoder + index`. `[nActive]`
-    ///   - positions, values: its position (≥ 1) and activation. `[nActive]`
-    ///   Entries come sorted by (layer, position, index), as `FeatureActivations` gives them
-    ///   (other orders are sorted first).
-    public mutating func add(prompt: Int64, tokens: [Int32], tokenStrings strings: [String],
-                             features: [Int32], positions: [Int32], values: [Float]) {
-        let B = Self.bins, k = parameters.topK, s = parameters.samplesPerBin
-        var pending: [(feature: Int, slot: Int)] = []   // examples admitted from this prompt (slot −1: top-k)
-        for i in features.indices {
-            let g = Int(features[i]), v = values[i], p = positions[i]
-            if v > maxActivation[g] { maxActivation[g] = v }
-            let slot = g &* B &+ ActivationHistogram.bin(v)
-            histogram[slot] &+= 1
-            if k > 0, v >= topFloor[g] {
-                let e = DashboardExample(activation: v, prompt: prompt, position: p, key: 0)
-                if Self.insert(e, into: &top[g], limit: k, by: DashboardExample.ranksAbove) {
-                    pending.append((g, -1))
-                    if top[g].count == k { topFloor[g] = top[g][k - 1].activation }
-                }
-            }
-            let key = DashboardExample.sampleKey(prompt: prompt, position: Int(p), feature: g)
-            if s > 0, key <= sampleCeiling[slot] {
-                let e = DashboardExample(activation: v, prompt: prompt, position: p, key: key)
-                if Self.insert(e, into: &samples[slot, default: []], limit: s, by: DashboardExample.samplesBefore) {
-                    pending.append((g, slot))
-                    if let kept = samples[slot], kept.count == s { sampleCeiling[slot] = kept[s - 1].key }
-                }
-            }
-        }
-        guard !pending.isEmpty else { return }
-        let window = PromptWindows(nLayers: nLayers, dTranscoder: dTranscoder, nPos: tokens.count,
-                                   features: features, positions: positions, values: values)
-        var shown = [Bool](repeating: false, count: tokens.count)   // positions inside some new window
-        // Captures locals only: capturing `self` here would copy `top` and `samples` on every prompt.
-        let before = parameters.windowBefore, after = parameters.windowAfter
-        func fill(_ e: inout DashboardExample, _ g: Int) {
-            guard e.prompt == prompt, e.tokens.isEmpty else { return }
-            let start = max(0, Int(e.position) - before), end = min(tokens.count - 1, Int(e.position) + after)
-            e.windowStart = Int32(start)
-            e.tokens = Array(tokens[start...end])
-            e.activations = (start...end).map { window.activation(feature: g, position: $0) }
-            for q in start...end { shown[q] = true }
-        }
-        for (g, slot) in pending {
-            if slot < 0 {
-                for j in top[g].indices { fill(&top[g][j], g) }
-            } else if samples[slot] != nil {
-                for j in samples[slot]!.indices { fill(&samples[slot]![j], g) }
-            }
-        }
-        for q in shown.indices where shown[q] && tokenStrings[tokens[q]] == nil { tokenStrings[tokens[q]] = strings[q] }
-    }
-
-    /// Inserts `e` into the sorted `list` if it ranks among the first `limit`; whether it did.
-    static func insert(_ e: DashboardExample, into list: inout [DashboardExample], limit: Int,
-                       by before: (DashboardExample, DashboardExample) -> Bool) -> Bool {
-        var lo = 0, hi = list.count
-        while lo < hi { let mid = (lo + hi) / 2; if before(list[mid], e) { lo = mid + 1 } else { hi = mid } }
-        guard lo < limit else { return false }
-        list.insert(e, at: lo)
-        if list.count > limit { list.removeLast() }
-        return true
     }
 
     public enum MergeFailure: Error, CustomStringConvertible {
@@ -131,47 +58,59 @@ public struct FeatureDashboards: Sendable {
     }
 
     /// Adds another set of prompts' dashboards (exact: maxima, counts, examples re-ranked).
-    public mutating func add(_ other: FeatureDashboards) throws {
-        guard other.nLayers == nLayers, other.dTranscoder == dTranscoder else {
-            throw MergeFailure.shape(found: [other.nLayers, other.dTranscoder], expected: [nLayers, dTranscoder])
+    public mutating func add(_ other: FeatureDashboards) throws { try add(other.columns) }
+
+    /// Adds the dashboards of `c` (a task's, or a shard's), touching only the features it holds.
+    public mutating func add(_ c: DashboardColumns) throws {
+        guard c.nLayers == nLayers, c.dTranscoder == dTranscoder else {
+            throw MergeFailure.shape(found: [c.nLayers, c.dTranscoder], expected: [nLayers, dTranscoder])
         }
-        guard other.parameters == parameters else { throw MergeFailure.parameters(found: other.parameters, expected: parameters) }
+        guard c.parameters == parameters else { throw MergeFailure.parameters(found: c.parameters, expected: parameters) }
         let B = Self.bins, k = parameters.topK, s = parameters.samplesPerBin
-        for g in 0..<featureCount {
-            maxActivation[g] = max(maxActivation[g], other.maxActivation[g])
-            for b in 0..<B { histogram[g * B + b] += other.histogram[g * B + b] }
-            guard !other.top[g].isEmpty else { continue }
-            top[g] = Array((top[g] + other.top[g]).sorted(by: DashboardExample.ranksAbove).prefix(k))
-            if top[g].count == k { topFloor[g] = top[g][k - 1].activation }
+        for (g, m) in zip(c.seenFeature, c.maxActivation) { maxActivation[Int(g)] = max(maxActivation[Int(g)], m) }
+        for (i, n) in zip(c.histogramIndex, c.histogramCount) { histogram[Int(i)] += n }
+        var touchedTop = Set<Int>(), touchedSamples = Set<Int>()
+        for i in 0..<c.exampleCount {
+            let r = Int(c.windowOffset[i])..<Int(c.windowOffset[i + 1])
+            let e = DashboardExample(activation: c.exampleActivation[i], prompt: c.examplePrompt[i], position: c.examplePosition[i],
+                                     key: UInt64(bitPattern: c.exampleKey[i]), windowStart: c.windowStart[i],
+                                     tokens: Array(c.windowToken[r]), activations: Array(c.windowActivation[r]))
+            let g = Int(c.exampleFeature[i]), group = Int(c.exampleGroup[i])
+            if group < 0 { top[g].append(e); touchedTop.insert(g) } else { samples[g * B + group, default: []].append(e); touchedSamples.insert(g * B + group) }
         }
-        for (slot, theirs) in other.samples {
-            let kept = Array(((samples[slot] ?? []) + theirs).sorted(by: DashboardExample.samplesBefore).prefix(s))
-            samples[slot] = kept
-            if kept.count == s { sampleCeiling[slot] = kept[s - 1].key }
-        }
-        tokenStrings.merge(other.tokenStrings) { mine, _ in mine }
-        if logits == nil { logits = other.logits }
+        for g in touchedTop { top[g] = Array(top[g].sorted(by: DashboardExample.ranksAbove).prefix(k)) }
+        for slot in touchedSamples { samples[slot] = Array(samples[slot]!.sorted(by: DashboardExample.samplesBefore).prefix(s)) }
+        tokenStrings.merge(c.vocabulary) { mine, _ in mine }
+        if logits == nil { logits = c.logits }
     }
 
-    /// Rebuilds dashboards read from a file (`FeatureDashboardsFile`).
-    public init(nLayers: Int, dTranscoder: Int, parameters: DashboardParameters, maxActivation: [Float], histogram: [Int64],
-                examples: [(feature: Int, group: Int, example: DashboardExample)], tokenStrings: [Int32: String], logits: FeatureLogitTable?) {
-        self.init(nLayers: nLayers, dTranscoder: dTranscoder, parameters: parameters)
-        self.maxActivation = maxActivation
-        self.histogram = histogram
-        for (g, group, e) in examples {
-            if group < 0 { top[g].append(e) } else { samples[g * Self.bins + group, default: []].append(e) }
+    /// The dashboards of columns (a task's, or read from a file).
+    public init(_ c: DashboardColumns) {
+        self.init(nLayers: c.nLayers, dTranscoder: c.dTranscoder, parameters: c.parameters)
+        try! add(c)   // same shape and parameters by construction
+    }
+    /// The columns of these dashboards (for `FeatureDashboardsFile`).
+    public var columns: DashboardColumns {
+        var c = DashboardColumns(nLayers: nLayers, dTranscoder: dTranscoder, parameters: parameters)
+        let B = Self.bins
+        for g in 0..<featureCount {
+            let cells = (g * B)..<((g + 1) * B)
+            guard histogram[cells].contains(where: { $0 > 0 }) else { continue }
+            c.seenFeature.append(Int64(g)); c.maxActivation.append(maxActivation[g])
+            for i in cells where histogram[i] > 0 { c.histogramIndex.append(Int64(i)); c.histogramCount.append(histogram[i]) }
+            for e in top[g] { c.append(feature: g, group: -1, example: e) }
+            for (b, e) in samples(of: g) { c.append(feature: g, group: b, example: e) }
         }
-        let k = parameters.topK, s = parameters.samplesPerBin
-        for g in top.indices where !top[g].isEmpty {
-            top[g].sort(by: DashboardExample.ranksAbove)
-            if top[g].count >= k { topFloor[g] = top[g][k - 1].activation }
-        }
-        for slot in samples.keys {
-            samples[slot]!.sort(by: DashboardExample.samplesBefore)
-            if samples[slot]!.count >= s { sampleCeiling[slot] = samples[slot]![s - 1].key }
-        }
-        self.tokenStrings = tokenStrings
-        self.logits = logits
+        c.vocabulary = tokenStrings
+        if let logits { c.vocabulary.merge(logits.tokenStrings) { mine, _ in mine } }
+        c.logits = logits
+        return c
+    }
+}
+
+extension DashboardColumns {
+    mutating func append(feature g: Int, group: Int, example e: DashboardExample) {
+        append(feature: g, group: group, activation: e.activation, prompt: e.prompt, position: e.position, key: e.key,
+               windowStart: e.windowStart, tokens: e.tokens, activations: e.activations)
     }
 }

@@ -17,7 +17,9 @@ func expectDashboardsEqualOnePass(aggregate: URL, model: URL, transcoders: URL, 
     let f = try HDF5File.open(aggregate)
     let merged = try #require(try FeatureDashboardsFile.read(f), sourceLocation: sourceLocation)
     f.close()
-    // The workers' BLAS threads (the default), so that activations agree to the last bit.
+    // Worker processes and this one may split their GEMMs over different BLAS threads (tests
+    // running beside this one change them), so activations may differ in the last bits: the same
+    // examples in the same order are required, activations equal within 1e-5 relative.
     let session = try TraceSession(modelDirectory: model, transcoderDirectory: transcoders)
     let tc = session.replacement.transcoders
     let corpus = try prompts.enumerated().map { k, text in
@@ -27,7 +29,7 @@ func expectDashboardsEqualOnePass(aggregate: URL, model: URL, transcoders: URL, 
                                       entries: zip(a.activeFeatures, a.values).map { ($0.layer * tc.dTranscoder + $0.index, $0.pos, $1) })
     }
     let naive = NaiveDashboards(corpus, features: tc.nLayers * tc.dTranscoder, parameters: merged.parameters)
-    let differences = naive.differences(merged)
+    let differences = naive.differences(merged, tolerance: 1e-5)
     #expect(differences.isEmpty, "\(differences.prefix(5))", sourceLocation: sourceLocation)
     #expect(merged.logits?.topIDs.count == tc.nLayers * tc.dTranscoder * DashboardParameters.logitCount,
             "logits of every feature", sourceLocation: sourceLocation)

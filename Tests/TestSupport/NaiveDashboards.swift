@@ -60,25 +60,33 @@ public struct NaiveDashboards {
         }
     }
 
-    /// Every difference between `d` and this reference, described (empty: equal).
-    public func differences(_ d: FeatureDashboards) -> [String] {
+    /// Every difference between `d` and this reference, described (empty: equal). With a
+    /// `tolerance`, activations may differ by that much relatively (the same examples, in the
+    /// same order, are still required); 0: bit for bit.
+    public func differences(_ d: FeatureDashboards, tolerance: Double = 0) -> [String] {
         func convert(_ e: DashboardExample) -> Example {
             Example(activation: Double(e.activation), prompt: e.prompt, position: Int(e.position), windowStart: Int(e.windowStart),
                     tokens: e.tokens, activations: e.activations.map(Double.init))
         }
+        func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= tolerance * max(abs(a), abs(b)) }
+        func same(_ a: [Example], _ b: [Example]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { x, y in
+                x.prompt == y.prompt && x.position == y.position && x.windowStart == y.windowStart && x.tokens == y.tokens
+                    && close(x.activation, y.activation) && x.activations.count == y.activations.count
+                    && zip(x.activations, y.activations).allSatisfy { close($0, $1) }
+            }
+        }
         var out: [String] = []
         for g in 0..<d.featureCount {
-            if Double(d.maxActivation[g]) != maxActivation[g] { out.append("feature \(g): max \(d.maxActivation[g]) ≠ \(maxActivation[g])") }
+            if !close(Double(d.maxActivation[g]), maxActivation[g]) { out.append("feature \(g): max \(d.maxActivation[g]) ≠ \(maxActivation[g])") }
             let h = Array(d.histogram[(g * 42)..<((g + 1) * 42)])
             if h != histogram[g] { out.append("feature \(g): histogram \(h) ≠ \(histogram[g])") }
             let t = d.top[g].map(convert)
-            if t != top[g] { out.append("feature \(g): top \(t) ≠ \(top[g])") }
+            if !same(t, top[g]) { out.append("feature \(g): top \(t) ≠ \(top[g])") }
         }
-        let found = Dictionary(uniqueKeysWithValues: Set(d.samples.keys).union(samples.keys).map { slot in
-            (slot, (d.samples[slot] ?? []).map(convert))
-        })
-        for (slot, list) in found where list != (samples[slot] ?? []) {
-            out.append("feature \(slot / 42) bin \(slot % 42): samples \(list) ≠ \(samples[slot] ?? [])")
+        for slot in Set(d.samples.keys).union(samples.keys) {
+            let list = (d.samples[slot] ?? []).map(convert)
+            if !same(list, samples[slot] ?? []) { out.append("feature \(slot / 42) bin \(slot % 42): samples \(list) ≠ \(samples[slot] ?? [])") }
         }
         return out
     }

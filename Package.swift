@@ -72,6 +72,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tracer", "Tokenizers", "Storage", "TestSupport"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Storage", "Tracer", "TestSupport"]),
         // Runs the built `circuits` binary; also unit-tests its log handler (@testable import circuits).
-        .testTarget(name: "CircuitsCLITests", dependencies: ["circuits", "Shared", "Storage", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CircuitsCLITests", dependencies: ["circuits", "Coordinator", "Shared", "Storage", "Tracer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -41,4 +41,11 @@ public struct MergeError: Error, CustomStringConvertible {
     public var reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
     public var description: String { "\(path): \(reason)" }
+
+    /// Throws unless the run's `aggregate.h5` at `url` exists (naming the command that makes it).
+    static func requireAggregate(_ url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MergeError(path: url.path, reason: "not found: run `circuits merge \(url.deletingLastPathComponent().path)` first")
+        }
+    }
 }

@@ -65,7 +65,8 @@ public final class TaskRunner: Sendable {
             }
             return .measured(id: prompt.id, prompt: prompt.text,
                              activations: PromptActivations(activeFeatures: features.activeFeatures, values: features.values,
-                                                            nTokens: tokens.count, seconds: (ContinuousClock.now - start).seconds))
+                                                            nTokens: tokens.count, seconds: (ContinuousClock.now - start).seconds,
+                                                            tokens: tokens, tokenStrings: tokens.map(session.tokenText)))
         } catch {
             return .failed(id: prompt.id, prompt: prompt.text, reason: "\(error)")
         }
@@ -88,7 +89,10 @@ public final class TaskRunner: Sendable {
         let meta = ShardWriter.Meta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,
                                     modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum,
                                     nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
-                                    pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) })
+                                    pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) },
+                                    dashboards: job.statistics.dashboardParameters,
+                                    firstPrompt: Int64(task.taskID) * Int64(job.promptsPerTask),
+                                    logits: try featureLogits(task))
         var labels: [String: String] = [:]
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String
@@ -171,6 +175,12 @@ public final class TaskRunner: Sendable {
         let tokens = try session.tokens(for: " " + word)
         guard tokens.count >= 2 else { throw WorkerError(reason: "the answer '\(word)' has no token") }
         return tokens[1]
+    /// The feature logits of the dashboards: computed by the worker of task 0 only (they depend
+    /// on the model and transcoders, not on the prompts), nil for other tasks or without dashboards.
+    func featureLogits(_ task: TaskAssignment) throws -> FeatureLogitTable? {
+        guard task.taskID == 0, job.statistics.dashboards else { return nil }
+        return try FeatureLogits.table(model: session.replacement.model.weights, transcoders: session.replacement.transcoders,
+                                       tokenText: session.tokenText)
     }
 
     /// The first non-finite quantity of a traced prompt, if any.

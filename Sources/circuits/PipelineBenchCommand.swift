@@ -11,10 +11,13 @@ extension Circuits.Bench {
             abstract: "Throughput of a corpus run with 1 and 2 local workers, without and with graph evaluation, and the coordinator's overhead per task.",
             discussion: """
             Runs the job from scratch once per worker count, each into a fresh temporary output \
-            folder, without the job's `evaluation` section and with it (`features: 10` when the job has \
-            none), and reports wall time (and its ratio to the run without evaluation), prompts per \
-            second, and the seconds the coordinator spent handling messages (task dispatch, sha256 and HDF5 verification of each shard, journal \
-            fsync) per task. The last line is one JSON object with the same numbers.
+            folder, in three variants: neither feature dashboards nor graph evaluation (`plain`), \
+            dashboards on (`dashboards`), and dashboards with the job's `evaluation` section \
+            (`features: 10` when the job has none; `evaluation`). Reports wall time, prompts per \
+            second, and the seconds the coordinator spent handling messages (task dispatch, sha256 \
+            and HDF5 verification of each shard, journal fsync) per task, and the cost of each \
+            addition as a ratio of wall times: dashboards against plain, evaluation against \
+            dashboards. The last line is one JSON object with the same numbers.
 
             Example (release build):
               swift build -c release && .build/release/circuits bench pipeline jobs/demo.yaml
@@ -37,33 +40,35 @@ extension Circuits.Bench {
                 let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--workers: a list like 1,2") }
                 var rows: [[String: Any]] = []
-                print("workers  evaluation  prompts  tasks  wall_s  prompts/s  coordinator_ms/task  coordinator_share")
+                print("workers  variant     prompts  tasks  wall_s  prompts/s  coordinator_ms/task  coordinator_share")
+                var costs: [[String: Any]] = []
                 for n in counts {
-                    // Without the job's evaluation section, then with it (`features: 10` when the job has none).
-                    var plain = 0.0
-                    for evaluate in [false, true] {
+                    var wall: [String: Double] = [:]
+                    for variant in ["plain", "dashboards", "evaluation"] {
                         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-bench-pipeline-\(UUID().uuidString.prefix(8))")
                         defer { try? FileManager.default.removeItem(at: scratch) }
                         var spec = try JobCheck.load(job, out: scratch.path)
-                        spec.evaluation = evaluate ? spec.evaluation ?? JobSpec.Evaluation() : nil
+                        spec.statistics.dashboards = variant != "plain"
+                        spec.evaluation = variant == "evaluation" ? spec.evaluation ?? JobSpec.Evaluation() : nil
                         let o = try runLocally(spec, workers: n, threads: threads, display: nil)
                         let tasks = max(1, o.progress.tasksTotal)
                         let prompts = o.progress.promptsDone + o.progress.promptsFailed
                         let perTask = o.coordinatorSeconds / Double(tasks) * 1000
-                        let label = evaluate ? String(format: "N=%d %.2fx", spec.evaluation!.features, o.wallSeconds / plain) : "off"
-                        print(String(format: "%7d  ", n) + String(repeating: " ", count: max(0, 10 - label.count)) + label
-                              + String(format: "  %7d  %5d  %6.2f  %9.2f  %19.2f  %16.4f", prompts, tasks, o.wallSeconds,
-                                       Double(prompts) / o.wallSeconds, perTask, o.coordinatorSeconds / o.wallSeconds))
-                        var row: [String: Any] = ["workers": n, "prompts": prompts, "tasks": tasks, "wall_s": o.wallSeconds,
-                                                  "prompts_per_s": Double(prompts) / o.wallSeconds, "coordinator_ms_per_task": perTask,
-                                                  "coordinator_share": o.coordinatorSeconds / o.wallSeconds,
-                                                  "evaluation_features": spec.evaluation?.features ?? 0,
-                                                  "bridge_swap": spec.evaluation?.facts != nil]
-                        if evaluate { row["wall_ratio_to_no_evaluation"] = o.wallSeconds / plain } else { plain = o.wallSeconds }
-                        rows.append(row)
+                        wall[variant] = o.wallSeconds
+                        print(String(format: "%7d  %-10@  %7d  %5d  %6.2f  %9.2f  %19.2f  %16.4f", n, variant, prompts, tasks, o.wallSeconds,
+                                     Double(prompts) / o.wallSeconds, perTask, o.coordinatorSeconds / o.wallSeconds))
+                        rows.append(["workers": n, "variant": variant, "prompts": prompts, "tasks": tasks, "wall_s": o.wallSeconds,
+                                     "prompts_per_s": Double(prompts) / o.wallSeconds, "coordinator_ms_per_task": perTask,
+                                     "coordinator_share": o.coordinatorSeconds / o.wallSeconds,
+                                     "evaluation_features": spec.evaluation?.features ?? 0, "bridge_swap": spec.evaluation?.facts != nil])
                     }
+                    let cost: [String: Any] = ["workers": n, "dashboards_wall_ratio": wall["dashboards"]! / wall["plain"]!,
+                                               "evaluation_wall_ratio": wall["evaluation"]! / wall["dashboards"]!]
+                    print(String(format: "with %d workers: dashboards cost %.3f× the wall time without them; evaluation %.3f× the run without it",
+                                 n, cost["dashboards_wall_ratio"] as! Double, cost["evaluation_wall_ratio"] as! Double))
+                    costs.append(cost)
                 }
-                let json = try JSONSerialization.data(withJSONObject: ["job": job, "runs": rows, "cores": ProcessInfo.processInfo.activeProcessorCount], options: [.sortedKeys])
+                let json = try JSONSerialization.data(withJSONObject: ["job": job, "runs": rows, "costs": costs, "cores": ProcessInfo.processInfo.activeProcessorCount], options: [.sortedKeys])
                 print(String(decoding: json, as: UTF8.self))
             }
         }

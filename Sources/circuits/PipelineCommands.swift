@@ -165,7 +165,10 @@ extension Circuits {
             abstract: "Write one prompt's pruned graph as circuit-tracer/Neuronpedia graph JSON.",
             discussion: """
             The document is the one circuit-tracer's create_graph_files writes; open it in \
-            circuit-tracer's local viewer or upload it to Neuronpedia.
+            circuit-tracer's local viewer or upload it to Neuronpedia. When the run has feature \
+            dashboards, the feature file of every feature of the graph is written beside it, \
+            features/<scan>/<feature>.json (circuit-tracer's feature JSON, `circuits features --help`), \
+            so the viewer shows each feature's examples, histogram and logits.
 
             Example:
               circuits export out/demo --prompt p0007 --out p0007.json
@@ -188,6 +191,12 @@ extension Circuits {
                 let url = URL(fileURLWithPath: out ?? graphSlug(promptID: prompt) + ".json")
                 try data.write(to: url, options: .atomic)
                 print("wrote \(url.path)")
+                let layout = RunLayout(root: URL(fileURLWithPath: outdir))
+                if FileManager.default.fileExists(atPath: layout.aggregate.path), try FeatureDashboardsFile.exists(in: layout.aggregate) {
+                    let n = try FeatureFilesExport.write(graphJSON: data, dashboards: RunDashboards(aggregate: layout.aggregate),
+                                                         into: url.deletingLastPathComponent())
+                    print("wrote \(n) feature files under \(url.deletingLastPathComponent().appendingPathComponent("features").path)")
+                }
             }
         }
     }

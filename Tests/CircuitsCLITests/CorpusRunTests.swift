@@ -151,6 +151,15 @@ func freePort() throws -> Int {
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: job.folder.file("p5.json"))) as! [String: Any]
         #expect((doc["nodes"] as? [Any])?.isEmpty == false && (doc["links"] as? [Any])?.isEmpty == false)
         #expect((doc["metadata"] as? [String: Any])?["slug"] as? String == "p5")
+        // ... with circuit-tracer's feature file of each of its features beside it.
+        let scan = (doc["metadata"] as? [String: Any])?["scan"] as? String ?? ""
+        let featureNodes = (doc["nodes"] as! [[String: Any]]).filter { $0["feature_type"] as? String == "cross layer transcoder" }
+        for node in featureNodes {
+            let file = job.folder.file("features/\(scan)/\(node["feature"] as! Int).json")
+            let feature = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+            #expect(feature?["layer"] as? Int == Int(node["layer"] as! String), "\(file.path)")
+        }
+        #expect(!featureNodes.isEmpty)
         let missing = try CircuitsProcess.run(["export", job.output.path, "--prompt", "nope"], in: job.folder.url)
         #expect(missing.status == 2 && missing.stderr.contains("no prompt with id 'nope'"))
 
@@ -203,6 +212,9 @@ func freePort() throws -> Int {
         #expect(merged.ids.count == 24 && Set(merged.ids).count == 24 && merged.status.allSatisfy { $0 == 1 })
         // The victim's partial statistics never count: tokens seen are those of 24 prompts, once.
         #expect(merged.tokensSeen == Int64(24 * (Self.prompts[0].split(separator: " ").count)))
+        // Dashboards equal one pass over the corpus, whoever ran which task.
+        try expectDashboardsEqualOnePass(aggregate: job.output.appendingPathComponent("aggregate.h5"), model: InterimModel.model,
+                                         transcoders: InterimModel.transcoders, prompts: Self.prompts)
     }
 
     @Test func coordinatorRestartResumesWithoutRedoingTasks() throws {

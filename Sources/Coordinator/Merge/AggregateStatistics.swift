@@ -12,9 +12,7 @@ public struct AggregateStatistics: Sendable {
     public var pairs: CoactivationStatistics?
 
     public init(url: URL) throws {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw MergeError(path: url.path, reason: "not found: run `circuits merge \(url.deletingLastPathComponent().path)` first")
-        }
+        try MergeError.requireAggregate(url)
         let f = try HDF5File.open(url)
         defer { f.close() }
         guard let s = try FeatureStatisticsFile.read(f) else {

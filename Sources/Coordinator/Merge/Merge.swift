@@ -22,7 +22,8 @@ public struct MergeSummary: Sendable, Equatable {
 /// `aggregate.h5`: `/prompts/*` one row per prompt (id, status, reason, task, scores, counts,
 /// offsets into the graph tables), `/graphs/*` every pruned graph's nodes and edges concatenated
 /// (`node_offset`, `edge_offset`, `token_offset`, `logit_offset` index them per prompt; edge
-/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics. It
+/// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics,
+/// `/dashboards/*` the combined feature dashboards. It
 /// is written through the schema types of `Storage/Shard` and put in place atomically (`AtomicFile`).
 public enum Merger {
     public static func merge(_ layout: RunLayout) throws -> MergeSummary {
@@ -41,6 +42,7 @@ public enum Merger {
         var pairs: CoactivationStatistics?
         var labels = LabelStatistics()
         var evaluation = EvaluationRows()
+        var dashboards = DashboardsSum()
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
@@ -75,6 +77,7 @@ public enum Merger {
                 if pairs == nil { pairs = p } else { pairs!.add(p) }
             }
             if let l = try LabelStatistics.read(f) { labels.add(l) }
+            try dashboards.add(shard: f, path: url.path)
         }
         for bad in plan.invalid { rows.appendFailed(id: bad.id, prompt: "", reason: "line \(bad.line): \(bad.reason)", task: -1, graphs: &graphs) }
         evaluation.skip(plan.invalid.count)
@@ -93,6 +96,7 @@ public enum Merger {
             if !labels.isEmpty { try labels.write(into: f) }
             try evaluation.table?.write(into: f)
             try swaps?.write(into: f)
+            try dashboards.write(into: f)
             try meta.write(into: f)
         }
         return MergeSummary(promptsTotal: rows.count, promptsDone: rows.doneCount, promptsFailed: rows.count - rows.doneCount, shards: shardCount)

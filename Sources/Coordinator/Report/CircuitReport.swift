@@ -74,6 +74,10 @@ public struct CircuitReport: Codable, Sendable {
     public var global_weights: GlobalWeightsSummary?
     /// Graph evaluation and bridge swaps, when the job has an `evaluation` section.
     public var evaluation: EvaluationSummary?
+    /// The dashboard of every feature the report names, when the run has dashboards (`DashboardSummary`).
+    public var feature_dashboards: [DashboardSummary]?
+    /// The edges between the dashboards' histogram bins (`ActivationHistogram`).
+    public var histogram_edges: [Double]?
 
     /// Builds the report from a merged run.
     public init(_ a: Aggregate, top: Int = 25) {

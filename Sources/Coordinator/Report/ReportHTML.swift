@@ -15,6 +15,7 @@ public enum ReportHTML {
         td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#b00}.muted{color:#777}
         .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
         .card b{display:block;font-size:1.4em}svg text{font:11px system-ui,sans-serif}code{font-size:12px}
+        \(dashboardCSS)
         </style></head><body>
         <h1>\(esc(title))</h1>
         <p class="muted">job \(esc(String(r.job_hash.prefix(16)))) · circuits attribution graphs, pruned (node and edge influence thresholds)</p>
@@ -33,21 +34,21 @@ public enum ReportHTML {
         h += "<h2>Features that recur across prompts</h2>\n"
         h += "<p class=\"muted\">Transcoder features in the most pruned graphs (once per prompt, any position).</p>\n"
         h += barsSVG(r.recurring_features.prefix(20).map { ("L\($0.layer)/F\($0.feature)", Double($0.prompts)) }, max: Double(max(1, r.prompts_done)), unit: "prompts")
-        h += table(["feature", "prompts", "mean activation", "mean influence"], r.recurring_features.map {
-            ["L\($0.layer)/F\($0.feature)", "\($0.prompts)", fmt($0.mean_activation), fmt($0.mean_influence)]
-        }, numeric: [1, 2, 3])
+        h += table(["feature", "prompts", "mean activation", "mean influence", "top contexts"], r.recurring_features.map {
+            ["L\($0.layer)/F\($0.feature)", "\($0.prompts)", fmt($0.mean_activation), fmt($0.mean_influence), summary("L\($0.layer)/F\($0.feature)", r)]
+        }, numeric: [1, 2, 3], link: { featureLink($0, r) })
 
         h += "<h2>Edges that recur across prompts</h2>\n"
         h += barsSVG(r.recurring_edges.prefix(20).map { ("\($0.source) → \($0.target)", Double($0.prompts)) }, max: Double(max(1, r.prompts_done)), unit: "prompts")
         h += table(["source", "target", "prompts", "mean weight"], r.recurring_edges.map {
             [$0.source, $0.target, "\($0.prompts)", fmt($0.mean_weight)]
-        }, numeric: [2, 3])
+        }, numeric: [2, 3], link: { featureLink($0, r) })
 
         h += "<h2>Strongest embedding → logit paths</h2>\n"
         h += "<p class=\"muted\">Per prompt, the path from a token embedding to a target logit that maximises the product of each edge's share of its target's incoming |weight|; identical paths are counted across prompts.</p>\n"
         h += table(["path", "prompts", "mean strength"], r.top_paths.map {
             [$0.nodes.joined(separator: " → "), "\($0.prompts)", fmt($0.mean_strength)]
-        }, numeric: [1, 2])
+        }, numeric: [1, 2], link: { linkFeatures($0, r) })
 
         if let labels = r.label_recovery {
             h += "<h2>Concepts in the graphs</h2>\n"
@@ -56,7 +57,7 @@ public enum ReportHTML {
             h += table(["label", "prompts", "responding features", "implicit prompts", "recovered"], labels.map {
                 [$0.label, "\($0.prompts)", $0.responding_features.prefix(8).joined(separator: " ") + ($0.responding_features.count > 8 ? " …" : ""),
                  "\($0.implicit_prompts)", "\($0.recovered)"]
-            }, numeric: [1, 3, 4])
+            }, numeric: [1, 3, 4], link: { linkFeatures($0, r) })
         }
 
         if let e = r.evaluation { h += evaluationSection(e) }
@@ -71,6 +72,8 @@ public enum ReportHTML {
             }
             h += table(["target", "source", "TWERA", "ERA", "V", "co-active", "filter"], rows, numeric: [2, 3, 4, 5])
         }
+
+        h += dashboardsSection(r)
 
         let failed = r.prompts.filter { $0.status != "done" }
         h += "<h2>Failed prompts (\(failed.count))</h2>\n"
@@ -100,12 +103,14 @@ public enum ReportHTML {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>, rowClass: String? = nil) -> String {
+    /// - Parameter link: renders a cell's text as HTML (escaping it); `esc` by default.
+    static func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>, rowClass: String? = nil,
+                      link: (String) -> String = esc) -> String {
         guard !rows.isEmpty else { return "<p class=\"muted\">None.</p>\n" }
         var t = "<table><tr>" + header.enumerated().map { "<th\(numeric.contains($0.offset) ? " class=\"n\"" : "")>\(esc($0.element))</th>" }.joined() + "</tr>\n"
         for row in rows {
             t += "<tr\(rowClass.map { " class=\"\($0)\"" } ?? "")>" + row.enumerated().map {
-                "<td\(numeric.contains($0.offset) ? " class=\"n\"" : "")>\(esc($0.element))</td>"
+                "<td\(numeric.contains($0.offset) ? " class=\"n\"" : "")>\(link($0.element))</td>"
             }.joined() + "</tr>\n"
         }
         return t + "</table>\n"

@@ -5,12 +5,11 @@ import Storage
 public enum Reporter {
     @discardableResult
     public static func write(_ layout: RunLayout, title: String? = nil) throws -> CircuitReport {
-        guard FileManager.default.fileExists(atPath: layout.aggregate.path) else {
-            throw MergeError(path: layout.aggregate.path, reason: "not found: run `circuits merge \(layout.root.path)` first")
-        }
+        try MergeError.requireAggregate(layout.aggregate)
         var report = CircuitReport(try Aggregate(url: layout.aggregate))
         let global = layout.root.appendingPathComponent("global_weights.h5")
         if FileManager.default.fileExists(atPath: global.path) { report.global_weights = try GlobalWeightsSummary(url: global) }
+        if try FeatureDashboardsFile.exists(in: layout.aggregate) { try report.attachDashboards(RunDashboards(aggregate: layout.aggregate)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

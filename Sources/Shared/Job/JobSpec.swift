@@ -29,7 +29,26 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var attribution: Bool = true
         /// `[layer, feature]` pairs; empty: no pair statistics.
         public var targets: [[Int]] = []
+        /// Feature dashboards (top contexts, histograms, quantile samples, logits) in every shard.
+        public var dashboards: Bool = true
+        /// Top-activating contexts kept per feature.
+        public var dashboardTopK: Int = DashboardParameters().topK
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case attribution, targets, dashboards, dashboardTopK }
+        /// Fields added in later versions take their defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            attribution = try c.decodeIfPresent(Bool.self, forKey: .attribution) ?? attribution
+            targets = try c.decodeIfPresent([[Int]].self, forKey: .targets) ?? targets
+            dashboards = try c.decodeIfPresent(Bool.self, forKey: .dashboards) ?? dashboards
+            dashboardTopK = try c.decodeIfPresent(Int.self, forKey: .dashboardTopK) ?? dashboardTopK
+        }
+
+        /// The dashboard parameters of the job, nil when dashboards are off.
+        public var dashboardParameters: DashboardParameters? {
+            dashboards ? DashboardParameters(topK: dashboardTopK) : nil
+        }
     }
 
     /// Graph evaluation (`evaluation:`; absent: off): per prompt, path lengths, perturbation
@@ -137,7 +156,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
         pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
         try checkGraphParameters(file: file)
-        let st = try reader.section("statistics", keys: ["attribution", "targets"])
+        let st = try reader.section("statistics", keys: ["attribution", "targets", "dashboards", "dashboard_top_k"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
         if let raw = dict["evaluation"], !(raw is NSNull) {
@@ -149,6 +168,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 throw JobSpecError(file: file, field: "evaluation.facts", reason: "the bridge swap needs graphs: statistics.attribution must be true")
             }
         }
+        statistics.dashboards = try st.bool("dashboards", default: true)
+        statistics.dashboardTopK = try st.int("dashboard_top_k", default: statistics.dashboardTopK, range: 1...1000)
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
                                   "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation"])
     }
@@ -167,6 +188,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
             throw JobSpecError(file: source, field: "prompts_per_task", reason: "\(promptsPerTask) is outside 1...1000000")
         }
         if let problem = timingProblem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
+        guard (1...1000).contains(statistics.dashboardTopK) else {
+            throw JobSpecError(file: source, field: "statistics.dashboard_top_k", reason: "\(statistics.dashboardTopK) is outside 1...1000")
+        }
         try checkGraphParameters(file: source)
         if let evaluation {
             guard Evaluation.featureRange.contains(evaluation.features) else {

@@ -12,6 +12,7 @@
 /// | `/stats/labels` | `LabelStatistics` | `LabelStatistics.read` / `write(into:)` |
 /// | `/evaluation` (rows of `/prompts`) | `EvaluationTable.Column` | `EvaluationTable` |
 /// | `/bridge_swap` (bridge-swap shards, aggregate) | `BridgeSwapTable.Column` | `BridgeSwapTable` |
+/// | `/dashboards` | `DashboardSchema` | `FeatureDashboardsFile` |
 ///
 /// The worker's `ShardWriter` and the coordinator (verification, merge, report, export) go
 /// through these types only. `docs/shard-schema.md` describes the layout for readers (h5py, h5dump).

@@ -20,7 +20,8 @@ public enum PromptOutcome: Sendable {
         switch self {
         case let .traced(_, _, r, _):
             PromptActivations(activeFeatures: r.graph.activeFeatures, values: r.graph.activationValues,
-                              nTokens: r.graph.inputTokens.count, seconds: r.timings.total)
+                              nTokens: r.graph.inputTokens.count, seconds: r.timings.total,
+                              tokens: r.graph.inputTokens, tokenStrings: r.graph.tokenStrings)
         case let .measured(_, _, a): a
         case .failed: nil
         }
@@ -34,8 +35,13 @@ public struct PromptActivations: Sendable {
     /// Tokens, BOS included.
     public var nTokens: Int
     public var seconds: Double
-    public init(activeFeatures: [ActiveFeature], values: [Float], nTokens: Int, seconds: Double) {
+    /// Token ids and their text, BOS included (for the dashboards' context windows). `[nTokens]`
+    public var tokens: [Int]
+    public var tokenStrings: [String]
+    public init(activeFeatures: [ActiveFeature], values: [Float], nTokens: Int, seconds: Double,
+                tokens: [Int] = [], tokenStrings: [String] = []) {
         self.activeFeatures = activeFeatures; self.values = values; self.nTokens = nTokens; self.seconds = seconds
+        self.tokens = tokens; self.tokenStrings = tokenStrings
     }
 }
 
@@ -56,11 +62,18 @@ public enum ShardWriter {
         public var dTranscoder: Int
         /// Targets of the pair statistics (none: no `/stats/pairs`).
         public var pairTargets: [FeatureID]
+        /// Dashboard parameters (nil: no `/dashboards`), the ordinal of the task's first prompt
+        /// among the corpus's valid prompts, and the feature logits (task 0 only).
+        public var dashboards: DashboardParameters?
+        public var firstPrompt: Int64
+        public var logits: FeatureLogitTable?
         public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
-                    nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = []) {
+                    nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = [],
+                    dashboards: DashboardParameters? = nil, firstPrompt: Int64 = 0, logits: FeatureLogitTable? = nil) {
             self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
             self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
             self.nLayers = nLayers; self.dTranscoder = dTranscoder; self.pairTargets = pairTargets
+            self.dashboards = dashboards; self.firstPrompt = firstPrompt; self.logits = logits
         }
     }
 
@@ -98,6 +111,9 @@ public enum ShardWriter {
                 var pairs = CoactivationStatistics(targets: meta.pairTargets, dTranscoder: meta.dTranscoder)
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
+            }
+            if let parameters = meta.dashboards {
+                try FeatureDashboardsFile.write(dashboards(outcomes, meta: meta, parameters: parameters), into: f)
             }
         }
     }

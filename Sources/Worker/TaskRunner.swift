@@ -84,7 +84,8 @@ public final class TaskRunner: Sendable {
         let meta = ShardWriter.Meta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,
                                     modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum,
                                     nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
-                                    pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) })
+                                    pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) },
+                                    activations: job.statistics.activations)
         var labels: [String: String] = [:]
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String

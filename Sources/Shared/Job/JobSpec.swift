@@ -29,7 +29,27 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var attribution: Bool = true
         /// `[layer, feature]` pairs; empty: no pair statistics.
         public var targets: [[Int]] = []
+        /// Whether shards keep every position's transcoder activations (`/stats/activations`),
+        /// the input of `global-weights --all`.
+        public var activations: Bool = false
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case attribution, targets, activations }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            attribution = try c.decodeIfPresent(Bool.self, forKey: .attribution) ?? true
+            targets = try c.decodeIfPresent([[Int]].self, forKey: .targets) ?? []
+            activations = try c.decodeIfPresent(Bool.self, forKey: .activations) ?? false
+        }
+
+        /// `activations` only when set, so the hash of every job without it stays what it was.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(attribution, forKey: .attribution)
+            try c.encode(targets, forKey: .targets)
+            if activations { try c.encode(activations, forKey: .activations) }
+        }
     }
 
     /// Absolute paths.
@@ -119,9 +139,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
         pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
         pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
         try checkGraphParameters(file: file)
-        let st = try reader.section("statistics", keys: ["attribution", "targets"])
+        let st = try reader.section("statistics", keys: ["attribution", "targets", "activations"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
+        statistics.activations = try st.bool("activations", default: false)
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
                                   "heartbeat_seconds", "attribution", "pruning", "statistics"])
     }

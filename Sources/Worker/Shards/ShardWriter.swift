@@ -56,11 +56,14 @@ public enum ShardWriter {
         public var dTranscoder: Int
         /// Targets of the pair statistics (none: no `/stats/pairs`).
         public var pairTargets: [FeatureID]
+        /// Whether to keep every position's activations (`/stats/activations`).
+        public var activations: Bool
         public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
-                    nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = []) {
+                    nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = [], activations: Bool = false) {
             self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
             self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
             self.nLayers = nLayers; self.dTranscoder = dTranscoder; self.pairTargets = pairTargets
+            self.activations = activations
         }
     }
 
@@ -93,6 +96,14 @@ public enum ShardWriter {
                 var pairs = CoactivationStatistics(targets: meta.pairTargets, dTranscoder: meta.dTranscoder)
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
+            }
+            if meta.activations {
+                // Every measured or traced prompt's positions, in the task's prompt order.
+                var store = ActivationStore(nLayers: meta.nLayers, dTranscoder: meta.dTranscoder)
+                for a in outcomes.compactMap(\.activations) {
+                    store.appendPrompt(activeFeatures: a.activeFeatures, values: a.values, nTokens: a.nTokens)
+                }
+                try ActivationStoreFile.write(store, into: f)
             }
         }
     }

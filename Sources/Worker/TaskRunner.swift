@@ -13,6 +13,8 @@ public final class TaskRunner: Sendable {
     public let threads: Int
     let modelChecksum: String
     let transcoderChecksum: String
+    /// Set for a global-weights block job.
+    let blocks: GlobalBlockRunner?
 
     /// Loads the job's model and transcoders and checksums their folders (once per worker).
     public init(job: JobSpec, workerID: String, threads: Int) throws {
@@ -25,6 +27,7 @@ public final class TaskRunner: Sendable {
         for t in job.statistics.targets where t[0] >= tc.nLayers || t[1] >= tc.dTranscoder {
             throw WorkerError(reason: "statistics target [\(t[0]), \(t[1])] is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
         }
+        blocks = try job.globalBlocks.map { try GlobalBlockRunner($0, transcoders: tc) }
         modelChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.model))
         transcoderChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.transcoders))
     }
@@ -77,7 +80,15 @@ public final class TaskRunner: Sendable {
     public func run(_ task: TaskAssignment, to url: URL, progress: (Int) -> Void = { _ in }) throws -> TaskResult {
         let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
-        for (k, prompt) in task.prompts.enumerated() {
+        var partners: GlobalPartners?
+        if let blocks {
+            // A block job: the task's blocks' partner lists; a bad block fails the task.
+            do { (partners, outcomes) = try blocks.run(task.prompts, session: session, threads: threads) } catch {
+                throw WorkerError(reason: "task \(task.taskID): \(error)")
+            }
+            progress(task.prompts.count)
+        }
+        for (k, prompt) in task.prompts.enumerated() where blocks == nil {
             outcomes.append(trace(prompt))
             progress(k + 1)
         }
@@ -90,7 +101,7 @@ public final class TaskRunner: Sendable {
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String
         do {
-            try ShardWriter.write(outcomes, meta: meta, labels: labels, to: url)
+            try ShardWriter.write(outcomes, meta: meta, labels: labels, partners: partners, to: url)
             sha256 = try SHA256Digest.hex(ofFileAt: url)
         } catch {
             throw ShardWriteFailure.classify(error, writing: url)

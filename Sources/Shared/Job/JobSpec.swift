@@ -52,6 +52,20 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
     }
 
+    /// A global-weights block job (`global-weights --all` through the coordinator): its corpus
+    /// lists blocks of target tiles, one a line (`tiles A B`); workers compute their partner lists.
+    public struct GlobalBlocks: Codable, Sendable, Equatable {
+        /// The corpus's activations (`/stats/activations`), an absolute path.
+        public var activations: String
+        /// Partners kept per feature, direction and ranking.
+        public var topK: Int
+        /// Targets per tile (`AllPartners.tiles`).
+        public var tileSize: Int
+        public init(activations: String, topK: Int, tileSize: Int) {
+            self.activations = activations; self.topK = topK; self.tileSize = tileSize
+        }
+    }
+
     /// Absolute paths.
     public var model: String
     public var transcoders: String
@@ -64,6 +78,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var attribution = Attribution()
     public var pruning = Pruning()
     public var statistics = Statistics()
+    /// Set only for a global-weights block job (absent from the encoding otherwise, so hashes stay).
+    public var globalBlocks: GlobalBlocks?
 
     public init(model: String, transcoders: String, corpus: String, output: String) {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
@@ -71,6 +87,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics
+        case globalBlocks
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -87,6 +104,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         attribution = try c.decodeIfPresent(Attribution.self, forKey: .attribution) ?? attribution
         pruning = try c.decodeIfPresent(Pruning.self, forKey: .pruning) ?? pruning
         statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
+        globalBlocks = try c.decodeIfPresent(GlobalBlocks.self, forKey: .globalBlocks)
     }
 
     /// What identifies the work: everything but where it is written and how many local workers
@@ -143,8 +161,13 @@ public struct JobSpec: Codable, Sendable, Equatable {
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
         statistics.activations = try st.bool("activations", default: false)
+        if dict["global_blocks"] != nil {
+            let g = try reader.section("global_blocks", keys: ["activations", "top_k", "tile_size"])
+            globalBlocks = GlobalBlocks(activations: try g.path("activations"), topK: try g.int("top_k", default: 32, range: 1...100_000),
+                                        tileSize: try g.int("tile_size", default: 256, range: 1...1_000_000))
+        }
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
-                                  "heartbeat_seconds", "attribution", "pruning", "statistics"])
+                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "global_blocks"])
     }
 
     /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,
@@ -162,6 +185,16 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         if let problem = timingProblem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
         try checkGraphParameters(file: source)
+        if let b = globalBlocks {
+            guard b.activations.hasPrefix("/"), !b.activations.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+                  !b.activations.contains("\0") else {
+                throw JobSpecError(file: source, field: "global_blocks.activations", reason: "must be an absolute path without '.' or '..' components (got \(b.activations))")
+            }
+            guard (1...100_000).contains(b.topK) else { throw JobSpecError(file: source, field: "global_blocks.top_k", reason: "\(b.topK) is outside 1...100000") }
+            guard (1...1_000_000).contains(b.tileSize) else {
+                throw JobSpecError(file: source, field: "global_blocks.tile_size", reason: "\(b.tileSize) is outside 1...1000000")
+            }
+        }
     }
 
     /// The graph parameters' own ranges (`AttributionParameters.validate`, shared with the CLI and

@@ -67,16 +67,16 @@ public struct GlobalWeightsAllBenchmark: Sendable {
         let index = (ContinuousClock.now - clock).seconds
         let tile = try AllPartners.tileSize(budget: memoryBudget, store: store, transcoders: tc, topK: topK, threads: threads)
         logger.info("every feature's top \(topK) both ways: \(L * dT) features, tiles of \(tile), \(threads) threads")
+        let blas = blasThreads
+        setBLASThreads(1)   // one level of threading: the engine's
+        defer { setBLASThreads(blas) }
         clock = ContinuousClock.now
         let (partners, counters) = try AllPartners(topK: topK, tileSize: tile, threads: threads)
             .compute(store: store, byFeature: byFeature, transcoders: tc, reading: ResidualReading(hook: .residMid, centred: false, ln2Weights: []),
                      tiles: AllPartners.tiles(nLayers: L, dTranscoder: dT, tileSize: tile))
         let compute = (ContinuousClock.now - clock).seconds
         let entries = (0..<partners.features).reduce(0) { $0 + partners.upstream[.twera]!.count(row: $1) }
-        let blas = blasThreads
-        setBLASThreads(1)
         let sgemm = AttributionBenchmark.sgemmRate()
-        setBLASThreads(blas)
         return Report(layers: L, d_model: shape.dModel, width: dT, kind: shape.crossLayer ? "clt" : "plt",
                       features: L * dT, tokens: tokens, active_per_slot: active, top_k: topK, threads: threads, tile_size: tile,
                       setup_s: setup, wall_s: index + compute, index_s: index, compute_s: compute,

@@ -28,7 +28,8 @@ public struct AllPartners: Sendable {
     public var topK = 32
     /// Targets per tile (see above).
     public var tileSize = 256
-    /// Threads, each with single-threaded BLAS.
+    /// Threads. The BLAS thread count is the caller's (global state): with several threads,
+    /// set it to 1 first (`setBLASThreads`), one level of threading at a time.
     public var threads = 1
     public init(topK: Int = 32, tileSize: Int = 256, threads: Int = 1) {
         self.topK = topK; self.tileSize = tileSize; self.threads = threads
@@ -94,9 +95,6 @@ public struct AllPartners: Sendable {
         let workers = max(1, threads)
         let workspaces = (0..<workers).map { _ in Workspace(tc: tc, tileSize: tileSize, k: topK) }
         let cumulative = CumulativeDecoders(tc)
-        let blasBefore = blasThreads
-        setBLASThreads(1)
-        defer { setBLASThreads(blasBefore) }
         for (layer, layerTiles) in Dictionary(grouping: tiles, by: \.layer).sorted(by: { $0.key < $1.key }) {
             cumulative.advance(to: layer)
             let next = TileCounter()

@@ -69,7 +69,9 @@ public enum ShardWriter {
 
     /// - Parameter labels: the corpus label of each prompt id that has one.
     /// - Throws: `HDF5Error` or `AtomicFileError`; `url` is then untouched.
-    public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:], to url: URL) throws {
+    /// - Parameter partners: a global-weights block's partner lists, written as `/all`.
+    public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:], partners: GlobalPartners? = nil,
+                             to url: URL) throws {
         // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
         // same task first (a lease that expired), the shards hold the same prompts; the later wins.
         try AtomicFile.write(to: url) { tmp in
@@ -97,6 +99,7 @@ public enum ShardWriter {
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
             }
+            if let partners { try GlobalPartnersFile.write(partners, into: f) }
             if meta.activations {
                 // Every measured or traced prompt's positions, in the task's prompt order.
                 var store = ActivationStore(nLayers: meta.nLayers, dTranscoder: meta.dTranscoder)

@@ -36,11 +36,8 @@ import Worker
         let store = try ActivationCorpus.load(layout, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
 
         // Golden: the prompt's (layer, pos, feature) rows twice.
-        let active = try run.array("active_features").ints, values = try run.array("activation_values").floats
+        let golden = try goldenActivationStore(run, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
         let nPos = try run.array("input_tokens").ints.count
-        let features = stride(from: 0, to: active.count, by: 3).map { (layer: active[$0], pos: active[$0 + 1], index: active[$0 + 2]) }
-        var golden = ActivationStore(nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
-        for _ in 0..<2 { golden.appendPrompt(features: features, values: values, nTokens: nPos) }
         #expect(store.tokens == 2 * (nPos - 1))
         #expect(store.offsets == golden.offsets, "\(run): active features per position")
         #expect(store.keys == golden.keys, "\(run): active features")

@@ -18,11 +18,7 @@ import Worker
         let replacement = try ReplacementModel(modelDirectory: run.modelDir, transcoderDirectory: run.transcoderDir)
         let tc = replacement.transcoders
         // The corpus's activations: the golden ones, twice.
-        let active = try run.array("active_features").ints, values = try run.array("activation_values").floats
-        let nPos = try run.array("input_tokens").ints.count
-        let features = stride(from: 0, to: active.count, by: 3).map { (layer: active[$0], pos: active[$0 + 1], index: active[$0 + 2]) }
-        var store = ActivationStore(nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
-        for _ in 0..<2 { store.appendPrompt(features: features, values: values, nTokens: nPos) }
+        let store = try goldenActivationStore(run, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
         let activations = folder.file("activations.h5")
         let f = try HDF5File.create(activations)
         try ActivationStoreFile.write(store, into: f)

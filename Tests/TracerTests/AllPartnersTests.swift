@@ -9,16 +9,10 @@ import TestSupport
 @testable import Tracer
 
 @Suite struct AllPartnersTests {
-    /// A case's corpus: its golden activations (one prompt), then the same positions in reverse
-    /// order with values squared (a second prompt, so that sums are not proportional).
+    /// A case's corpus: its golden activations (one prompt), then the same prompt with values
+    /// squared (a second prompt, so that sums are not proportional).
     static func store(_ run: ReferenceRun, _ tc: TranscoderSet) throws -> ActivationStore {
-        let active = try run.array("active_features").ints, values = try run.array("activation_values").floats
-        let nPos = try run.array("input_tokens").ints.count
-        let features = stride(from: 0, to: active.count, by: 3).map { (layer: active[$0], pos: active[$0 + 1], index: active[$0 + 2]) }
-        var s = ActivationStore(nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
-        s.appendPrompt(features: features, values: values, nTokens: nPos)
-        s.appendPrompt(features: features.map { ($0.layer, nPos - $0.pos, $0.index) }, values: values.map { $0 * $0 }, nTokens: nPos)
-        return s
+        try goldenActivationStore(run, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder) { copy, v in copy == 0 ? v : v * v }
     }
 
     /// Float64 pair quantities of every (target, source) with l_s < l_t.

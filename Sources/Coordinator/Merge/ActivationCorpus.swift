@@ -9,18 +9,8 @@ public enum ActivationCorpus {
     /// - Throws: `MergeError` naming the shard when a task has no shard, a shard belongs to
     ///   another job, or it holds no activations (a job without `statistics.activations`).
     public static func load(_ layout: RunLayout, nLayers: Int, dTranscoder: Int) throws -> ActivationStore {
-        let job = try layout.loadJob()
-        let plan = try TaskPlan(job: job)
         var store = ActivationStore(nLayers: nLayers, dTranscoder: dTranscoder)
-        for taskID in plan.tasks.indices {
-            let url = layout.shard(taskID: taskID)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw MergeError(path: url.path, reason: "task \(taskID) has no shard: the statistics pass did not complete (run it again to resume)")
-            }
-            let f = try HDF5File.open(url)
-            defer { f.close() }
-            let hash = try ShardMeta(f).jobHash
-            guard hash == job.hash else { throw MergeError(path: url.path, reason: "shard belongs to job \(hash), this run is job \(job.hash)") }
+        try AcceptedShards.forEach(layout, missing: "the statistics pass did not complete (run it again to resume)") { url, f in
             guard let part = try ActivationStoreFile.read(f) else {
                 throw MergeError(path: url.path, reason: "no \(ActivationStoreFile.group) (the job did not ask for statistics.activations)")
             }

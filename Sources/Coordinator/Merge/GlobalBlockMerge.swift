@@ -9,18 +9,8 @@ public enum GlobalBlockMerge {
     /// - Throws: `MergeError` naming the shard when a task has no shard, a shard belongs to
     ///   another job or holds no `/all`.
     public static func merge(_ layout: RunLayout) throws -> GlobalPartners {
-        let job = try layout.loadJob()
-        let plan = try TaskPlan(job: job)
         var total: GlobalPartners?
-        for taskID in plan.tasks.indices {
-            let url = layout.shard(taskID: taskID)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw MergeError(path: url.path, reason: "block task \(taskID) has no shard: the run did not complete (run it again to resume)")
-            }
-            let f = try HDF5File.open(url)
-            defer { f.close() }
-            let hash = try ShardMeta(f).jobHash
-            guard hash == job.hash else { throw MergeError(path: url.path, reason: "shard belongs to job \(hash), this run is job \(job.hash)") }
+        try AcceptedShards.forEach(layout, missing: "the block job did not complete (run it again to resume)") { url, f in
             guard let part = try GlobalPartnersFile.read(f) else {
                 throw MergeError(path: url.path, reason: "no /\(GlobalPartnersFile.group) group (not a global-weights block shard)")
             }

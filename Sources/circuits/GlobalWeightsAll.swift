@@ -18,20 +18,25 @@ extension Circuits.GlobalWeights {
         var statistics = JobSpec.Statistics()
         statistics.activations = true
         let statsLayout = try statisticsPass(statistics, job: job, layout: layout)
-        let store = try ActivationCorpus.load(statsLayout, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
         let activations = statsLayout.root.appendingPathComponent("activations.h5")
-        if !FileManager.default.fileExists(atPath: activations.path) {
-            try AtomicFile.write(to: activations) { tmp in
-                let f = try HDF5File.create(tmp)
-                defer { f.close() }
-                try ActivationStoreFile.write(store, into: f)
-            }
-        }
-        // Every worker process holds the store and its own lists: the budget is split between them.
         let processes = workers ?? job.workers
-        let tileSize = try AllPartners.tileSize(budget: Int(memoryGb * 1e9) / processes, store: store, transcoders: tc, topK: topK, threads: 1)
+        // The store lives in the workers; this process only sizes the tiles from it.
+        let (tileSize, tokens) = try { () throws -> (Int, Int) in
+            let store = try ActivationCorpus.load(statsLayout, nLayers: tc.nLayers, dTranscoder: tc.dTranscoder)
+            if !FileManager.default.fileExists(atPath: activations.path) {
+                try AtomicFile.write(to: activations) { tmp in
+                    let f = try HDF5File.create(tmp)
+                    defer { f.close() }
+                    try ActivationStoreFile.write(store, into: f)
+                }
+            }
+            logger.info("global weights --all: \(store.features) features, \(store.tokens) positions, \(store.keys.count) activations")
+            // Every worker process holds the store and its own lists: the budget is split between them.
+            return (try AllPartners.tileSize(budget: Int(memoryGb * 1e9) / processes, store: store, transcoders: tc, topK: topK, threads: 1),
+                    store.tokens)
+        }()
         let blockJob = try Self.blockJob(job, activations: activations, topK: topK, tileSize: tileSize, blocks: 2 * processes, under: layout)
-        logger.info("global weights --all: \(tc.nLayers * tc.dTranscoder) features, \(store.tokens) positions, \(store.keys.count) activations; tiles of \(tileSize) targets in \(blockJob.blocks) blocks on \(processes) workers")
+        logger.info("global weights --all: tiles of \(tileSize) targets in \(blockJob.blocks) blocks on \(processes) workers")
         let start = ContinuousClock.now
         _ = try runLocally(blockJob.job, workers: processes, threads: 1, display: ProgressDisplay())
         let partners = try GlobalBlockMerge.merge(RunLayout(root: URL(fileURLWithPath: blockJob.job.output)))
@@ -41,7 +46,7 @@ extension Circuits.GlobalWeights {
         try write(prefilter, layout)
         print("""
         \(partners.features) features × top \(topK) both ways in \(String(format: "%.2f", (ContinuousClock.now - start).seconds)) s \
-        (\(store.tokens) tokens, \(blockJob.blocks) blocks)
+        (\(tokens) tokens, \(blockJob.blocks) blocks)
           \(url.path) (/all)
           \(layout.root.appendingPathComponent("prefilter.json").path): \(prefilter.pairs.count) pairs, \(prefilter.features.count) features
         """)

@@ -72,7 +72,7 @@ extension Circuits.Bench {
 
             --all: every feature's --top-k partners both ways (global-weights --all) over --tokens \
             synthetic positions with exactly --active-per-slot random features per layer and position, \
-            on --workers threads within --memory-gb; the JSON has wall_s, peak_rss_bytes, features, tokens, \
+            on --workers threads within --memory-gb; the JSON has wall_s, cpu_s, peak_rss_bytes, features, tokens, \
             pairs_per_s (pair updates per second) and sgemm_gflops (one thread). \
             Example: circuits bench global-weights --all --tokens 100000
             """
@@ -127,7 +127,7 @@ extension Circuits.Bench {
             let r = try bench.run(logger: Logger(label: "circuits.bench"))
             print("""
             transcoders          \(r.kind.uppercased()), \(r.layers) layers × \(r.width) features, d_model \(r.d_model); \(r.tokens) positions, \(r.activations) activations (drawn in \(String(format: "%.1f", r.setup_s)) s)
-            all partners         \(r.features) features × top \(r.top_k) both ways: \(String(format: "%.1f", r.wall_s)) s (index \(String(format: "%.1f", r.index_s)) s), \(r.threads) threads, tiles of \(r.tile_size)
+            all partners         \(r.features) features × top \(r.top_k) both ways: \(String(format: "%.1f", r.wall_s)) s (index \(String(format: "%.1f", r.index_s)) s; CPU \(String(format: "%.1f", r.cpu_s)) s), \(r.threads) threads, tiles of \(r.tile_size)
             statistics           \(r.pair_updates) pair updates, \(String(format: "%.3g", r.pairs_per_s)) pairs/s (\(String(format: "%.0f", r.statistics_thread_s)) thread-s)
             virtual weights      \(String(format: "%.0f", r.virtual_weights_gflops_per_thread)) GFLOP/s per thread (sgemm \(String(format: "%.0f", r.sgemm_gflops)), \(String(format: "%.0f", r.gemm_thread_s)) thread-s)
             peak RSS             \(String(format: "%.2f", Double(r.peak_rss_bytes) / 1e9)) GB

@@ -58,6 +58,20 @@ import Worker
         #expect(entries > 0)
         // The run's merge accepts the block shards as any run's.
         #expect(try Merger.merge(layout).promptsDone == 5)
+
+        // The report's view of /all alone: the features with the strongest upstream |TWERA|.
+        let url = folder.file("global_weights.h5")
+        try GlobalPartnersFile.write(merged, to: url, transcoderFolder: run.transcoderDir.path)
+        let summary = try GlobalWeightsSummary(url: url, perTarget: 2, allFeatures: 3)
+        #expect(summary.targets.isEmpty && summary.tokens_seen == Int64(store.tokens))
+        let all = try #require(summary.all_features)
+        let strongest = (0..<merged.features).compactMap { row in merged.upstream[.twera]!.sorted(row: row).first.map { (row, $0) } }
+            .max { ($0.1.score, $1.0) < ($1.1.score, $0.0) }
+        let (row, best) = try #require(strongest)
+        #expect(all.count == min(3, (0..<merged.features).filter { merged.upstream[.twera]!.count(row: $0) > 0 }.count))
+        #expect(all.first?.target == merged.feature(row).description)
+        #expect(all.first?.top_sources.first?.twera == Double(best.twera))
+        #expect(all.first?.top_sources.first?.source == merged.feature(Int(best.partner)).description)
     }
 
     @Test func aBadBlockFailsItsTaskAndNamesIt() throws {

@@ -23,6 +23,9 @@ public struct GlobalWeightsAllBenchmark: Sendable {
         public var wall_s: Double
         public var index_s: Double
         public var compute_s: Double
+        /// CPU time (user + system, all threads) of inverting the store and computing the lists:
+        /// on a shared machine, the work's cost apart from the share of the cores it got.
+        public var cpu_s: Double
         /// Thread-seconds in the V GEMMs and in the statistics and list scans.
         public var gemm_thread_s: Double
         public var statistics_thread_s: Double
@@ -63,6 +66,7 @@ public struct GlobalWeightsAllBenchmark: Sendable {
         let setup = (ContinuousClock.now - clock).seconds
 
         clock = ContinuousClock.now
+        let cpuStart = processCPUSeconds()
         let byFeature = store.byFeature()
         let index = (ContinuousClock.now - clock).seconds
         let tile = try AllPartners.tileSize(budget: memoryBudget, store: store, transcoders: tc, topK: topK, threads: threads)
@@ -75,11 +79,12 @@ public struct GlobalWeightsAllBenchmark: Sendable {
             .compute(store: store, byFeature: byFeature, transcoders: tc, reading: ResidualReading(hook: .residMid, centred: false, ln2Weights: []),
                      tiles: AllPartners.tiles(nLayers: L, dTranscoder: dT, tileSize: tile))
         let compute = (ContinuousClock.now - clock).seconds
+        let cpu = processCPUSeconds() - cpuStart
         let entries = (0..<partners.features).reduce(0) { $0 + partners.upstream[.twera]!.count(row: $1) }
         let sgemm = AttributionBenchmark.sgemmRate()
         return Report(layers: L, d_model: shape.dModel, width: dT, kind: shape.crossLayer ? "clt" : "plt",
                       features: L * dT, tokens: tokens, active_per_slot: active, top_k: topK, threads: threads, tile_size: tile,
-                      setup_s: setup, wall_s: index + compute, index_s: index, compute_s: compute,
+                      setup_s: setup, wall_s: index + compute, index_s: index, compute_s: compute, cpu_s: cpu,
                       gemm_thread_s: counters.gemmSeconds, statistics_thread_s: counters.statisticsSeconds,
                       activations: store.keys.count, pair_updates: counters.pairUpdates,
                       pairs_per_s: Double(counters.pairUpdates) / compute,

@@ -13,6 +13,8 @@ public final class TaskRunner: Sendable {
     public let threads: Int
     let modelChecksum: String
     let transcoderChecksum: String
+    /// Set for a global-weights block job.
+    let blocks: GlobalBlockRunner?
 
     /// Loads the job's model and transcoders and checksums their folders (once per worker).
     public init(job: JobSpec, workerID: String, threads: Int) throws {
@@ -25,6 +27,7 @@ public final class TaskRunner: Sendable {
         for t in job.statistics.targets where t[0] >= tc.nLayers || t[1] >= tc.dTranscoder {
             throw WorkerError(reason: "statistics target [\(t[0]), \(t[1])] is outside the transcoders (\(tc.nLayers) layers × \(tc.dTranscoder) features)")
         }
+        blocks = try job.globalBlocks.map { try GlobalBlockRunner($0, transcoders: tc) }
         modelChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.model))
         transcoderChecksum = try SHA256Digest.hex(ofFolder: URL(fileURLWithPath: job.transcoders))
     }
@@ -79,8 +82,17 @@ public final class TaskRunner: Sendable {
         if let swaps = task.swaps { return try runSwaps(task, swaps, to: url, progress: progress) }
         let start = ContinuousClock.now
         var outcomes: [PromptOutcome] = []
-        var evaluation = job.evaluation.map { EvaluationTable(nLayers: session.config.nLayers, features: $0.features) }
-        for (k, prompt) in task.prompts.enumerated() {
+        // A block job (global weights) traces nothing: no evaluation, no dashboards.
+        var evaluation = blocks == nil ? job.evaluation.map { EvaluationTable(nLayers: session.config.nLayers, features: $0.features) } : nil
+        var partners: GlobalPartners?
+        if let blocks {
+            // A block job: the task's blocks' partner lists; a bad block fails the task.
+            do { (partners, outcomes) = try blocks.run(task.prompts, session: session, threads: threads) } catch {
+                throw WorkerError(reason: "task \(task.taskID): \(error)")
+            }
+            progress(task.prompts.count)
+        }
+        for (k, prompt) in task.prompts.enumerated() where blocks == nil {
             let outcome = trace(prompt)
             outcomes.append(outcome)
             if let n = job.evaluation?.features { evaluation?.append(evaluate(outcome, features: n)) }
@@ -90,14 +102,15 @@ public final class TaskRunner: Sendable {
                                     modelChecksum: modelChecksum, transcoderChecksum: transcoderChecksum,
                                     nLayers: session.config.nLayers, dTranscoder: session.replacement.transcoders.dTranscoder,
                                     pairTargets: job.statistics.targets.map { FeatureID(layer: $0[0], feature: $0[1]) },
-                                    dashboards: job.statistics.dashboardParameters,
+                                    dashboards: blocks == nil ? job.statistics.dashboardParameters : nil,
                                     firstPrompt: Int64(task.taskID) * Int64(job.promptsPerTask),
-                                    logits: try featureLogits(task))
+                                    logits: blocks == nil ? try featureLogits(task) : nil,
+                                    activations: job.statistics.activations)
         var labels: [String: String] = [:]
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String
         do {
-            try ShardWriter.write(outcomes, meta: meta, labels: labels, evaluation: evaluation, to: url)
+            try ShardWriter.write(outcomes, meta: meta, labels: labels, evaluation: evaluation, partners: partners, to: url)
             sha256 = try SHA256Digest.hex(ofFileAt: url)
         } catch {
             throw ShardWriteFailure.classify(error, writing: url)

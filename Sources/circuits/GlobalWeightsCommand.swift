@@ -26,8 +26,16 @@ extension Circuits {
             Writes OUT/global_weights.h5, OUT/prefilter.json (pairs with |TWERA| ≥ --threshold, for \
             `circuits trace --prefilter`), and adds the per-target top sources to OUT/report.*.
 
-            Example:
+            --all: every feature of the dictionary, both ways: its --top-k upstream sources and \
+            downstream targets by |TWERA|, by |ERA|, and the largest |V| the co-activation filter removed \
+            (interference), with exact statistics over the corpus (a statistics pass that keeps every \
+            position's activations, resumable, into OUT/global-stats-<hash>/; then blocks of targets on \
+            --workers threads within --memory-gb). Writes the /all group of OUT/global_weights.h5 (the \
+            --top tables stay) and OUT/prefilter.json.
+
+            Examples:
               circuits global-weights out/demo --top 20
+              circuits global-weights out/demo --all --top-k 32
             """
         )
 
@@ -52,15 +60,27 @@ extension Circuits {
         @Option(help: "Extra sources per target: its largest |V| (shows what the co-activation filter removed).")
         var extraSources: Int = 10
 
-        @Option(help: "Worker processes for a statistics pass (default: the job's `workers`).")
+        @Flag(help: "Every feature's strongest partners both ways (the whole dictionary; see above).")
+        var all = false
+
+        @Option(help: "With --all: partners kept per feature, direction and ranking.")
+        var topK: Int = 32
+
+        @Option(help: "With --all: memory budget in GB (decides the target tile size).")
+        var memoryGb: Double = 8
+
+        @Option(help: "Worker processes for a statistics pass, and threads for --all (default: the job's `workers`).")
         var workers: Int?
 
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            if [targets != nil, top != nil, recurring != nil].filter({ $0 }).count > 1 {
-                throw ValidationError("give one of --targets, --top, --recurring")
+            if [targets != nil, top != nil, recurring != nil, all].filter({ $0 }).count > 1 {
+                throw ValidationError("give one of --targets, --top, --recurring, --all")
             }
+            if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+            if !(memoryGb > 0) || !memoryGb.isFinite { throw ValidationError("--memory-gb must be a positive number of GB") }
+            if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
             if let top, top < 1 { throw ValidationError("--top must be at least 1") }
             if let recurring, recurring < 1 { throw ValidationError("--recurring must be at least 1") }
         }
@@ -70,6 +90,7 @@ extension Circuits {
                 SignalFlag.shared.install()
                 let layout = RunLayout(root: URL(fileURLWithPath: outdir))
                 let job = try layout.loadJob()
+                if all { return try runAll(job: job, layout: layout) }
                 let chosen = try chooseTargets(layout)
                 guard !chosen.isEmpty else { throw RunError(reason: "no target features (the corpus activated none above layer 0)") }
                 Logger(label: "circuits.global-weights").info("global weights: \(chosen.count) targets")
@@ -88,9 +109,7 @@ extension Circuits {
                 let url = layout.root.appendingPathComponent("global_weights.h5")
                 try table.write(to: url, transcoderFolder: job.transcoders)
                 let prefilter = table.prefilter(threshold: threshold, limit: limit, transcoderFolder: job.transcoders)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(prefilter).write(to: layout.root.appendingPathComponent("prefilter.json"), options: .atomic)
+                try write(prefilter, layout)
                 let removed = zip(table.virtualWeights, table.coactivationCount).filter { $0.1 == 0 && $0.0 != 0 }.count
                 print("""
                 \(table.targets.count) targets × \(table.sources.count) sources in \(String(format: "%.2f", (ContinuousClock.now - start).seconds)) s \
@@ -116,23 +135,36 @@ extension Circuits {
             return try AggregateStatistics(url: layout.aggregate).mostFrequent(top ?? 100)
         }
 
+        func write(_ prefilter: GlobalWeightsTable.Prefilter, _ layout: RunLayout) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(prefilter).write(to: layout.root.appendingPathComponent("prefilter.json"), options: .atomic)
+        }
+
         /// The run's own statistics when they cover `targets`, else a statistics-only pass.
         func statistics(for targets: [FeatureID], job: JobSpec, layout: RunLayout) throws -> AggregateStatistics {
             if FileManager.default.fileExists(atPath: layout.aggregate.path) {
                 let own = try AggregateStatistics(url: layout.aggregate)
                 if let pairs = own.pairs, pairs.targets == targets { return own }
             }
+            var statistics = JobSpec.Statistics()
+            statistics.targets = targets.map { [$0.layer, $0.feature] }
+            return try AggregateStatistics(url: statisticsPass(statistics, job: job, layout: layout).aggregate)
+        }
+
+        /// Runs (or resumes) a statistics-only pass of the job's corpus into
+        /// OUT/global-stats-<hash>/ with the local worker count, merged; returns its layout.
+        func statisticsPass(_ statistics: JobSpec.Statistics, job: JobSpec, layout: RunLayout) throws -> RunLayout {
             var pass = job
-            pass.statistics = JobSpec.Statistics()
+            pass.statistics = statistics
             pass.statistics.attribution = false
-            pass.statistics.targets = targets.map { [$0.layer, $0.feature] }
             let folder = layout.root.appendingPathComponent("global-stats-\(pass.hash.prefix(12))")
             pass.output = folder.path
             Logger(label: "circuits.global-weights").info("global weights: statistics pass (forward passes only) into \(folder.path)")
             let statsLayout = RunLayout(root: folder)
             _ = try runLocally(pass, workers: workers ?? job.workers, threads: nil, display: ProgressDisplay())
             _ = try Merger.merge(statsLayout)
-            return try AggregateStatistics(url: statsLayout.aggregate)
+            return statsLayout
         }
     }
 }

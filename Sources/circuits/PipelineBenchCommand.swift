@@ -86,6 +86,12 @@ extension Circuits.Bench {
             features against every earlier-layer source, and accumulates pair statistics over \
             --tokens synthetic positions (about --active-per-slot features per layer and position). \
             Prints a table, then one JSON object.
+
+            --all: every feature's --top-k partners both ways (global-weights --all) over --tokens \
+            synthetic positions with exactly --active-per-slot random features per layer and position, \
+            on --workers threads within --memory-gb; the JSON has wall_s, cpu_s, peak_rss_bytes, features, tokens, \
+            pairs_per_s (pair updates per second) and sgemm_gflops (one thread). \
+            Example: circuits bench global-weights --all --tokens 100000
             """
         )
         @Option(help: "Layers.") var layers: Int = 12
@@ -96,16 +102,30 @@ extension Circuits.Bench {
         @Option(help: "Synthetic token positions for the statistics.") var tokens: Int = 1000
         @Option(help: "Active features per layer and position in the statistics.") var activePerSlot: Int = 66
         @Option(help: "BLAS threads.") var threads: Int?
+        @Flag(help: "Every feature's top-k partners both ways (the whole dictionary).") var all = false
+        @Option(help: "With --all: partners kept per feature, direction and ranking.") var topK: Int = 32
+        @Option(help: "With --all: threads.") var workers: Int = 2
+        @Option(help: "With --all: memory budget in GB.") var memoryGb: Double = 8
+
+        func validate() throws {
+            guard kind == "clt" || kind == "plt" else { throw ValidationError("--kind: clt or plt") }
+            for (name, value) in [("--layers", layers), ("--d-model", dModel), ("--width", width), ("--targets", targets),
+                                  ("--tokens", tokens), ("--active-per-slot", activePerSlot), ("--top-k", topK), ("--workers", workers)] where value < 1 {
+                throw ValidationError("\(name) must be at least 1")
+            }
+            if layers < 2 { throw ValidationError("--layers must be at least 2") }
+            if !(memoryGb > 0) || !memoryGb.isFinite { throw ValidationError("--memory-gb must be a positive number of GB") }
+        }
 
         @OptionGroup var logging: LoggingOptions
 
         func run() throws {
             try reportingErrors {
-                guard kind == "clt" || kind == "plt" else { throw ValidationError("--kind: clt or plt") }
                 if let threads { setBLASThreads(threads) }
                 var bench = GlobalWeightsBenchmark()
                 bench.layers = layers; bench.dModel = dModel; bench.width = width; bench.targets = targets
                 bench.crossLayer = kind == "clt"; bench.tokens = tokens; bench.activePerSlot = activePerSlot
+                if all { return try runAll(bench) }
                 let r = try bench.run(logger: Logger(label: "circuits.bench"))
                 print("""
                 transcoders          \(r.kind.uppercased()), \(r.layers) layers × \(r.width) features, d_model \(r.d_model) (drawn in \(String(format: "%.1f", r.setup_s)) s)
@@ -114,10 +134,28 @@ extension Circuits.Bench {
                 pair statistics      \(String(format: "%.3f", r.statistics_s_per_1000_tokens)) s per 1,000 tokens (\(r.pairs) pairs)
                 peak RSS             \(String(format: "%.2f", Double(r.peak_rss_bytes) / 1e9)) GB
                 """)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                printJSON(r)
             }
+        }
+
+        func runAll(_ shape: GlobalWeightsBenchmark) throws {
+            var bench = GlobalWeightsAllBenchmark()
+            bench.shape = shape; bench.topK = topK; bench.threads = workers; bench.memoryBudget = Int(memoryGb * 1e9)
+            let r = try bench.run(logger: Logger(label: "circuits.bench"))
+            print("""
+            transcoders          \(r.kind.uppercased()), \(r.layers) layers × \(r.width) features, d_model \(r.d_model); \(r.tokens) positions, \(r.activations) activations (drawn in \(String(format: "%.1f", r.setup_s)) s)
+            all partners         \(r.features) features × top \(r.top_k) both ways: \(String(format: "%.1f", r.wall_s)) s (index \(String(format: "%.1f", r.index_s)) s; CPU \(String(format: "%.1f", r.cpu_s)) s), \(r.threads) threads, tiles of \(r.tile_size)
+            statistics           \(r.pair_updates) pair updates, \(String(format: "%.3g", r.pairs_per_s)) pairs/s (\(String(format: "%.0f", r.statistics_thread_s)) thread-s)
+            virtual weights      \(String(format: "%.0f", r.virtual_weights_gflops_per_thread)) GFLOP/s per thread (sgemm \(String(format: "%.0f", r.sgemm_gflops)), \(String(format: "%.0f", r.gemm_thread_s)) thread-s)
+            peak RSS             \(String(format: "%.2f", Double(r.peak_rss_bytes) / 1e9)) GB
+            """)
+            printJSON(r)
+        }
+
+        func printJSON(_ r: some Encodable) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: (try? encoder.encode(r)) ?? Data(), as: UTF8.self))
         }
     }
 }

@@ -18,11 +18,32 @@ public struct GlobalWeightsSummary: Codable, Sendable {
     }
     public var tokens_seen: Int64
     public var targets: [Target]
+    /// From `--all` (`/all`): the features whose strongest upstream |TWERA| is largest, each
+    /// with its top sources and the largest V the filter removed.
+    public var all_features: [Target]?
 
-    public init(url: URL, perTarget k: Int = 5) throws {
+    public init(url: URL, perTarget k: Int = 5, allFeatures: Int = 20) throws {
         let f = try HDF5File.open(url)
         defer { f.close() }
         typealias S = GlobalWeightsSchema
+        if let all = try GlobalPartnersFile.read(f) {
+            let twera = all.upstream[.twera]!, removed = all.upstream[.interference]!
+            func source(_ p: Partner) -> Source {
+                Source(source: all.feature(Int(p.partner)).description, twera: Double(p.twera), era: Double(p.era),
+                       virtual_weight: Double(p.virtualWeight), coactivation_count: Int64(p.count))
+            }
+            let best = (0..<all.features).compactMap { row in twera.sorted(row: row).first.map { (row, $0.score) } }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(allFeatures)
+            all_features = best.map { row, _ in
+                Target(target: all.feature(row).description, top_sources: twera.sorted(row: row).prefix(k).map(source),
+                       removed_by_filter: removed.sorted(row: row).prefix(k).map(source))
+            }
+            guard f.exists(S.targets) else {
+                tokens_seen = all.tokensSeen
+                targets = []
+                return
+            }
+        }
         let t = try f.read(Int64.self, at: S.targets).values, s = try f.read(Int64.self, at: S.sources).values
         let v = try f.read(Float.self, at: S.virtualWeights).values, era = try f.read(Float.self, at: S.era).values
         let twera = try f.read(Float.self, at: S.twera).values, count = try f.read(Int64.self, at: S.coactivationCount).values

@@ -65,12 +65,17 @@ public enum ReportHTML {
         if let g = r.global_weights {
             h += "<h2>Global weights (\(g.targets.count) targets, \(g.tokens_seen) tokens)</h2>\n"
             h += "<p class=\"muted\">Per target feature: its strongest sources by |TWERA| = |V·E[a_s·a_t]/E[a_t]| beside the raw virtual weight V, and the largest virtual weights the co-activation filter removed (never active together in the corpus).</p>\n"
-            var rows: [[String]] = []
-            for t in g.targets {
-                for s in t.top_sources { rows.append([t.target, s.source, fmt(s.twera), fmt(s.era), fmt(s.virtual_weight), "\(s.coactivation_count)", "kept"]) }
-                for s in t.removed_by_filter { rows.append([t.target, s.source, "0", "0", fmt(s.virtual_weight), "0", "removed"]) }
+            func rows(_ targets: [GlobalWeightsSummary.Target]) -> [[String]] {
+                targets.flatMap { t in
+                    t.top_sources.map { [t.target, $0.source, fmt($0.twera), fmt($0.era), fmt($0.virtual_weight), "\($0.coactivation_count)", "kept"] }
+                        + t.removed_by_filter.map { [t.target, $0.source, "0", "0", fmt($0.virtual_weight), "0", "removed"] }
+                }
             }
-            h += table(["target", "source", "TWERA", "ERA", "V", "co-active", "filter"], rows, numeric: [2, 3, 4, 5])
+            h += table(["target", "source", "TWERA", "ERA", "V", "co-active", "filter"], rows(g.targets), numeric: [2, 3, 4, 5])
+            if let all = g.all_features, !all.isEmpty {
+                h += "<h3>Whole dictionary (--all): the \(all.count) features with the strongest upstream |TWERA|</h3>\n"
+                h += table(["feature", "source", "TWERA", "ERA", "V", "co-active", "filter"], rows(all), numeric: [2, 3, 4, 5])
+            }
         }
 
         h += dashboardsSection(r)

@@ -33,9 +33,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var dashboards: Bool = true
         /// Top-activating contexts kept per feature.
         public var dashboardTopK: Int = DashboardParameters().topK
+        /// Whether shards keep every position's transcoder activations (`/stats/activations`),
+        /// the input of `global-weights --all`.
+        public var activations: Bool = false
         public init() {}
 
-        enum CodingKeys: String, CodingKey { case attribution, targets, dashboards, dashboardTopK }
+        enum CodingKeys: String, CodingKey { case attribution, targets, dashboards, dashboardTopK, activations }
         /// Fields added in later versions take their defaults.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -43,6 +46,17 @@ public struct JobSpec: Codable, Sendable, Equatable {
             targets = try c.decodeIfPresent([[Int]].self, forKey: .targets) ?? targets
             dashboards = try c.decodeIfPresent(Bool.self, forKey: .dashboards) ?? dashboards
             dashboardTopK = try c.decodeIfPresent(Int.self, forKey: .dashboardTopK) ?? dashboardTopK
+            activations = try c.decodeIfPresent(Bool.self, forKey: .activations) ?? false
+        }
+
+        /// `activations` only when set, so the hash of a job without it does not depend on it.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(attribution, forKey: .attribution)
+            try c.encode(targets, forKey: .targets)
+            try c.encode(dashboards, forKey: .dashboards)
+            try c.encode(dashboardTopK, forKey: .dashboardTopK)
+            if activations { try c.encode(activations, forKey: .activations) }
         }
 
         /// The dashboard parameters of the job, nil when dashboards are off.
@@ -80,6 +94,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var statistics = Statistics()
     /// nil: no evaluation.
     public var evaluation: Evaluation?
+    /// Set only for a global-weights block job (absent from the encoding otherwise, so hashes stay).
+    public var globalBlocks: GlobalBlocks?
 
     public init(model: String, transcoders: String, corpus: String, output: String) {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
@@ -87,6 +103,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics, evaluation
+        case globalBlocks
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -104,6 +121,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         pruning = try c.decodeIfPresent(Pruning.self, forKey: .pruning) ?? pruning
         statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
         evaluation = try c.decodeIfPresent(Evaluation.self, forKey: .evaluation)
+        globalBlocks = try c.decodeIfPresent(GlobalBlocks.self, forKey: .globalBlocks)
     }
 
     /// What identifies the work: everything but where it is written and how many local workers
@@ -156,7 +174,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
         pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
         try checkGraphParameters(file: file)
-        let st = try reader.section("statistics", keys: ["attribution", "targets", "dashboards", "dashboard_top_k"])
+        let st = try reader.section("statistics", keys: ["attribution", "targets", "dashboards", "dashboard_top_k", "activations"])
         statistics.attribution = try st.bool("attribution", default: true)
         statistics.targets = try st.featureList("targets")
         if let raw = dict["evaluation"], !(raw is NSNull) {
@@ -170,8 +188,14 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         statistics.dashboards = try st.bool("dashboards", default: true)
         statistics.dashboardTopK = try st.int("dashboard_top_k", default: statistics.dashboardTopK, range: 1...1000)
+        statistics.activations = try st.bool("activations", default: false)
+        if dict["global_blocks"] != nil {
+            let g = try reader.section("global_blocks", keys: ["activations", "top_k", "tile_size"])
+            globalBlocks = GlobalBlocks(activations: try g.path("activations"), topK: try g.int("top_k", default: 32, range: 1...100_000),
+                                        tileSize: try g.int("tile_size", default: 256, range: 1...1_000_000))
+        }
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
-                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation"])
+                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation", "global_blocks"])
     }
 
     /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,
@@ -196,6 +220,16 @@ public struct JobSpec: Codable, Sendable, Equatable {
             guard Evaluation.featureRange.contains(evaluation.features) else {
                 let r = Evaluation.featureRange
                 throw JobSpecError(file: source, field: "evaluation.features", reason: "\(evaluation.features) is outside \(r.lowerBound)...\(r.upperBound)")
+            }
+        }
+        if let b = globalBlocks {
+            guard b.activations.hasPrefix("/"), !b.activations.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+                  !b.activations.contains("\0") else {
+                throw JobSpecError(file: source, field: "global_blocks.activations", reason: "must be an absolute path without '.' or '..' components (got \(b.activations))")
+            }
+            guard (1...100_000).contains(b.topK) else { throw JobSpecError(file: source, field: "global_blocks.top_k", reason: "\(b.topK) is outside 1...100000") }
+            guard (1...1_000_000).contains(b.tileSize) else {
+                throw JobSpecError(file: source, field: "global_blocks.tile_size", reason: "\(b.tileSize) is outside 1...1000000")
             }
         }
     }

@@ -151,6 +151,16 @@ extension HDF5File {
         }
     }
 
+    /// Unlinks the group or dataset at `path` (its space stays in the file).
+    ///
+    /// - Throws: `HDF5Error` (`.notFound` if nothing is at `path`).
+    public func remove(_ path: String) throws {
+        try withFile("remove", object: path) { file, site in
+            guard Self.linkExists(file, path) else { throw site.error(.notFound, "nothing at this path") }
+            try site.check(H5Ldelete(file, HDF5Path.absolute(path), chdf5_default()), "H5Ldelete")
+        }
+    }
+
     /// The shape of the dataset at `path` (`[]` for a scalar).
     ///
     /// - Throws: `HDF5Error` (`.notFound` if nothing is at `path`).

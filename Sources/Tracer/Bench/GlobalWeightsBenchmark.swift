@@ -36,18 +36,7 @@ public struct GlobalWeightsBenchmark: Sendable {
     public func run(logger: Logger = Logger(label: "circuits.bench", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Report {
         let d = dModel, dT = width, L = layers
         var clock = ContinuousClock.now
-        logger.info("drawing a random \(crossLayer ? "CLT" : "PLT")-like set: \(L) layers × \(dT) features, d_model \(d)")
-        let scale = 1 / Float(d).squareRoot()
-        let encoders = (0..<L).map { NormalFill.normals(dT * d, std: scale, seed: seed &+ UInt64($0), storage: .f32) }
-        let decoders = (0..<L).map { l in
-            NormalFill.normals(dT * (crossLayer ? L - l : 1) * d, std: scale, seed: seed &+ 1000 &+ UInt64(l), storage: .f32)
-        }
-        let config = TranscoderConfig(kind: crossLayer ? .crossLayer : .perLayer, inputHook: .residMid)
-        let tc = TranscoderSet(config: config, nLayers: L, dModel: d, dTranscoder: dT, activation: .relu, encoders: encoders,
-                               encoderBiases: Array(repeating: [Float](repeating: 0, count: dT), count: L),
-                               thresholds: Array(repeating: nil, count: L), decoders: decoders,
-                               decoderBiases: Array(repeating: [Float](repeating: 0, count: d), count: L),
-                               skips: Array(repeating: nil, count: L))
+        let tc = transcoders(logger: logger)
         let setup = (ContinuousClock.now - clock).seconds
 
         var rng = SeededRandom(seed: seed)
@@ -85,5 +74,23 @@ public struct GlobalWeightsBenchmark: Sendable {
                       sgemm_gflops: AttributionBenchmark.sgemmRate(), v_bytes: v.count * 4, statistics_tokens: tokens,
                       statistics_s_per_1000_tokens: statsSeconds * 1000 / Double(tokens), pairs: stats.pairs.count,
                       peak_rss_bytes: peakResidentBytes())
+    }
+
+    /// The seeded random transcoder set: encoders and decoders N(0, 1/d), no biases. `[dT, d]`
+    /// encoders per layer; decoders `[dT, nOutputs, d]` (CLT) or `[dT, d]` (PLT).
+    func transcoders(logger: Logger) -> TranscoderSet {
+        let d = dModel, dT = width, L = layers
+        logger.info("drawing a random \(crossLayer ? "CLT" : "PLT")-like set: \(L) layers × \(dT) features, d_model \(d)")
+        let scale = 1 / Float(d).squareRoot()
+        let encoders = (0..<L).map { NormalFill.normals(dT * d, std: scale, seed: seed &+ UInt64($0), storage: .f32) }
+        let decoders = (0..<L).map { l in
+            NormalFill.normals(dT * (crossLayer ? L - l : 1) * d, std: scale, seed: seed &+ 1000 &+ UInt64(l), storage: .f32)
+        }
+        let config = TranscoderConfig(kind: crossLayer ? .crossLayer : .perLayer, inputHook: .residMid)
+        return TranscoderSet(config: config, nLayers: L, dModel: d, dTranscoder: dT, activation: .relu, encoders: encoders,
+                             encoderBiases: Array(repeating: [Float](repeating: 0, count: dT), count: L),
+                             thresholds: Array(repeating: nil, count: L), decoders: decoders,
+                             decoderBiases: Array(repeating: [Float](repeating: 0, count: d), count: L),
+                             skips: Array(repeating: nil, count: L))
     }
 }

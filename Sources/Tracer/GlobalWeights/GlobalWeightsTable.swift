@@ -81,12 +81,10 @@ public struct GlobalWeightsTable: Sendable {
     }
 
     /// Writes `global_weights.h5` (names in `GlobalWeightsSchema`), through a temporary file
-    /// renamed over `url` on success (`AtomicFile`).
+    /// renamed over `url` on success (`GlobalWeightsFile.update`: `--all`'s `/all` group stays).
     public func write(to url: URL, transcoderFolder: String) throws {
         typealias S = GlobalWeightsSchema
-        try AtomicFile.write(to: url) { tmp in
-            let f = try HDF5File.create(tmp)
-            defer { f.close() }
+        try GlobalWeightsFile.update(url, removing: { try $0.children().filter { $0 != GlobalPartnersFile.group } }) { f in
             let nT = targets.count, nS = sources.count
             func z(_ n: Int) -> Int? { n > 1024 ? 4 : nil }
             try f.write(targets.flatMap { [Int64($0.layer), Int64($0.feature)] }, shape: [nT, 2], at: S.targets)

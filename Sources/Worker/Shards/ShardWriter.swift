@@ -67,13 +67,17 @@ public enum ShardWriter {
         public var dashboards: DashboardParameters?
         public var firstPrompt: Int64
         public var logits: FeatureLogitTable?
+        /// Whether to keep every position's activations (`/stats/activations`).
+        public var activations: Bool
         public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
                     nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = [],
-                    dashboards: DashboardParameters? = nil, firstPrompt: Int64 = 0, logits: FeatureLogitTable? = nil) {
+                    dashboards: DashboardParameters? = nil, firstPrompt: Int64 = 0, logits: FeatureLogitTable? = nil,
+                    activations: Bool = false) {
             self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
             self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
             self.nLayers = nLayers; self.dTranscoder = dTranscoder; self.pairTargets = pairTargets
             self.dashboards = dashboards; self.firstPrompt = firstPrompt; self.logits = logits
+            self.activations = activations
         }
     }
 
@@ -81,8 +85,9 @@ public enum ShardWriter {
     ///   - labels: the corpus label of each prompt id that has one.
     ///   - evaluation: one row per outcome (`/evaluation`), when the job evaluates graphs.
     /// - Throws: `HDF5Error` or `AtomicFileError`; `url` is then untouched.
+    /// - Parameter partners: a global-weights block's partner lists, written as `/all`.
     public static func write(_ outcomes: [PromptOutcome], meta: Meta, labels: [String: String] = [:],
-                             evaluation: EvaluationTable? = nil, to url: URL) throws {
+                             evaluation: EvaluationTable? = nil, partners: GlobalPartners? = nil, to url: URL) throws {
         precondition(evaluation.map { $0.count == outcomes.count } ?? true, "one evaluation row per prompt")
         // rename(2) is atomic: readers see no shard or a whole one. If another worker finished the
         // same task first (a lease that expired), the shards hold the same prompts; the later wins.
@@ -111,6 +116,15 @@ public enum ShardWriter {
                 var pairs = CoactivationStatistics(targets: meta.pairTargets, dTranscoder: meta.dTranscoder)
                 for a in outcomes.compactMap(\.activations) { pairs.add(activeFeatures: a.activeFeatures, values: a.values) }
                 try PairStatisticsFile.write(pairs, into: f)
+            }
+            if let partners { try GlobalPartnersFile.write(partners, into: f) }
+            if meta.activations {
+                // Every measured or traced prompt's positions, in the task's prompt order.
+                var store = ActivationStore(nLayers: meta.nLayers, dTranscoder: meta.dTranscoder)
+                for a in outcomes.compactMap(\.activations) {
+                    store.appendPrompt(activeFeatures: a.activeFeatures, values: a.values, nTokens: a.nTokens)
+                }
+                try ActivationStoreFile.write(store, into: f)
             }
             if let parameters = meta.dashboards {
                 try FeatureDashboardsFile.write(dashboards(outcomes, meta: meta, parameters: parameters), into: f)

@@ -188,6 +188,8 @@ public final class TaskRunner: Sendable {
         let tokens = try session.tokens(for: " " + word)
         guard tokens.count >= 2 else { throw WorkerError(reason: "the answer '\(word)' has no token") }
         return tokens[1]
+    }
+
     /// The feature logits of the dashboards: computed by the worker of task 0 only (they depend
     /// on the model and transcoders, not on the prompts), nil for other tasks or without dashboards.
     func featureLogits(_ task: TaskAssignment) throws -> FeatureLogitTable? {

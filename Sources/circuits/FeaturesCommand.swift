@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Serve
 import Storage
 import Tracer
 
@@ -48,7 +49,7 @@ extension Circuits {
                 let run = try RunDashboards(aggregate: layout.aggregate)
                 let dashboard = try run.dashboard(id)
                 if json {
-                    let scan = (try? layout.loadJob()).flatMap { try? TranscoderConfig(directory: URL(fileURLWithPath: $0.transcoders)).scan } ?? "circuits"
+                    let scan = RunFeatureDashboards.scan(of: layout)
                     FileHandle.standardOutput.write(try dashboard.encodedJSON(transcoderID: "\(scan)/\(id.layer)"))
                     print()
                 } else {

@@ -31,7 +31,7 @@ public struct Catalog: Sendable {
     /// Loads a run folder (with `aggregate.h5`), a `graph.h5`, or a folder of `*.h5` graphs.
     ///
     /// - Throws: `ServeError.unreadable` naming the path and what to do.
-    public init(path: URL, dashboards: any FeatureDashboardSource = NoFeatureDashboards()) throws {
+    public init(path: URL, dashboards: (any FeatureDashboardSource)? = nil) throws {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
@@ -53,10 +53,10 @@ public struct Catalog: Sendable {
     }
 
     /// Traced `graph.h5` files; prompt ids are the file names without `.h5`.
-    private init(graphs files: [URL], folder: URL, dashboards: any FeatureDashboardSource) throws {
+    private init(graphs files: [URL], folder: URL, dashboards: (any FeatureDashboardSource)?) throws {
         kind = .graphs
         self.folder = folder
-        self.dashboards = dashboards
+        self.dashboards = dashboards ?? NoFeatureDashboards()
         title = "Traced graphs: \(files.count == 1 ? files[0].lastPathComponent : folder.lastPathComponent)"
         graphs = []
         prompts = []
@@ -75,11 +75,12 @@ public struct Catalog: Sendable {
         features = FeatureIndex(graphs)
     }
 
-    private init(run layout: RunLayout, dashboards: any FeatureDashboardSource) throws {
+    private init(run layout: RunLayout, dashboards: (any FeatureDashboardSource)?) throws {
         kind = .run
         folder = layout.root
         title = "Circuit report: \(layout.root.lastPathComponent)"
-        self.dashboards = dashboards
+        // The run's own dashboards (`/dashboards` of aggregate.h5) unless a source is given.
+        self.dashboards = dashboards ?? (try? RunFeatureDashboards(layout: layout)) ?? NoFeatureDashboards()
         let a: Aggregate
         do { a = try Aggregate(url: layout.aggregate) } catch {
             throw ServeError.unreadable("cannot read \(layout.aggregate.path): \(error)")

@@ -2,9 +2,9 @@ import Foundation
 import Storage
 
 extension FeatureID {
-    /// Parses the report's spelling `L0/F197` (also `L0F197`, `0/197`, case-insensitive,
+    /// Parses the report's spelling `L0/F197` leniently, as search boxes and URLs meet it (also `L0F197`, `0/197`, case-insensitive,
     /// surrounding spaces ignored); nil for anything else.
-    public init?(parsing text: String) {
+    public init?(lenient text: String) {
         var s = Substring(text.trimmingCharacters(in: .whitespaces).uppercased())
         if s.hasPrefix("L") { s = s.dropFirst() }
         let layerDigits = s.prefix { $0.isASCII && $0.isNumber }

@@ -24,7 +24,7 @@ public final class LiveCatalog: @unchecked Sendable {
     public func current() -> Catalog {
         lock.lock(); defer { lock.unlock() }
         let now = Self.stamp(path)
-        if now != stamp, let fresh = try? Catalog(path: path, dashboards: catalog.dashboards) {
+        if now != stamp, let fresh = try? Catalog(path: path) {
             catalog = fresh
             stamp = now
             pruned = [:]

@@ -23,7 +23,7 @@ public struct SearchResults: Codable, Sendable {
         query = q
         let needle = q.lowercased()
         features = []
-        if let id = FeatureID(parsing: q), let hits = c.features.occurrences[id] {
+        if let id = FeatureID(lenient: q), let hits = c.features.occurrences[id] {
             features.append(FeatureHit(feature: id.description, graph_prompts: Set(hits.map(\.graph)).count))
         }
         let allPrompts = c.prompts.filter { $0.id.lowercased().contains(needle) || $0.prompt.lowercased().contains(needle) }

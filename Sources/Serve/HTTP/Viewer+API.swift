@@ -35,7 +35,7 @@ extension Viewer {
                                        items: g.edges.dropFirst(offset).prefix(limit).map { GraphAnswer.EdgeJSON(edge: $0) }))
         case ("feature", 2), ("feature", 3):
             let text = path.dropFirst().joined(separator: "/")
-            guard let id = FeatureID(parsing: text) else { throw ServeError.badRequest("'\(text)' is not a feature id (write L0/F197)") }
+            guard let id = FeatureID(lenient: text) else { throw ServeError.badRequest("'\(text)' is not a feature id (write L0/F197)") }
             return try catalog.cachedAnswer("feature \(id)") { try .json(try FeatureReport(id, catalog: $0)) }
         case ("features", 1):
             let offset = try r.int("offset", default: 0, in: 0...Int.max), limit = try r.int("limit", default: 100, in: 1...10_000)

@@ -58,7 +58,7 @@ public final class Viewer: @unchecked Sendable {
     }
 
     private func featurePage(_ text: String, _ c: Catalog) throws -> ViewerResponse {
-        guard let id = FeatureID(parsing: text) else { throw ServeError.badRequest("'\(text)' is not a feature id (write L0/F197)") }
+        guard let id = FeatureID(lenient: text) else { throw ServeError.badRequest("'\(text)' is not a feature id (write L0/F197)") }
         return .html(PageShell.render(title: "Feature \(id)", script: "feature.js", data: ["feature": id.description], body: FeaturePageBody.html))
     }
 }

@@ -65,6 +65,20 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
     }
 
+    /// A global-weights block job (`global-weights --all` through the coordinator): its corpus
+    /// lists blocks of target tiles, one a line (`tiles A B`); workers compute their partner lists.
+    public struct GlobalBlocks: Codable, Sendable, Equatable {
+        /// The corpus's activations (`/stats/activations`), an absolute path.
+        public var activations: String
+        /// Partners kept per feature, direction and ranking.
+        public var topK: Int
+        /// Targets per tile (`AllPartners.tiles`).
+        public var tileSize: Int
+        public init(activations: String, topK: Int, tileSize: Int) {
+            self.activations = activations; self.topK = topK; self.tileSize = tileSize
+        }
+    }
+
     /// Graph evaluation (`evaluation:`; absent: off): per prompt, path lengths, perturbation
     /// fidelity and causal agreement with `features` ablations per check; with `facts`, a second
     /// phase swaps each two-hop prompt's bridge entity by intervention.

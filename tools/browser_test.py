@@ -127,8 +127,10 @@ def main():
         fid = api("/api/features?limit=1")["items"][0]["feature"]
         d.get(base + "/feature/" + fid)
         wait_ready(d)
-        check(len(d.find_elements(By.CSS_SELECTOR, "#contexts .ctx-row")) >= 1 and d.find_elements(By.ID, "dashboard-note"),
-              f"feature page {fid}: contexts, and the note that there is no dashboard data")
+        check(len(d.find_elements(By.CSS_SELECTOR, "#contexts .ctx-row")) >= 1
+              and len(d.find_elements(By.CSS_SELECTOR, "#dashboard .dash-ctx .dash-hit")) >= 1
+              and d.find_elements(By.CSS_SELECTOR, "#top-logits .pill"),
+              f"feature page {fid}: its corpus dashboard (top contexts with the activating token outlined, top logits) and its graphs' contexts")
         if api("/api/info")["global_weights"]:
             check(len(d.find_elements(By.CSS_SELECTOR, "#partners a[href^='/feature/']")) >= 1, f"feature page {fid}: global-weight partners")
         if shots:

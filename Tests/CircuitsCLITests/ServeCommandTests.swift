@@ -120,7 +120,13 @@ enum ServeFixture {
         #expect(feature.status == 200)
         #expect(feature.json["feature"] as? String == id)
         #expect(((feature.json["contexts"] as? [Any])?.count ?? 0) >= 1)
-        #expect((feature.json["dashboard_note"] as? String)?.contains("No dashboard data") == true)
+        // The run's own dashboard (issue 15), as circuit-tracer feature JSON: top contexts first.
+        let dashboard = try #require(feature.json["dashboard"] as? [String: Any])
+        #expect(feature.json["dashboard_note"] == nil)
+        #expect(dashboard["index"] as? Int == f["feature"] as? Int && dashboard["layer"] as? Int == f["layer"] as? Int)
+        let groups = try #require(dashboard["examples_quantiles"] as? [[String: Any]])
+        let top = try #require(groups.first?["examples"] as? [[String: Any]])
+        #expect(!top.isEmpty && top.allSatisfy { ($0["tokens"] as? [Any])?.isEmpty == false && $0["prompt_id"] is String })
         #expect(try s.request("/feature/\(id)").status == 200)
         // Search by feature id, prompt id and token.
         let found = try s.request("/api/search?q=\(id)").json

@@ -21,6 +21,6 @@ public struct NoFeatureDashboards: FeatureDashboardSource {
     public init() {}
     public func dashboard(for feature: FeatureID) throws -> Data? { nil }
     public var absenceNote: String {
-        "No dashboard data in this run (top-activating contexts over the corpus, quantile samples and top logits come with feature dashboards, issue 15). Shown instead: the traced graphs that hold this feature, with the token where it is active."
+        "No dashboard data here (a folder of traced graphs, or a run made with statistics.dashboards: false): top-activating contexts over the corpus, quantile samples and top logits come from a corpus run's dashboards. Shown instead: the traced graphs that hold this feature, with the token where it is active."
     }
 }

@@ -49,7 +49,9 @@ enum CommonScript {
         s += `<h3>${esc(q.quantile_name || "examples")}</h3>`;
         for (const ex of (q.examples || []).slice(0, compact ? 5 : 10)) {
           const acts = ex.tokens_acts_list || [], top = Math.max(1e-9, ...acts);
-          s += `<div class="ctx dash-ctx">${(ex.tokens || []).map((t, i) => { const a = (acts[i] || 0) / top; return a > 0 ? `<span style="background:rgba(245,158,11,${a.toFixed(2)})">${esc(t)}</span>` : esc(t); }).join("")}</div>`;
+          // One span per token (spaced: word-level tokenizers carry no spaces); the activating
+          // token outlined, every token shaded by the feature's activation on it.
+          s += `<div class="ctx dash-ctx">${(ex.tokens || []).map((t, i) => { const a = (acts[i] || 0) / top; const hit = i === ex.train_token_ind ? " dash-hit" : ""; return `<span class="dash-tok${hit}"${a > 0 ? ` style="background:rgba(245,158,11,${a.toFixed(2)})"` : ""}>${esc(t)}</span>`; }).join("")}</div>`;
         }
       }
       return s;
@@ -62,7 +64,7 @@ enum CommonScript {
       if (f.corpus) s += `<div class="card"><b>${fmt(f.corpus.density)}</b>corpus density</div><div class="card"><b>${fmt(f.corpus.mean_active_activation)}</b>mean activation when active</div>`;
       if (f.recurring) s += `<div class="card"><b>${fmt(f.recurring.mean_influence)}</b>mean influence (report)</div>`;
       s += `</div>`;
-      const note = compact ? "No dashboard data in this run (feature dashboards: issue 15); the contexts below come from the traced graphs." : (f.dashboard_note || "No dashboard data.");
+      const note = compact ? "No dashboard data for this feature; the contexts below come from the traced graphs." : (f.dashboard_note || "No dashboard data.");
       s += f.dashboard ? `<div id="dashboard">${dashboardHTML(f.dashboard, compact)}</div>` : `<div class="note" id="dashboard-note" title="${esc(f.dashboard_note || "")}">${esc(note)}</div>`;
       let left = `<h3>Contexts in traced graphs</h3><div id="contexts">`;
       left += f.contexts.length ? `<table class="contexts">` + f.contexts.slice(0, compact ? 8 : 50).map(c => `<tr class="ctx-row"><td class="ctx">${contextHTML(c.tokens, c.pos)}</td><td>${graphLink(c.prompt_id)}</td><td class="n" title="activation">${fmt(c.activation)}</td></tr>`).join("") + `</table>` : `<p class="muted">In no pruned graph.</p>`;

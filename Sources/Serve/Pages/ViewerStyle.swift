@@ -24,6 +24,7 @@ enum ViewerStyle {
     .ctx{font-family:ui-monospace,Menlo,monospace;font-size:12.5px;white-space:pre-wrap;word-break:break-word}
     .ctx .hit{background:#fde68a;border-radius:3px;padding:0 2px;font-weight:600}
     .ctx .tok{opacity:.85}
+    .dash-ctx .dash-tok{margin-right:.3em;border-radius:3px;padding:0 1px}.dash-ctx .dash-hit{outline:2px solid #b45309;font-weight:600}
     .toolbar{display:flex;flex-wrap:wrap;gap:1em;align-items:center;margin:.4em 0 .6em}
     .toolbar label{display:flex;gap:.4em;align-items:center}
     .toolbar input[type=number]{width:5.2em}

@@ -63,6 +63,7 @@ extension Circuits.GlobalWeights {
         block.pruning = JobSpec.Pruning()
         block.statistics = JobSpec.Statistics()
         block.statistics.attribution = false
+        block.evaluation = nil
         block.promptsPerTask = 1
         block.globalBlocks = JobSpec.GlobalBlocks(activations: activations.path, topK: topK, tileSize: tileSize)
         block.corpus = ""

@@ -132,6 +132,9 @@ assert set(seen) == set(ids), f"missing {sorted(set(ids) - set(seen))[:5]}, unex
 assert report["prompts_total"] == len(ids) == report["prompts_done"] + report["prompts_failed"], report
 events = [json.loads(l)["event"] for l in (out / "journal.jsonl").read_text().splitlines() if l.strip()]
 tasks = next(e["started"]["tasks"] for e in events if "started" in e)
+# A job with evaluation.facts adds its bridge-swap tasks after the attribution tasks (second phase).
+plan = out / "bridge_swap_plan.json"
+tasks += len(json.loads(plan.read_text())["tasks"]) if plan.exists() else 0
 done = [e["taskCompleted"]["taskID"] for e in events if "taskCompleted" in e]
 assert sorted(set(done)) == list(range(tasks)) and len(done) == tasks, f"{tasks} tasks, completions {sorted(done)}"
 shards = sorted(p.name for p in (out / "shards").glob("task-*.h5"))

@@ -27,7 +27,7 @@ struct FrozenScales {
 
     /// The scales of `record` (one prompt of `T` rows), repeated for `copies` segments.
     init(_ record: ForwardRecord, copies: Int) {
-        func tile(_ a: [Float]) -> [Float] { Array([[Float]](repeating: a, count: copies).joined()) }
+        func tile(_ a: [Float]) -> [Float] { repeated(a, copies: copies) }
         ln1 = record.ln1Scale.map(tile)
         postAttention = record.postAttentionScale.map(tile)
         ln2 = record.ln2Scale.map(tile)
@@ -53,6 +53,9 @@ struct MLPInputs {
         }
     }
 }
+
+/// `a` `copies` times back to back: one prompt's rows for every segment of a batch.
+func repeated<T>(_ a: [T], copies: Int) -> [T] { Array([[T]](repeating: a, count: copies).joined()) }
 
 /// Calls `body` with a pointer to `array`'s elements, or nil.
 func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {

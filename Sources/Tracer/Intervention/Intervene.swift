@@ -18,7 +18,7 @@ extension ReplacementModel {
         guard B > 0 else { return [] }
         try checkInterventions(sets, nPos: T, mode: mode)
         let rows = B * T
-        let tokens = Array([[Int]](repeating: clean.tokens, count: B).joined())
+        let tokens = repeated(clean.tokens, copies: B)
         let segments = (0..<B).map { ($0 * T)..<(($0 + 1) * T) }
 
         // Where deltas are added, and what is held at the clean run.
@@ -29,7 +29,6 @@ extension ReplacementModel {
         case .iterative, .frozenAttention: deltaLayers = 0..<L; freezeScales = false
         }
         let frozenScales = freezeScales ? FrozenScales(clean.record, copies: B) : nil
-        func tile(_ a: [Float]) -> [Float] { Array([[Float]](repeating: a, count: B).joined()) }
 
         // The set values per layer, each as (row of the batch, feature, value), later ones winning.
         var setValues = [[(row: Int, feature: Int, value: Float)]](repeating: [], count: L)
@@ -77,10 +76,10 @@ extension ReplacementModel {
             var out: [Float]
             if mode == .replacement || (mode.isConstrained && deltaLayers.contains(l)) {
                 // Held at the clean MLP output; a skip transcoder adds skip(x_now) − skip(x_clean).
-                out = tile(clean.record.mlpOut[l])
+                out = repeated(clean.record.mlpOut[l], copies: B)
                 if let skip = tc.skips[l] {
                     var dx = x
-                    let cleanX = tile(clean.transcoderInputs[l])
+                    let cleanX = repeated(clean.transcoderInputs[l], copies: B)
                     for i in dx.indices { dx[i] -= cleanX[i] }
                     // out[rows, d] += dx[rows, d] · S[d, d]
                     gemm(&out, ldc: d, dx, lda: d, skip, ldb: d, m: rows, n: d, k: d, beta: 1)

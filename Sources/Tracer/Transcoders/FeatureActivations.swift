@@ -69,12 +69,7 @@ public struct FeatureActivations: Sendable {
         active.reserveCapacity(L * nPos * 16)
         var pre = [Float](repeating: 0, count: nPos * dT)
         for l in 0..<L {
-            let x: [Float]
-            switch tc.inputHook {
-            case .residMid: x = record.residMid[l]
-            case .ln2Normalized: x = record.ln2Normalized[l]
-            case .mlpIn: x = record.mlpIn[l]
-            }
+            let x = MLPInputs(record, layer: l)[tc.inputHook]
             inputs.append(x)
             // pre[T, dT] = x_in[T, d] · W_encᵀ[d, dT] + b_enc
             gemm(&pre, ldc: dT, x, lda: d, tc.encoders[l], ldb: d, transB: true, m: nPos, n: dT, k: d)

@@ -32,25 +32,35 @@ public final class TraceSession: Sendable {
     public func tokenText(_ id: Int) -> String { tokenizer.decode([id]) }
 
     /// Attributes, prunes and scores `tokens` (BOS included).
+    ///
+    /// - Parameter keepingForward: keep the forward pass in the result (`TraceResult.forward`)
+    ///   for the graph's evaluation.
     public func trace(tokens: [Int], options: AttributionOptions = AttributionOptions(),
                       nodeThreshold: Double = GraphConstants.defaultNodeThreshold,
                       edgeThreshold: Double = GraphConstants.defaultEdgeThreshold,
-                      progress: ((Int, Int) -> Void)? = nil) throws -> TraceResult {
+                      keepingForward: Bool = false, progress: ((Int, Int) -> Void)? = nil) throws -> TraceResult {
         var timings = PhaseTimings()
-        let graph = try replacement.attribute(tokens: tokens, options: options, tokenText: tokenText, timings: &timings, progress: progress)
+        var forward: ForwardRecord?
+        if keepingForward {
+            let start = ContinuousClock.now
+            forward = try replacement.model.forward(tokens: tokens)
+            timings.forward = (ContinuousClock.now - start).seconds
+        }
+        let graph = try replacement.attribute(tokens: tokens, options: options, tokenText: tokenText, timings: &timings,
+                                              progress: progress, record: forward)
         let start = ContinuousClock.now
         let (pruning, scores) = try analyze(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
         timings.pruning = (ContinuousClock.now - start).seconds
         return TraceResult(graph: graph, pruning: pruning, scores: scores, timings: timings,
-                           nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
+                           nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold, forward: forward)
     }
 
     /// `trace(tokens:)` of `tokens(for: prompt)`.
     public func trace(prompt: String, options: AttributionOptions = AttributionOptions(),
                       nodeThreshold: Double = GraphConstants.defaultNodeThreshold,
                       edgeThreshold: Double = GraphConstants.defaultEdgeThreshold,
-                      progress: ((Int, Int) -> Void)? = nil) throws -> TraceResult {
+                      keepingForward: Bool = false, progress: ((Int, Int) -> Void)? = nil) throws -> TraceResult {
         try trace(tokens: try tokens(for: prompt), options: options, nodeThreshold: nodeThreshold,
-                  edgeThreshold: edgeThreshold, progress: progress)
+                  edgeThreshold: edgeThreshold, keepingForward: keepingForward, progress: progress)
     }
 }

@@ -17,10 +17,14 @@ public final class TaskRunner: Sendable {
     let blocks: GlobalBlockRunner?
 
     /// Loads the job's model and transcoders and checksums their folders (once per worker).
+    /// The process's BLAS gets the worker's `threads`: the forward passes, interventions and
+    /// statistics run on the calling thread, and OpenBLAS's default (every core) would put
+    /// each local worker's BLAS threads on the cores of the others.
     public init(job: JobSpec, workerID: String, threads: Int) throws {
         self.job = job
         self.workerID = workerID
         self.threads = threads
+        setBLASThreads(max(threads, 1))
         session = try TraceSession(modelDirectory: URL(fileURLWithPath: job.model),
                                    transcoderDirectory: URL(fileURLWithPath: job.transcoders))
         let tc = session.replacement.transcoders
@@ -42,7 +46,8 @@ public final class TaskRunner: Sendable {
         guard job.statistics.attribution else { return measure(prompt) }
         do {
             let result = try session.trace(prompt: prompt.text, options: options,
-                                           nodeThreshold: job.pruning.nodeThreshold, edgeThreshold: job.pruning.edgeThreshold)
+                                           nodeThreshold: job.pruning.nodeThreshold, edgeThreshold: job.pruning.edgeThreshold,
+                                           keepingForward: job.evaluation != nil)
             if let problem = Self.nonFinite(result) {
                 return .failed(id: prompt.id, prompt: prompt.text, reason: "non-finite values: \(problem)")
             }
@@ -93,9 +98,15 @@ public final class TaskRunner: Sendable {
             progress(task.prompts.count)
         }
         for (k, prompt) in task.prompts.enumerated() where blocks == nil {
-            let outcome = trace(prompt)
+            var outcome = trace(prompt)
+            if let n = job.evaluation?.features {
+                evaluation?.append(evaluate(outcome, features: n))
+                if case .traced(let id, let text, var result, let json) = outcome {   // the forward pass is no longer needed
+                    result.forward = nil
+                    outcome = .traced(id: id, prompt: text, result: result, frontendJSON: json)
+                }
+            }
             outcomes.append(outcome)
-            if let n = job.evaluation?.features { evaluation?.append(evaluate(outcome, features: n)) }
             progress(k + 1)
         }
         let meta = ShardWriter.Meta(jobHash: task.jobHash, taskID: task.taskID, workerID: workerID,

@@ -79,7 +79,8 @@ extension Circuits {
                     }
                 }
                 let result = try session.trace(tokens: tokens, options: attribution,
-                                               nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold)
+                                               nodeThreshold: options.nodeThreshold, edgeThreshold: options.edgeThreshold,
+                                               keepingForward: evaluate != nil)
                 let outURL = URL(fileURLWithPath: out)
                 try GraphFile.write(result, prompt: text, to: outURL)
                 let evaluation = try evaluate.map { try session.replacement.evaluate(result, features: $0) }

@@ -115,7 +115,8 @@ import Tracer
         #expect(r.stdout.contains("top logits at position \(n - 1)") && r.stdout.contains("largest changes of other features"), "\(r.stdout)")
     }
 
-    /// Replacement mode without interventions reproduces the clean run.
+    /// Replacement mode without interventions reproduces the clean run (to the round-off of
+    /// recomputing the last position).
     @Test func replacementWithoutInterventionsIsTheCleanRun() throws {
         let golden = try Self.golden("plt_relu")
         let folder = try ScratchFolder("intervene-replacement")
@@ -124,7 +125,8 @@ import Tracer
         let r = try Self.intervene(golden, ["--mode", "replacement", "--out", out.path], in: folder)
         try #require(r.status == 0, "\(r.stderr)")
         let (logits, base) = (try Self.floats(out, "logits").values, try Self.floats(out, "base_logits").values)
-        #expect(logits == base)
+        let c = closeness(logits, base, absScale: 1e-6, rel: 1e-5)
+        #expect(c.ok, "\(c)")
         #expect(try Self.floats(out, "interventions").shape == [0, 4])
     }
 

@@ -105,4 +105,27 @@ import TestSupport
         if let r = e.causalRankCorrelation { #expect((-1.0...1.0).contains(r)) } else { #expect(e.causalFeatures == 0) }
         #expect(abs(e.pathLengths.shares.reduce(0, +) - 1) <= 1e-9)
     }
+
+    /// A trace that keeps its forward pass for the evaluation has the same graph, and its
+    /// evaluation (from that pass) equals the one that runs the model again.
+    @Test(arguments: referenceCases())
+    func evaluationFromTheKeptForwardPassIsTheSame(run: ReferenceRun) throws {
+        let session = try TraceSession(modelDirectory: run.modelDir, transcoderDirectory: run.transcoderDir)
+        let tokens = try run.array("input_tokens").ints
+        let plain = try session.trace(tokens: tokens, options: run.attributionOptions)
+        let kept = try session.trace(tokens: tokens, options: run.attributionOptions, keepingForward: true)
+        #expect(plain.forward == nil)
+        let forward = try #require(kept.forward)
+        #expect(forward.nPos == tokens.count && !forward.residPre.isEmpty && !forward.mlpOut.isEmpty)
+        #expect(kept.graph.adjacency == plain.graph.adjacency)
+        #expect(kept.pruning.nodeMask == plain.pruning.nodeMask)
+        let a = try session.replacement.evaluate(plain, features: 5), b = try session.replacement.evaluate(kept, features: 5)
+        #expect(a.pathLengths == b.pathLengths)
+        #expect(a.fidelityFeatures == b.fidelityFeatures && a.causalFeatures == b.causalFeatures)
+        for (x, y) in zip(a.fidelityCosine + a.fidelityNMSE, b.fidelityCosine + b.fidelityNMSE) {
+            #expect((x == nil) == (y == nil))
+            if let x, let y { #expect(abs(x - y) <= 1e-4 * max(1, abs(x)), "\(run): \(x) vs \(y)") }
+        }
+        if let x = a.causalRankCorrelation, let y = b.causalRankCorrelation { #expect(abs(x - y) <= 1e-6, "\(run): \(x) vs \(y)") }
+    }
 }

@@ -59,15 +59,48 @@ import TestSupport
         }
     }
 
-    /// The replacement model with nothing changed is the clean model, bit for bit: the frozen
-    /// errors make it exact.
+    /// A pass recomputes only the positions from its first intervened one on, the earlier ones
+    /// taken from the clean run: it equals the pass over the whole prompt, which a no-op at the
+    /// BOS (a feature set to its clean value 0 there) forces. Every run of every case and mode,
+    /// the recorded activations and residuals included.
     @Test(arguments: goldens)
-    func replacementWithoutInterventionIsExact(golden: InterventionGoldens) throws {
+    func laterPositionsAloneEqualTheWholePrompt(golden: InterventionGoldens) throws {
         let m = try ReplacementModel(modelDirectory: golden.run.modelDir, transcoderDirectory: golden.run.transcoderDir)
         let clean = try m.cleanRun(tokens: golden.tokens)
-        let out = try m.intervene(clean, [[]], mode: .replacement, recording: .activations)[0]
-        #expect(out.logits == clean.logits)
-        #expect(out.activations == clean.activations)
+        let bosNoOp = FeatureIntervention(layer: 0, position: 0, feature: 0, value: 0)
+        for r in golden.runs {
+            let mode = try golden.mode(r, nLayers: m.model.config.nLayers)
+            #expect(r.interventions.allSatisfy { $0.position > 0 }, "\(golden) \(r.name) intervenes at the BOS")
+            let pair = try m.intervene(clean, [r.interventions, [bosNoOp] + r.interventions], mode: mode,
+                                       recording: [.activations, .residuals])
+            let logits = closeness(pair[0].logits, pair[1].logits, absScale: 1e-6, rel: 1e-5)
+            #expect(logits.ok, "\(golden) \(r.name) logits: \(logits)")
+            let acts = closeness(pair[0].activations.flatMap { $0 }, pair[1].activations.flatMap { $0 }, absScale: 1e-6, rel: 1e-5)
+            #expect(acts.ok, "\(golden) \(r.name) activations: \(acts)")
+            let resid = closeness(pair[0].residuals.flatMap { $0 }, pair[1].residuals.flatMap { $0 }, absScale: 1e-6, rel: 1e-5)
+            #expect(resid.ok, "\(golden) \(r.name) residuals: \(resid)")
+        }
+    }
+
+    /// The replacement model with nothing changed is the clean model: the frozen errors make it
+    /// exact (up to the round-off of recomputing). A feature set to its own clean value at
+    /// position 1 makes the pass recompute every position after the BOS.
+    @Test(arguments: goldens)
+    func replacementWithoutChangeIsExact(golden: InterventionGoldens) throws {
+        let m = try ReplacementModel(modelDirectory: golden.run.modelDir, transcoderDirectory: golden.run.transcoderDir)
+        let clean = try m.cleanRun(tokens: golden.tokens)
+        let dT = m.transcoders.dTranscoder
+        let f = try #require((0..<dT).first { clean.activations[0][dT + $0] > 0 }, "no feature active at position 1")
+        let same = FeatureIntervention(layer: 0, position: 1, feature: f, value: clean.activations[0][dT + f])
+        for set in [[same], []] {
+            let out = try m.intervene(clean, [set], mode: .replacement, recording: .activations)[0]
+            let logits = closeness(out.logits, clean.logits, absScale: 1e-6, rel: 1e-5)
+            #expect(logits.ok, "\(golden) \(set): \(logits)")
+            for l in 0..<m.transcoders.nLayers {
+                let acts = closeness(out.activations[l], clean.activations[l], absScale: 1e-6, rel: 1e-5)
+                #expect(acts.ok, "\(golden) \(set) layer \(l) activations: \(acts)")
+            }
+        }
     }
 
     @Test func outOfRangeInterventionsAreNamed() throws {

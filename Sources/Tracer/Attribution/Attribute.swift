@@ -25,15 +25,17 @@ public final class ReplacementModel: Sendable {
     ///   - tokenText: decodes one token id (for token and logit labels).
     ///   - timings: receives the seconds spent per phase.
     ///   - progress: called with (feature rows done, feature rows to do) after each batch.
+    ///   - record: the forward pass of `tokens` when already run (`model.forward(tokens:)`).
     public func attribute(tokens: [Int], options: AttributionOptions = AttributionOptions(),
                           tokenText: (Int) -> String = { "\($0)" }, timings: inout PhaseTimings,
-                          progress: ((Int, Int) -> Void)? = nil) throws -> AttributionGraph {
+                          progress: ((Int, Int) -> Void)? = nil, record: ForwardRecord? = nil) throws -> AttributionGraph {
         try options.validate()
         var clock = ContinuousClock.now
         func lap() -> Double { let now = ContinuousClock.now; defer { clock = now }; return (now - clock).seconds }
 
-        var record = try model.forward(tokens: tokens)
-        timings.forward = lap()
+        var record = try record ?? model.forward(tokens: tokens)
+        guard record.nPos == tokens.count else { throw TracerError.invalidArgument("the forward record has \(record.nPos) positions, the prompt \(tokens.count)") }
+        timings.forward += lap()
         let features = try FeatureActivations(record: record, transcoders: transcoders, decoderCacheBytes: options.decoderCacheBytes)
         record.dropTranscoderInputs()
         timings.transcoders = lap()

@@ -27,13 +27,15 @@ extension ReplacementModel {
     /// - Parameters:
     ///   - features: N, the number of features ablated for each check (the most influential
     ///     of the pruned graph overall for fidelity; on the top logit for causal agreement).
-    ///   - clean: the clean run of the graph's tokens, when already at hand.
-    /// - Complexity: three batched forward passes over at most `2N · nPos` rows, plus the
-    ///   Neumann series of the graph twice.
+    ///   - clean: the clean run of the graph's tokens, when already at hand; else made from
+    ///     the trace's forward pass when it kept it (`TraceResult.forward`), else run.
+    /// - Complexity: two batched intervened passes, each ablation recomputing the positions
+    ///   from its feature's on (at most `2N · nPos` rows in all), the clean run unless given or
+    ///   kept by the trace, and the Neumann series of the graph twice.
     public func evaluate(_ trace: TraceResult, features n: Int, clean: CleanRun? = nil) throws -> GraphEvaluation {
         guard n >= 1 else { throw TracerError.invalidArgument("evaluation features is \(n); it must be at least 1") }
         let graph = trace.graph, layout = graph.layout, L = model.config.nLayers, T = graph.inputTokens.count
-        let clean = try clean ?? cleanRun(tokens: graph.inputTokens)
+        let clean = try clean ?? trace.forward.map { try cleanRun(tokens: graph.inputTokens, record: $0) } ?? cleanRun(tokens: graph.inputTokens)
         let kept = layout.featureRange.filter { trace.pruning.nodeMask[$0] }
 
         /// The `n` kept feature nodes with the largest `score`, ties by node index.

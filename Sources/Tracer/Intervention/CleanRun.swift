@@ -21,7 +21,20 @@ public struct CleanRun: Sendable {
 extension ReplacementModel {
     /// Runs the model on `tokens` (BOS included) and encodes every layer's transcoder input.
     public func cleanRun(tokens: [Int]) throws -> CleanRun {
-        let record = try model.forward(tokens: tokens, allLogits: true)
+        try cleanRun(tokens: tokens, record: try model.forward(tokens: tokens, allLogits: true))
+    }
+
+    /// The clean run of `tokens` from their forward pass `record` (`model.forward(tokens:)`,
+    /// every intermediate kept), every layer's transcoder input encoded, the logits of every
+    /// position computed when `record` has only the last.
+    public func cleanRun(tokens: [Int], record: ForwardRecord) throws -> CleanRun {
+        guard record.nPos == tokens.count, record.residFinal.count == tokens.count * model.config.dModel, !record.mlpOut.isEmpty else {
+            throw TracerError.invalidArgument("a clean run needs the whole forward pass of its \(tokens.count) tokens")
+        }
+        var record = record
+        if record.allLogits.isEmpty {
+            record.allLogits = model.unembed(record.residFinal, nPos: tokens.count, rows: 0..<tokens.count).logits
+        }
         let T = tokens.count, dT = transcoders.dTranscoder
         let inputs = (0..<transcoders.nLayers).map { MLPInputs(record, layer: $0)[transcoders.inputHook] }
         let activations = inputs.enumerated().map { l, x in

@@ -2,9 +2,12 @@
 /// circuit-tracer's `feature_intervention` sets on TransformerLens: attention patterns and norm
 /// scales frozen at a clean run, and a hook on every MLP output.
 ///
-/// Batched interventions run as segments of equal length `T`, every one the same prompt, so
-/// the frozen values of one clean run serve every segment.
+/// Batched interventions run as segments that are all the same prompt, each from the first
+/// position its interventions touch on (`SuffixBatch`), so the frozen values of one clean run
+/// serve every segment.
 struct ForwardPatch {
+    /// The clean run whose earlier positions the segments attend to; nil: segments are whole prompts.
+    var prefix: CleanPrefix?
     /// Per layer, the clean run's queries `[T, nHeads·dHead]` and keys `[T, nKVHeads·dHead]`
     /// that every segment's attention patterns are made of; nil: patterns follow the input.
     var frozenPatterns: (queries: [[Float]], keys: [[Float]])?
@@ -13,6 +16,14 @@ struct ForwardPatch {
     /// The output of layer `l`'s MLP slot `[nRows, dModel]`, given the sub-block's inputs and
     /// the real MLP (Gemma-2's post-feed-forward norm included) to call when it is needed.
     var mlpOutput: (_ layer: Int, _ inputs: MLPInputs, _ realMLP: () -> [Float]) throws -> [Float]
+}
+
+/// The earlier positions of a batch whose segments hold only later positions of one prompt:
+/// segment `i`'s rows are positions `starts[i]...` of the prompt `record` ran on, and its
+/// attention reads `record`'s queries, keys and values at the positions before `starts[i]`.
+struct CleanPrefix {
+    var record: ForwardRecord
+    var starts: [Int]
 }
 
 /// Norm scales held at a clean run, `[nRows]` per layer (every row of a batch of segments).
@@ -25,14 +36,14 @@ struct FrozenScales {
     var postMLP: [[Float]]
     var lnFinal: [Float]
 
-    /// The scales of `record` (one prompt of `T` rows), repeated for `copies` segments.
-    init(_ record: ForwardRecord, copies: Int) {
-        func tile(_ a: [Float]) -> [Float] { repeated(a, copies: copies) }
-        ln1 = record.ln1Scale.map(tile)
-        postAttention = record.postAttentionScale.map(tile)
-        ln2 = record.ln2Scale.map(tile)
-        postMLP = record.postMLPScale.map(tile)
-        lnFinal = tile(record.lnFinalScale)
+    /// The scales of `record` (the batch's one prompt) at every row of `batch`.
+    init(_ record: ForwardRecord, _ batch: SuffixBatch) {
+        func rows(_ a: [Float]) -> [Float] { batch.gather(a, width: 1) }
+        ln1 = record.ln1Scale.map(rows)
+        postAttention = record.postAttentionScale.map(rows)
+        ln2 = record.ln2Scale.map(rows)
+        postMLP = record.postMLPScale.map(rows)
+        lnFinal = rows(record.lnFinalScale)
     }
 }
 
@@ -53,9 +64,6 @@ struct MLPInputs {
         }
     }
 }
-
-/// `a` `copies` times back to back: one prompt's rows for every segment of a batch.
-func repeated<T>(_ a: [T], copies: Int) -> [T] { Array([[T]](repeating: a, count: copies).joined()) }
 
 /// Calls `body` with a pointer to `array`'s elements, or nil.
 func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {

@@ -1,7 +1,9 @@
 extension ReplacementModel {
     /// Runs the model on `clean`'s prompt once per set of `interventions`, all sets packed
     /// into one batch (every dense product one GEMM over all of them), as circuit-tracer's
-    /// `feature_intervention(…, apply_activation_function=True)` in `mode`.
+    /// `feature_intervention(…, apply_activation_function=True)` in `mode`. Each set's pass
+    /// recomputes only the positions from its first intervened one on; the earlier ones are
+    /// the clean run's (attention is causal).
     ///
     /// A set's interventions act in order; of several on one feature and position the last
     /// wins. An empty set runs the model as `mode` has it (for `replacement`: the clean logits,
@@ -9,17 +11,18 @@ extension ReplacementModel {
     ///
     /// - Returns: one outcome per set, in order.
     /// - Throws: `TracerError.invalidArgument` naming the intervention out of range.
-    /// - Complexity: one forward pass over `sets.count · nPos` rows, plus a dense encoding of
-    ///   every layer's transcoder input.
+    /// - Complexity: one forward pass over `Σ (nPos − first position of the set)` rows, plus a
+    ///   dense encoding of every layer's transcoder input in `replacement` mode or when
+    ///   activations are recorded (otherwise of the set features only).
     public func intervene(_ clean: CleanRun, _ sets: [[FeatureIntervention]], mode: InterventionMode,
                           recording: InterventionRecording = []) throws -> [InterventionOutcome] {
         let c = model.config, tc = transcoders
         let L = c.nLayers, d = c.dModel, dT = tc.dTranscoder, T = clean.nPos, B = sets.count
         guard B > 0 else { return [] }
         try checkInterventions(sets, nPos: T, mode: mode)
-        let rows = B * T
-        let tokens = repeated(clean.tokens, copies: B)
-        let segments = (0..<B).map { ($0 * T)..<(($0 + 1) * T) }
+        // Each set's pass from its first intervened position on (an empty set: the last position).
+        let batch = SuffixBatch(starts: sets.map { $0.map(\.position).min() ?? T - 1 }, nPos: T)
+        let rows = batch.rows
 
         // Where deltas are added, and what is held at the clean run.
         let deltaLayers: Range<Int>, freezeScales: Bool
@@ -28,47 +31,51 @@ extension ReplacementModel {
         case .replacement: deltaLayers = 0..<L; freezeScales = true
         case .iterative, .frozenAttention: deltaLayers = 0..<L; freezeScales = false
         }
-        let frozenScales = freezeScales ? FrozenScales(clean.record, copies: B) : nil
+        let frozenScales = freezeScales ? FrozenScales(clean.record, batch) : nil
 
         // The set values per layer, each as (row of the batch, feature, value), later ones winning.
         var setValues = [[(row: Int, feature: Int, value: Float)]](repeating: [], count: L)
         for (b, set) in sets.enumerated() {
-            for i in set { setValues[i.layer].append((b * T + i.position, i.feature, i.value)) }
+            for i in set { setValues[i.layer].append((batch.row(b, position: i.position), i.feature, i.value)) }
         }
         // Per output layer, the sum of the decoder vectors scaled by the activation changes. `[rows, d]`
         var layerDeltas = [[Float]](repeating: [], count: L)
         var recordedActivations: [[Float]] = []
 
         let patch = ForwardPatch(
+            prefix: CleanPrefix(record: clean.record, starts: batch.starts),
             frozenPatterns: mode == .iterative ? nil : (clean.record.queries, clean.record.keys),
             frozenScales: frozenScales
         ) { l, inputs, realMLP in
             let x = inputs[tc.inputHook]
-            var acts = tc.encode(layer: l, x, rows: rows)   // [rows, dT]
-            for b in 0..<B { for f in 0..<dT { acts[b * T * dT + f] = 0 } }   // BOS
-            if recording.contains(.activations) { recordedActivations.append(acts) }
-
             // The activation changes this layer's features make: (row, feature, new − old).
             var changes: [(row: Int, feature: Int, delta: Float)] = []
             let cleanActs = clean.activations[l]
-            switch mode {
-            case .replacement:
-                // Every feature follows its input; set ones hold their value. Against the clean run.
-                for s in setValues[l] { acts[s.row * dT + s.feature] = s.value }
-                for r in 0..<rows {
-                    let cleanRow = (r % T) * dT
-                    for f in 0..<dT where acts[r * dT + f] != cleanActs[cleanRow + f] {
-                        changes.append((r, f, acts[r * dT + f] - cleanActs[cleanRow + f]))
+            if mode == .replacement || recording.contains(.activations) {
+                var acts = tc.encode(layer: l, x, rows: rows)   // [rows, dT]
+                for (r, p) in batch.positions.enumerated() where p == 0 { for f in 0..<dT { acts[r * dT + f] = 0 } }   // BOS
+                if recording.contains(.activations) { recordedActivations.append(acts) }
+                if mode == .replacement {
+                    // Every feature follows its input; set ones hold their value. Against the clean run.
+                    for s in setValues[l] { acts[s.row * dT + s.feature] = s.value }
+                    for r in 0..<rows {
+                        let cleanRow = batch.positions[r] * dT
+                        for f in 0..<dT where acts[r * dT + f] != cleanActs[cleanRow + f] {
+                            changes.append((r, f, acts[r * dT + f] - cleanActs[cleanRow + f]))
+                        }
                     }
                 }
-            case .constrained, .iterative, .frozenAttention:
+            }
+            if mode != .replacement {
                 var last: [Int: Float] = [:]   // row·dT + feature → value
                 for s in setValues[l] { last[s.row * dT + s.feature] = s.value }
-                for (key, value) in last.sorted(by: { $0.key < $1.key }) {
+                let entries = last.keys.sorted()
+                // constrained: from the clean activations; otherwise re-based on the current ones
+                let current = mode.isConstrained ? [] : tc.encode(layer: l, x, entries: entries.map { (row: $0 / dT, feature: $0 % dT) })
+                for (j, key) in entries.enumerated() {
                     let (r, f) = key.quotientAndRemainder(dividingBy: dT)
-                    // constrained: from the clean activations; otherwise re-based on the current ones
-                    let old = mode.isConstrained ? cleanActs[(r % T) * dT + f] : acts[key]
-                    if value != old { changes.append((r, f, value - old)) }
+                    let old = mode.isConstrained || batch.positions[r] == 0 ? cleanActs[batch.positions[r] * dT + f] : current[j]
+                    if last[key]! != old { changes.append((r, f, last[key]! - old)) }
                 }
             }
             try self.addDecoderVectors(of: changes, layer: l, into: &layerDeltas, outputs: deltaLayers, rows: rows)
@@ -76,10 +83,10 @@ extension ReplacementModel {
             var out: [Float]
             if mode == .replacement || (mode.isConstrained && deltaLayers.contains(l)) {
                 // Held at the clean MLP output; a skip transcoder adds skip(x_now) − skip(x_clean).
-                out = repeated(clean.record.mlpOut[l], copies: B)
+                out = batch.gather(clean.record.mlpOut[l], width: d)
                 if let skip = tc.skips[l] {
                     var dx = x
-                    let cleanX = repeated(clean.transcoderInputs[l], copies: B)
+                    let cleanX = batch.gather(clean.transcoderInputs[l], width: d)
                     for i in dx.indices { dx[i] -= cleanX[i] }
                     // out[rows, d] += dx[rows, d] · S[d, d]
                     gemm(&out, ldc: d, dx, lda: d, skip, ldb: d, m: rows, n: d, k: d, beta: 1)
@@ -93,18 +100,22 @@ extension ReplacementModel {
             return out
         }
 
-        let (record, resid) = try model.blocks(tokens: tokens, segments: segments, patch: patch)
+        let (record, resid) = try model.blocks(tokens: batch.gather(clean.tokens, width: 1), segments: batch.segments, patch: patch)
         let logits = softcapped(model.unembed(resid, nPos: rows, rows: 0..<rows, frozenScale: frozenScales?.lnFinal).logits,
                                 c.finalLogitSoftcap)
         for v in logits where !v.isFinite { throw TracerError.nonFinite("logits of an intervened pass") }
 
         let V = c.nVocab
         return (0..<B).map { b in
-            func part(_ a: [Float], _ width: Int) -> [Float] { Array(a[(b * T * width)..<((b + 1) * T * width)]) }
             let residuals = recording.contains(.residuals)
-                ? (1...L).map { part($0 < L ? record.residPre[$0] : resid, d) } : []
-            return InterventionOutcome(logits: part(logits, V), activations: recordedActivations.map { part($0, dT) },
-                                       residuals: residuals)
+                ? (1...L).map { m in
+                    m < L ? batch.whole(b, record.residPre[m], clean: clean.record.residPre[m], width: d)
+                          : batch.whole(b, resid, clean: clean.record.residFinal, width: d)
+                } : []
+            return InterventionOutcome(
+                logits: batch.whole(b, logits, clean: clean.logits, width: V),
+                activations: recordedActivations.enumerated().map { l, a in batch.whole(b, a, clean: clean.activations[l], width: dT) },
+                residuals: residuals)
         }
     }
 

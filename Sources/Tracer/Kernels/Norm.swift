@@ -102,15 +102,17 @@ func rotaryInverseFrequencies(dHead: Int, theta: Double, scaling: ModelConfig.Ro
 }
 
 /// Applies rotate-half rotary embeddings in place to `[nPos, nHeads, dHead]`.
-func applyRotary(_ x: UnsafeMutablePointer<Float>, nPos: Int, nHeads: Int, dHead: Int, inverseFrequencies: [Double]) {
+func applyRotary(_ x: UnsafeMutablePointer<Float>, nPos: Int, firstPosition: Int = 0, nHeads: Int, dHead: Int,
+                 inverseFrequencies: [Double]) {
     let half = dHead / 2
-    for p in 0..<nPos {
+    for row in 0..<nPos {
+        let p = firstPosition + row
         for i in 0..<half {
             // HF computes cos/sin in float32 from float32 inv_freq · position.
             let angle = Float(Float(inverseFrequencies[i]) * Float(p))
             let c = cos(angle), s = sin(angle)
             for h in 0..<nHeads {
-                let v = x + (p * nHeads + h) * dHead
+                let v = x + (row * nHeads + h) * dHead
                 let x1 = v[i], x2 = v[i + half]
                 v[i] = x1 * c - x2 * s
                 v[i + half] = x2 * c + x1 * s

@@ -57,15 +57,17 @@ public final class Transformer: Sendable {
     /// norm and logits) and the residual after the last block, `[nPos, dModel]`.
     ///
     /// - Parameter patch: what an intervention holds fixed or replaces (frozen attention
-    ///   patterns and norm scales, a hook on each MLP output); nil for the model as it is.
+    ///   patterns and norm scales, a hook on each MLP output, a clean prefix before each
+    ///   segment); nil for the model as it is.
     func blocks(tokens: [Int], segments: [Range<Int>], patch: ForwardPatch? = nil) throws -> (record: ForwardRecord, resid: [Float]) {
         let c = config, w = weights
         let nPos = tokens.count, d = c.dModel
         guard nPos > 0, !segments.contains(where: \.isEmpty) else { throw TracerError.emptyPrompt }
-        for s in segments where s.count > c.nCtx { throw TracerError.promptTooLong(tokens: s.count, context: c.nCtx) }
+        let starts = patch?.prefix?.starts ?? [Int](repeating: 0, count: segments.count)
+        for (s, p) in zip(segments, starts) where p + s.count > c.nCtx { throw TracerError.promptTooLong(tokens: p + s.count, context: c.nCtx) }
         for t in tokens where t < 0 || t >= c.nVocab { throw TracerError.tokenOutOfRange(t, vocabulary: c.nVocab) }
 
-        // x = E[tok]·scale (+ P[pos], pos counted from each prompt's start)
+        // x = E[tok]·scale (+ P[pos], pos counted from each prompt's start, the prefix's included)
         var tokenEmbeddings = [Float](repeating: 0, count: nPos * d)
         for (p, t) in tokens.enumerated() {
             let row = w.embeddingRow(t)
@@ -73,10 +75,10 @@ public final class Transformer: Sendable {
         }
         var x = tokenEmbeddings
         if let pe = w.positionEmbedding {
-            for s in segments { for i in 0..<(s.count * d) { x[s.lowerBound * d + i] += pe[i] } }
+            for (s, p) in zip(segments, starts) { for i in 0..<(s.count * d) { x[s.lowerBound * d + i] += pe[p * d + i] } }
         }
 
-        var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], queries: [], keys: [],
+        var rec = ForwardRecord(nPos: nPos, tokenEmbeddings: tokenEmbeddings, residPre: [], ln1Scale: [], queries: [], keys: [], values: [],
                                 postAttentionScale: [], residMid: [], ln2Scale: [], ln2Normalized: [], mlpIn: [],
                                 mlpOut: [], postMLPScale: [], residFinal: [], lnFinalScale: [], lastLogits: [], allLogits: [])
         let frozen = patch?.frozenScales
@@ -103,13 +105,14 @@ public final class Transformer: Sendable {
             // Attention sub-block.
             let lw = w.layers[l]
             let ln1Scale = norm(&scratch, x, lw.ln1, frozen: frozen?.ln1[l])
-            var (attnOut, q, k) = attention(layer: l, input: scratch, segments: segments,
-                                            frozenPattern: patch?.frozenPatterns.map { ($0.queries[l], $0.keys[l]) })
+            var (attnOut, q, k, v) = attention(layer: l, input: scratch, segments: segments, prefix: patch?.prefix,
+                                               frozenPattern: patch?.frozenPatterns.map { ($0.queries[l], $0.keys[l]) })
             if let post = lw.postAttentionNorm { rec.postAttentionScale.append(postNorm(&attnOut, post, frozen: frozen?.postAttention[l])) }
             for i in 0..<(nPos * d) { x[i] += attnOut[i] }
             rec.ln1Scale.append(ln1Scale)
             rec.queries.append(q)
             rec.keys.append(k)
+            rec.values.append(v)
             rec.residMid.append(x)
 
             // MLP sub-block.
@@ -160,19 +163,25 @@ public final class Transformer: Sendable {
 
     /// Causal self-attention of layer `l` on its normalised input `[nPos, dModel]`, each
     /// range of `segments` (consecutive rows covering all `nPos`) a prompt of its own.
-    /// Returns the output `[nPos, dModel]`, the queries `[nPos, nHeads·dHead]` and keys
-    /// `[nPos, nKVHeads·dHead]` the patterns are made of.
+    /// Returns the output `[nPos, dModel]`, the queries `[nPos, nHeads·dHead]`, keys and values
+    /// `[nPos, nKVHeads·dHead]`.
     ///
-    /// - Parameter frozenPattern: the queries and keys of one segment, `[T, nHeads·dHead]` and
-    ///   `[T, nKVHeads·dHead]`, when every segment (each `T` rows long) is the same prompt whose
-    ///   patterns are held at those of a clean run; only the values follow `input`. The returned
-    ///   queries and keys are then empty.
-    func attention(layer l: Int, input: [Float], segments: [Range<Int>],
-                   frozenPattern: (queries: [Float], keys: [Float])? = nil) -> (out: [Float], queries: [Float], keys: [Float]) {
+    /// - Parameters:
+    ///   - prefix: when the segments hold only later positions of a prompt: the clean run whose
+    ///     queries, keys and values stand in for the positions before each segment's start.
+    ///   - frozenPattern: the queries and keys of one clean prompt, `[T, nHeads·dHead]` and
+    ///     `[T, nKVHeads·dHead]`, when every segment is that prompt (from its start on) and its
+    ///     patterns are held at the clean run's; only the values follow `input`. The returned
+    ///     queries and keys are then empty.
+    func attention(layer l: Int, input: [Float], segments: [Range<Int>], prefix: CleanPrefix? = nil,
+                   frozenPattern: (queries: [Float], keys: [Float])? = nil)
+        -> (out: [Float], queries: [Float], keys: [Float], values: [Float]) {
         let c = config, lw = weights.layers[l]
         let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let qDim = H * dh, kvDim = KV * dh
-        let nPos = segments.last!.upperBound, longest = segments.map(\.count).max()!
+        let nPos = segments.last!.upperBound
+        let starts = prefix?.starts ?? [Int](repeating: 0, count: segments.count)
+        let longest = zip(segments, starts).map { $0.count + $1 }.max()!
         let queryRows = frozenPattern == nil ? nPos : 0
         var q = [Float](repeating: 0, count: queryRows * qDim)
         var k = [Float](repeating: 0, count: queryRows * kvDim)
@@ -200,34 +209,44 @@ public final class Transformer: Sendable {
         }
         if frozenPattern == nil, !inverseFrequencies.isEmpty {
             q.withUnsafeMutableBufferPointer { Q in k.withUnsafeMutableBufferPointer { K in
-                for s in segments {
-                    applyRotary(Q.baseAddress! + s.lowerBound * qDim, nPos: s.count, nHeads: H, dHead: dh, inverseFrequencies: inverseFrequencies)
-                    applyRotary(K.baseAddress! + s.lowerBound * kvDim, nPos: s.count, nHeads: KV, dHead: dh, inverseFrequencies: inverseFrequencies)
+                for (s, p) in zip(segments, starts) {
+                    applyRotary(Q.baseAddress! + s.lowerBound * qDim, nPos: s.count, firstPosition: p, nHeads: H, dHead: dh,
+                                inverseFrequencies: inverseFrequencies)
+                    applyRotary(K.baseAddress! + s.lowerBound * kvDim, nPos: s.count, firstPosition: p, nHeads: KV, dHead: dh,
+                                inverseFrequencies: inverseFrequencies)
                 }
             }}
         }
         var z = [Float](repeating: 0, count: nPos * qDim)
         var pattern = [Float](repeating: 0, count: longest * longest)
-        let patternQueries = frozenPattern?.queries ?? q, patternKeys = frozenPattern?.keys ?? k
-        if frozenPattern != nil { precondition(segments.allSatisfy { $0.count * qDim == patternQueries.count }, "frozen patterns of another length") }
-        patternQueries.withUnsafeBufferPointer { Q in patternKeys.withUnsafeBufferPointer { K in v.withUnsafeBufferPointer { V in
-        pattern.withUnsafeMutableBufferPointer { A in z.withUnsafeMutableBufferPointer { Z in
-            for s in segments {
-                let first = frozenPattern == nil ? s.lowerBound : 0   // frozen: every segment reads the one clean prompt
-                let T = s.count, q0 = Q.baseAddress! + first * qDim, k0 = K.baseAddress! + first * kvDim
-                let v0 = V.baseAddress! + s.lowerBound * kvDim, z0 = Z.baseAddress! + s.lowerBound * qDim
-                for h in 0..<H {
-                    self.pattern(queries: q0, keys: k0, layer: l, head: h, rows: T, into: A.baseAddress!)
-                    // z_h[T, dh] = pattern_h[T, T] · v_kvh[T, dh]   (z, v rows strided by H·dh, KV·dh)
-                    gemm(z0 + h * dh, ldc: qDim, A.baseAddress!, lda: T, v0 + (h / (H / KV)) * dh, ldb: kvDim, m: T, n: dh, k: T)
-                }
+        for (i, s) in segments.enumerated() {
+            let p = starts[i], n = p + s.count   // the segment's rows are positions p..<n of its prompt
+            /// Positions 0..<n of a `width`-wide buffer: the prefix's before p, the segment's own after.
+            func positions(_ own: [Float], _ earlier: [[Float]]?, _ width: Int) -> ArraySlice<Float> {
+                let rows = own[(s.lowerBound * width)..<(s.upperBound * width)]
+                guard p > 0, let earlier else { return rows }
+                return ArraySlice(earlier[l][0..<(p * width)] + rows)
             }
-        }}}}}
+            let Q = frozenPattern.map { ArraySlice($0.queries) } ?? positions(q, prefix?.record.queries, qDim)
+            let K = frozenPattern.map { ArraySlice($0.keys) } ?? positions(k, prefix?.record.keys, kvDim)
+            let V = positions(v, prefix?.record.values, kvDim)
+            precondition(Q.count == n * qDim && V.count == n * kvDim, "a segment without its prefix, or frozen patterns of another length")
+            Q.withUnsafeBufferPointer { Q in K.withUnsafeBufferPointer { K in V.withUnsafeBufferPointer { V in
+            pattern.withUnsafeMutableBufferPointer { A in z.withUnsafeMutableBufferPointer { Z in
+                let z0 = Z.baseAddress! + s.lowerBound * qDim
+                for h in 0..<H {
+                    self.pattern(queries: Q.baseAddress!, keys: K.baseAddress!, layer: l, head: h, rows: n, into: A.baseAddress!)
+                    // z_h[s, dh] = pattern_h[p..<n, 0..<n] · v_kvh[n, dh]   (z, v rows strided by H·dh, KV·dh)
+                    gemm(z0 + h * dh, ldc: qDim, A.baseAddress! + p * n, lda: n, V.baseAddress! + (h / (H / KV)) * dh, ldb: kvDim,
+                         m: s.count, n: dh, k: n)
+                }
+            }}}}}
+        }
         // out[T, d] = z[T, H·dh] · W_O[H·dh, d] + b_O
         var out = [Float](repeating: 0, count: nPos * d)
         gemm(&out, ldc: d, z, lda: qDim, lw.wO, ldb: d, m: nPos, n: d, k: qDim)
         addBias(&out, lw.bO, d)
-        return (out, q, k)
+        return (out, q, k, v)
     }
 
     /// The attention pattern of one head on the first `rows` query positions (keys `0..<rows`;

@@ -15,6 +15,9 @@ public struct ForwardRecord: Sendable {
     public var queries: [[Float]]
     /// Keys after rotary / k-norm, `[nPos, nKVHeads·dHead]` per layer.
     public var keys: [[Float]]
+    /// Values, `[nPos, nKVHeads·dHead]` per layer: what an intervened pass that recomputes only
+    /// the later positions of a prompt attends to at the earlier ones (`CleanPrefix`).
+    public var values: [[Float]]
     /// Gemma-2 post-attention norm scale, `[nPos]` per layer (empty otherwise).
     public var postAttentionScale: [[Float]]
     /// `blocks.l.hook_resid_mid`, per layer.
@@ -38,11 +41,11 @@ public struct ForwardRecord: Sendable {
     /// Logits of every position when requested, `[nPos, nVocab]` (else empty).
     public var allLogits: [Float]
 
-    /// Drops the activations only the transcoders read (`residPre`, `residMid`, `ln2Normalized`,
-    /// `mlpIn`, `mlpOut`, `residFinal`), keeping what the linearised backward pass freezes or
+    /// Drops the activations only the transcoders and interventions read (`residPre`, `values`,
+    /// `residMid`, `ln2Normalized`, `mlpIn`, `mlpOut`, `residFinal`), keeping what the linearised backward pass freezes or
     /// recomputes from: norm scales, queries, keys and token embeddings (0.8 GB of the 1.1 GB of
     /// GPT-2 small at 4,096 tokens goes).
     public mutating func dropTranscoderInputs() {
-        residPre = []; residMid = []; ln2Normalized = []; mlpIn = []; mlpOut = []; residFinal = []
+        residPre = []; values = []; residMid = []; ln2Normalized = []; mlpIn = []; mlpOut = []; residFinal = []
     }
 }

@@ -25,4 +25,25 @@ extension TranscoderSet {
         }
         return pre
     }
+
+    /// Layer `l`'s activations at a few `(row, feature)` entries of its input `x` `[rows, dModel]`:
+    /// what `encode(layer:_:rows:)` gives there, without encoding every feature of every row
+    /// (top-k, whose value depends on the whole row, encodes the entries' rows).
+    func encode(layer l: Int, _ x: [Float], entries: [(row: Int, feature: Int)]) -> [Float] {
+        let d = dModel, dT = dTranscoder
+        if case .topK = activation {
+            return entries.map { e in encode(layer: l, Array(x[(e.row * d)..<((e.row + 1) * d)]), rows: 1)[e.feature] }
+        }
+        let w = encoders[l], b = encoderBiases[l]
+        return entries.map { e in
+            // pre = x[row] · W_enc[feature] + b_enc[feature]
+            var pre = b[e.feature]
+            for i in 0..<d { pre += x[e.row * d + i] * w[e.feature * d + i] }
+            switch activation {
+            case .relu: return pre > 0 ? pre : 0
+            case .jumpReLU: return pre > thresholds[l]![e.feature] ? pre : 0
+            case .topK: fatalError("handled above")
+            }
+        }
+    }
 }

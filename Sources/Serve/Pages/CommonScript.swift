@@ -77,15 +77,16 @@ enum CommonScript {
       return s + (compact ? left + right : `<div class="grid2"><div>${left}</div><div>${right}</div></div>`);
     }
     function partnersHTML(gw) {
-      if (!gw) return `<h2>Global weights</h2><p class="muted">No global_weights.h5 in this run (<code>circuits global-weights OUT --top N</code> writes it).</p>`;
+      if (!gw) return `<h2>Global weights</h2><p class="muted">No global_weights.h5 in this run (<code>circuits global-weights OUT --top N</code> or <code>--all</code> writes it).</p>`;
       const side = (name, r) => {
         if (!r) return `<h3>${name}</h3><p class="muted">Not on this side of global_weights.h5.</p>`;
         const rows = (xs) => xs.map(p => [featureLink(p.feature), fmt(p.twera), fmt(p.era), fmt(p.virtual_weight), String(p.coactivation_count)]);
         const h = ["feature", "TWERA", "ERA", "V", "co-active"];
-        return `<h3>${name}</h3>` + [["twera", r.by_twera], ["era", r.by_era], ["v", r.by_virtual_weight]]
-          .map(([k, xs]) => `<div class="rank rank-${k}"${k === "twera" ? "" : " hidden"}>${table(h, rows(xs))}</div>`).join("");
+        return `<h3>${name}</h3>` + [["twera", r.by_twera], ["era", r.by_era], ["v", r.by_virtual_weight], ["removed", r.removed_by_filter || []]]
+          .map(([k, xs]) => `<div class="rank rank-${k}"${k === "twera" ? "" : " hidden"}>${xs.length ? table(h, rows(xs)) : `<p class="muted">None.</p>`}</div>`).join("");
       };
-      return `<h2>Global-weight partners</h2><label class="muted">strongest by <select id="partner-rank" onchange="for (const el of document.querySelectorAll('.rank')) el.hidden = !el.classList.contains('rank-' + this.value)"><option value="twera">|TWERA|</option><option value="era">|ERA|</option><option value="v">|V|</option></select></label>`
+      const removed = (gw.upstream && gw.upstream.removed_by_filter) || (gw.downstream && gw.downstream.removed_by_filter);
+      return `<h2>Global-weight partners</h2><label class="muted">strongest by <select id="partner-rank" onchange="for (const el of document.querySelectorAll('.rank')) el.hidden = !el.classList.contains('rank-' + this.value)"><option value="twera">|TWERA|</option><option value="era">|ERA|</option><option value="v">|V|</option>${removed ? `<option value="removed">|V|, never co-active (removed)</option>` : ""}</select></label>`
         + `<div id="partners">${side("Upstream (sources)", gw.upstream)}${side("Downstream (targets)", gw.downstream)}</div>`;
     }
     """#

@@ -189,6 +189,26 @@ import TestSupport
 }
 
 @Suite struct JournalTests {
+    /// Deferred events become durable from the background thread without the appender waiting;
+    /// appends from another thread meanwhile all land, in order.
+    @Test func backgroundSyncMakesDeferredEventsDurable() throws {
+        let folder = try ScratchFolder("journal-sync")
+        defer { folder.remove() }
+        let url = folder.file("journal.jsonl")
+        let j = try Journal(url: url)
+        j.startBackgroundSync(every: .milliseconds(2))
+        let events = (0..<2000).map { JournalEvent.taskCompleted(taskID: $0, workerID: "w\($0 % 7)", sha256: "s", promptsDone: 1, promptsFailed: 0) }
+        for e in events.prefix(1000) { try j.appendDeferred(e) }
+        let deadline = Date().addingTimeInterval(10)
+        while j.needsSync && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(!j.needsSync, "the background thread synced the deferred events")
+        for e in events.suffix(1000) { try j.appendDeferred(e) }
+        try j.stopBackgroundSync()
+        #expect(!j.needsSync)
+        try j.append(.finished)
+        #expect(try Journal.replay(url) == events + [.finished])
+    }
+
     @Test func replaysEventsAndIgnoresATornLastLine() throws {
         let folder = try ScratchFolder("journal")
         defer { folder.remove() }

@@ -23,6 +23,10 @@ public final class Journal: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
     private var unsynced = false
+    /// The background sync's stop flag while it runs (`startBackgroundSync`).
+    private var syncer: StopFlag?
+    /// A failed background fsync, thrown by the next `append` or `sync`.
+    private var backgroundError: JournalError?
 
     /// Opens (creating if needed) the journal for appending.
     public init(url: URL) throws {
@@ -35,7 +39,10 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        syncer?.set()   // the thread holds no reference to us between rounds: it just ends
+        close(fd)
+    }
 
     /// Appends `event` and waits until it is on disk.
     public func append(_ event: JournalEvent) throws {
@@ -56,16 +63,51 @@ public final class Journal: @unchecked Sendable {
         lock.withLock { unsynced = true }
     }
 
-    /// Waits until every event appended so far is on disk.
+    /// Waits until every event appended so far is on disk. Appends may go on meanwhile (the
+    /// lock is not held during the fsync); those after its start wait for the next one.
     public func sync() throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard fsync(fd) == 0 else { throw JournalError(path: url.path, reason: "fsync failed: \(String(cString: strerror(errno)))") }
-        unsynced = false
+        if let error = lock.withLock({ backgroundError }) { throw error }
+        lock.withLock { unsynced = false }
+        guard fsync(fd) == 0 else {
+            let error = JournalError(path: url.path, reason: "fsync failed: \(String(cString: strerror(errno)))")
+            lock.withLock { unsynced = true }
+            throw error
+        }
     }
 
     /// Whether events were appended since the last `sync()`.
     public var needsSync: Bool { lock.withLock { unsynced } }
+
+    /// Makes deferred events durable from a thread of its own, within about `interval` of
+    /// their append, so that the appending thread (the coordinator's message loop) never waits
+    /// for the disk (an fsync takes milliseconds). Stopped, with a last sync, by
+    /// `stopBackgroundSync()`; a failed fsync is thrown by the next `append` or `sync`.
+    public func startBackgroundSync(every interval: Duration = .milliseconds(5)) {
+        lock.withLock {
+            guard syncer == nil else { return }
+            let stop = StopFlag()
+            syncer = stop
+            let thread = Thread { [weak self] in
+                while !stop.isSet {
+                    Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                    guard let self, self.needsSync else { continue }
+                    do { try self.sync() } catch let error as JournalError { self.lock.withLock { self.backgroundError = error } } catch {}
+                }
+                stop.finished()
+            }
+            thread.name = "journal-sync"
+            thread.start()
+        }
+    }
+
+    /// Stops the background sync (waiting for its thread) and syncs what is left.
+    public func stopBackgroundSync() throws {
+        guard let stop = lock.withLock({ syncer }) else { return }
+        stop.set()
+        stop.waitUntilFinished()
+        lock.withLock { syncer = nil }
+        try sync()
+    }
 
     private func writeLines(_ events: [JournalEvent]) throws {
         let encoder = JSONEncoder(), time = Date().timeIntervalSince1970
@@ -129,6 +171,16 @@ public final class Journal: @unchecked Sendable {
         var time: Double
         var event: JournalEvent
     }
+}
+
+/// A flag one thread sets and another polls, and a wait for the poller to finish.
+private final class StopFlag: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var flag = false, done = false
+    var isSet: Bool { condition.withLock { flag } }
+    func set() { condition.withLock { flag = true } }
+    func finished() { condition.withLock { done = true; condition.broadcast() } }
+    func waitUntilFinished() { condition.withLock { while !done { condition.wait() } } }
 }
 
 public struct JournalError: Error, CustomStringConvertible {

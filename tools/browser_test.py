@@ -121,9 +121,9 @@ def main():
         spot = next((x, y) for y in range(30, size["height"] - 30, 20) for x in range(30, size["width"] - 30, 20)
                     if d.execute_script("return window.__circuits.nodeAt(arguments[0], arguments[1])", x, y) is None)
         ActionChains(d).move_to_element_with_offset(canvas, int(spot[0] - size["width"] / 2), int(spot[1] - size["height"] / 2)) \
-            .click_and_hold().move_by_offset(-120, -60).release().perform()
+            .click_and_hold().move_by_offset(120, 60).release().perform()
         v1 = d.execute_script("return window.__circuits.view()")
-        check(v1["x"] > v0["x"] or v1["y"] > v0["y"], f"dragging the background pans: ({v0['x']:.0f}, {v0['y']:.0f}) → ({v1['x']:.0f}, {v1['y']:.0f})")
+        check(v1["x"] < v0["x"] or v1["y"] < v0["y"], f"dragging the background pans: ({v0['x']:.0f}, {v0['y']:.0f}) → ({v1['x']:.0f}, {v1['y']:.0f})")
         keys1 = d.execute_script("return window.__circuits.nodes()")
         f1 = [k for k in keys1 if k.startswith("L")]
         if f1:

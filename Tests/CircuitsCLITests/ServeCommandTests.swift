@@ -268,8 +268,8 @@ enum ServeFixture {
         #expect(p["repruning"] as? String == "tighten" && p["unpruned_source"] == nil && p["node_threshold"] == nil)
         #expect(try plain.request("/api/info").json["full_graphs"] as? Int == 0)
         // The page's threshold controls say which way they move (set by its script from `repruning`).
-        let page = try s.request("/graph/p0").text
-        #expect(page.contains("id=\"threshold-direction\"") && page.contains("both ways (1 = unpruned graph)") && page.contains("tighten only (1 = stored graph)"))
+        let page = try s.request("/graph/p0").text, script = try s.request("/assets/graph.js").text
+        #expect(page.contains("id=\"threshold-direction\"") && script.contains("↕ both ways") && script.contains("↓ tighten only"))
         // A shard gone missing since the merge: the run's other graphs still loosen; this one
         // answers with the reason.
         let shard = run.appendingPathComponent("shards/task-000001.h5"), moved = logs.file("task-000001.h5")

@@ -12,10 +12,11 @@ enum GraphPageBody {
       <span class="muted" id="threshold-direction"></span>
       <span>nodes <span class="stat" id="node-count">–</span></span><span>edges <span class="stat" id="edge-count">–</span></span>
       <span class="muted" id="graph-scores"></span>
-      <span>zoom <span class="stat" id="zoom-level">100%</span></span><button id="zoom-reset" title="zoom 100%, back to the corner">Reset view</button>
+      <button id="zoom-reset" title="Mouse wheel zooms around the pointer, dragging the background pans; click to return to 100%">zoom <span id="zoom-level">100%</span></button>
+    </div>
+    <div class="toolbar note-row"><span class="muted" id="pruning-note"></span>
       <span class="legend"><span><i style="background:var(--feat)"></i>feature</span><span><i class="sq" style="background:var(--err)"></i>error</span><span><i class="sq" style="background:var(--tok)"></i>embedding</span><span><i style="background:var(--logit)"></i>logit</span><span><i style="background:var(--pos);border-radius:0;height:3px"></i>+ edge</span><span><i style="background:var(--neg);border-radius:0;height:3px"></i>− edge</span></span>
     </div>
-    <div class="muted" id="pruning-note"></div>
     <div id="graph-error"></div>
     <div class="graph-wrap">
       <div class="canvas-box" id="canvas-box"><div id="canvas-spacer"><canvas id="graph-canvas"></canvas></div></div>
@@ -298,15 +299,19 @@ enum GraphPageBody {
       if (await writeSupernodes("POST", {name, nodes: [...G.selected].map(i => G.data.nodes[i].key)}, null)) { G.selected.clear(); updateSelection(); draw(); }
     };
 
+    /// Fetches the graph at `params`' thresholds; the texts around the canvas are set before it
+    /// is laid out, so the layout sees the box's final size.
     async function load(params) {
       const q = new URLSearchParams(params || {}).toString();
       const errEl = document.getElementById("graph-error"); errEl.innerHTML = "";
-      try { setData(await api(`/api/graph/${encodeURIComponent(PAGE.graph)}` + (q ? "?" + q : ""))); }
+      let d;
+      try { d = await api(`/api/graph/${encodeURIComponent(PAGE.graph)}` + (q ? "?" + q : "")); }
       catch (err) { errEl.innerHTML = `<div class="error">${esc(err.message)}</div>`; throw err; }
-      const d = G.data;
       document.getElementById("graph-scores").textContent = `replacement ${fmt(d.replacement_score)} · completeness ${fmt(d.completeness_score)}`;
-      const both = d.repruning === "both";
-      document.getElementById("threshold-direction").textContent = both ? "↕ both ways (1 = unpruned graph)" : "↓ tighten only (1 = stored graph)";
+      const both = d.repruning === "both", direction = document.getElementById("threshold-direction");
+      direction.textContent = both ? "↕ both ways" : "↓ tighten only";
+      direction.title = both ? "Thresholds re-prune the unpruned graph: lower keeps less, higher brings nodes and edges back (1 = the unpruned graph)"
+        : "Thresholds re-prune the stored, already pruned graph: lower keeps less; nothing beyond it comes back (1 = the stored graph)";
       for (const id of ["node-threshold", "edge-threshold"]) document.getElementById(id).title = both
         ? "Share of influence kept: lower prunes more, higher restores nodes and edges, up to 1 = the unpruned graph"
         : "Share of the stored graph's influence kept: lower prunes more; the stored graph is pruned already, so nothing beyond it (1) comes back";
@@ -315,6 +320,7 @@ enum GraphPageBody {
         : both ? "Traced graph (graph.h5): thresholds re-prune the unpruned graph, both ways."
         : "Corpus run: shards keep pruned graphs, so thresholds re-prune the stored graph (1 = everything stored) and only tighten.")
         + (d.truncated ? ` Showing the ${d.nodes.length} strongest of ${d.total_nodes} nodes and ${d.edges.length} of ${d.total_edges} edges; the rest: /api/graph/${PAGE.graph}/nodes?offset=…` : "");
+      setData(d);
     }
 
     document.getElementById("apply-thresholds").onclick = () => load({node_threshold: document.getElementById("node-threshold").value, edge_threshold: document.getElementById("edge-threshold").value});

@@ -48,7 +48,7 @@ let package = Package(
         // Sharding, leases, journal, merge, reports, and the local run (coordinator + worker pool).
         .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log")]),
         // `circuits serve`: the interactive viewer (HTTP server, JSON API, pages as string literals).
-        .target(name: "Serve", dependencies: ["Storage", "Tracer", "Coordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Serve", dependencies: ["Storage", "Shared", "Tracer", "Coordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.
         .target(name: "Training", dependencies: ["Tokenizers", "Storage", "Tracer", "CBLAS"]),
         // The command line.

@@ -11,6 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.support.ui import WebDriverWait
 
 def check(cond, what):
@@ -42,6 +43,9 @@ def click_node(d, key):
     pos = d.execute_script("return window.__circuits.revealNode(arguments[0])", key)
     size = canvas.size
     ActionChains(d).move_to_element_with_offset(canvas, int(pos["x"] - size["width"] / 2), int(pos["y"] - size["height"] / 2)).click().perform()
+
+def api_json(base, path):
+    return json.loads(subprocess.run(["curl", "-s", base + path], capture_output=True, text=True).stdout)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,6 +105,32 @@ def main():
         WebDriverWait(d, 15).until(lambda d: d.find_element(By.ID, "node-count").text != str(n0))
         n1 = int(d.find_element(By.ID, "node-count").text)
         check(n1 < n0, f"thresholds 0.5 / 0.8: {n0} → {n1} nodes")
+        direction = d.find_element(By.ID, "threshold-direction").text
+        both = api_json(base, "/api/graph/" + gid)["repruning"] == "both"
+        check(("both ways" in direction) if both else ("tighten only" in direction), f"threshold controls say which way they move: {direction!r}")
+
+        # Pan and zoom: a real mouse wheel over the canvas zooms in, a drag on the background pans,
+        # and a node is still hit where it is drawn.
+        canvas = d.find_element(By.ID, "graph-canvas")
+        ActionChains(d).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -400).perform()
+        WebDriverWait(d, 5).until(lambda d: d.execute_script("return window.__circuits.view().zoom") > 1.2)
+        v0 = d.execute_script("return window.__circuits.view()")
+        check(d.find_element(By.ID, "zoom-level").text != "100%", f"mouse wheel zooms in to {v0['zoom']:.2f}×")
+        size = canvas.size
+        # A background point (no node under it) to drag from.
+        spot = next((x, y) for y in range(30, size["height"] - 30, 20) for x in range(30, size["width"] - 30, 20)
+                    if d.execute_script("return window.__circuits.nodeAt(arguments[0], arguments[1])", x, y) is None)
+        ActionChains(d).move_to_element_with_offset(canvas, int(spot[0] - size["width"] / 2), int(spot[1] - size["height"] / 2)) \
+            .click_and_hold().move_by_offset(120, 60).release().perform()
+        v1 = d.execute_script("return window.__circuits.view()")
+        check(v1["x"] < v0["x"] or v1["y"] < v0["y"], f"dragging the background pans: ({v0['x']:.0f}, {v0['y']:.0f}) → ({v1['x']:.0f}, {v1['y']:.0f})")
+        keys1 = d.execute_script("return window.__circuits.nodes()")
+        f1 = [k for k in keys1 if k.startswith("L")]
+        if f1:
+            click_node(d, f1[0])
+            WebDriverWait(d, 10).until(lambda d: d.find_elements(By.ID, "node-title"))
+            title = d.find_element(By.ID, "node-title").text
+            check(title.startswith(f1[0].split("@")[0] + " at "), f"a click at {v1['zoom']:.2f}× hits {f1[0]} ({title!r})")
 
         # A supernode from two real clicks, persisted across a reload.
         d.get(base + "/graph/" + gid)

@@ -116,7 +116,7 @@ public final class TaskRunner: Sendable {
                                     dashboards: blocks == nil ? job.statistics.dashboardParameters : nil,
                                     firstPrompt: Int64(task.taskID) * Int64(job.promptsPerTask),
                                     logits: blocks == nil ? try featureLogits(task) : nil,
-                                    activations: job.statistics.activations)
+                                    activations: job.statistics.activations, keepFullGraphs: job.keepFullGraphs)
         var labels: [String: String] = [:]
         for p in task.prompts { if let label = p.label { labels[p.id] = label } }
         let sha256: String

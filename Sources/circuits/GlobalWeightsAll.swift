@@ -61,6 +61,7 @@ extension Circuits.GlobalWeights {
         // What the job's YAML below reads back to (same hash): defaults but for the block fields.
         block.attribution = JobSpec.Attribution()
         block.pruning = JobSpec.Pruning()
+        block.keepFullGraphs = false
         block.statistics = JobSpec.Statistics()
         block.statistics.attribution = false
         block.evaluation = nil

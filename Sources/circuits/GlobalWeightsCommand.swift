@@ -159,6 +159,7 @@ extension Circuits {
             pass.statistics = statistics
             pass.statistics.attribution = false
             pass.evaluation = nil   // no graphs to evaluate, no bridges to swap
+            pass.keepFullGraphs = false
             let folder = layout.root.appendingPathComponent("global-stats-\(pass.hash.prefix(12))")
             pass.output = folder.path
             Logger(label: "circuits.global-weights").info("global weights: statistics pass (forward passes only) into \(folder.path)")

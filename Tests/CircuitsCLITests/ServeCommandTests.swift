@@ -71,6 +71,24 @@ enum ServeFixture {
         guard r.status == 0 else { throw ServeTestError("circuits run failed: \(r.stderr)") }
         return job.output
     }
+    /// A run whose job keeps full graphs (`pruning.keep_full_graphs`), tracing the prompt of
+    /// `graph` (as `p0`) with `circuits trace`'s parameters.
+    static let fullRun: Result<URL, Error> = Result {
+        let models = repositoryRoot.appendingPathComponent("models/interim")
+        let job = try TestJob("serve-full", prompts: ["the cat sat on the mat", "a big dog ran to the river"], promptsPerTask: 1, yaml: """
+            model: \(models.appendingPathComponent("model").path)
+            transcoders: \(models.appendingPathComponent("plt").path)
+            corpus: corpus.jsonl
+            output: out
+            prompts_per_task: 1
+            workers: 1
+            pruning: {node_threshold: 0.8, edge_threshold: 0.98, keep_full_graphs: true}
+            statistics: {dashboards: false}
+            """)
+        let r = try CircuitsProcess.run(["run", job.spec.path, "--workers", "1", "--threads", "1"], in: job.folder.url)
+        guard r.status == 0 else { throw ServeTestError("circuits run failed: \(r.stderr)") }
+        return job.output
+    }
     static let graph: Result<URL, Error> = Result {
         let folder = try ScratchFolder("serve-graph")
         let out = folder.file("cat.h5")
@@ -214,6 +232,51 @@ enum ServeFixture {
         #expect(tighter < n && n < looser, "\(tighter) < \(n) < \(looser)")
         #expect(try s.request("/").text.contains("/graph/cat"))
         #expect(try s.request("/api/report").status == 404)
+    }
+
+    /// A run that keeps full graphs loosens as well as tightens, and at every threshold answers
+    /// what the graph.h5 of the same prompt answers (`circuits trace`: dense adjacency, another
+    /// process); the page says which way its thresholds move.
+    @Test func aRunKeepingFullGraphsRePrunesBothWaysLikeATracedGraph() throws {
+        let run = try ServeFixture.fullRun.get(), graph = try ServeFixture.graph.get()
+        let logs = try ScratchFolder("serve-full-logs")
+        defer { logs.remove() }
+        let s = try ServeProcess(run, logs: logs.url), t = try ServeProcess(graph, logs: logs.url)
+        let stored = try s.request("/api/graph/p0").json
+        #expect(stored["repruning"] as? String == "both" && stored["unpruned_source"] as? String == "shard")
+        #expect(stored["node_threshold"] as? Double == 0.8 && stored["edge_threshold"] as? Double == 0.98)
+        #expect(try t.request("/api/graph/cat").json["unpruned_source"] as? String == "graph.h5")
+        func keys(_ g: [String: Any]) -> [String] { ((g["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String } }
+        func edges(_ g: [String: Any]) -> [[Double]] {
+            ((g["edges"] as? [[Any]]) ?? []).map { $0.compactMap { ($0 as? NSNumber)?.doubleValue } }
+        }
+        let nStored = keys(stored).count
+        for q in ["node_threshold=0.95&edge_threshold=0.995", "node_threshold=0.8&edge_threshold=0.98", "node_threshold=0.5&edge_threshold=0.9"] {
+            let a = try s.request("/api/graph/p0?" + q).json, b = try t.request("/api/graph/cat?" + q).json
+            #expect(!keys(a).isEmpty && keys(a) == keys(b), "\(q): the same nodes as the graph.h5")
+            let ea = edges(a), eb = edges(b)
+            #expect(ea.count == eb.count && zip(ea, eb).allSatisfy { $0[0] == $1[0] && $0[1] == $1[1] && abs($0[2] - $1[2]) <= 1e-5 * max(1, abs($1[2])) },
+                    "\(q): the same edges as the graph.h5")
+        }
+        let loose = try s.request("/api/graph/p0?node_threshold=0.95&edge_threshold=0.995").json
+        let tight = try s.request("/api/graph/p0?node_threshold=0.5&edge_threshold=0.9").json
+        #expect(keys(tight).count < nStored && nStored < keys(loose).count, "\(keys(tight).count) < \(nStored) < \(keys(loose).count)")
+        #expect(try s.request("/api/info").json["full_graphs"] as? Int == 2)
+        // Without the option (the suite's other run): tightening only, as before.
+        let plain = try ServeProcess(try ServeFixture.run.get(), logs: logs.url)
+        let p = try plain.request("/api/graph/p0").json
+        #expect(p["repruning"] as? String == "tighten" && p["unpruned_source"] == nil && p["node_threshold"] == nil)
+        #expect(try plain.request("/api/info").json["full_graphs"] as? Int == 0)
+        // The page's threshold controls say which way they move (set by its script from `repruning`).
+        let page = try s.request("/graph/p0").text, script = try s.request("/assets/graph.js").text
+        #expect(page.contains("id=\"threshold-direction\"") && script.contains("↕ both ways") && script.contains("↓ tighten only"))
+        // A shard gone missing since the merge: the run's other graphs still loosen; this one
+        // answers with the reason.
+        let shard = run.appendingPathComponent("shards/task-000001.h5"), moved = logs.file("task-000001.h5")
+        try FileManager.default.moveItem(at: shard, to: moved)
+        defer { try? FileManager.default.moveItem(at: moved, to: shard) }
+        let gone = try s.request("/api/graph/p1?node_threshold=0.9")
+        #expect(gone.status == 500 && (gone.json["error"] as? String)?.contains("task-000001.h5") == true, "\(gone.text)")
     }
 
     @Test func helpAndStartupErrors() throws {

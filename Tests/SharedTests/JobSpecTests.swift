@@ -111,6 +111,36 @@ import TestSupport
         }
     }
 
+    /// `pruning.keep_full_graphs`: off by default and then absent from the encoding (so a job
+    /// without it keeps the hash of earlier versions, and their job.json still decodes); on, it
+    /// is part of the work; it needs graphs.
+    @Test func keepFullGraphsIsAnOptInPartOfTheWork() throws {
+        let base = "model: m\ntranscoders: t\ncorpus: c\noutput: o\n"
+        let (folder, url) = try write(base + "pruning: {node_threshold: 0.7, keep_full_graphs: true}\n")
+        defer { folder.remove() }
+        let on = try JobSpec.load(url)
+        #expect(on.keepFullGraphs && on.pruning.nodeThreshold == 0.7)
+        try (base + "pruning: {node_threshold: 0.7}\n").write(to: url, atomically: true, encoding: .utf8)
+        let off = try JobSpec.load(url)
+        #expect(!off.keepFullGraphs && off.hash != on.hash)
+        func keys(_ job: JobSpec) throws -> Set<String> {
+            Set((try JSONSerialization.jsonObject(with: JSONEncoder().encode(job)) as? [String: Any] ?? [:]).keys)
+        }
+        let earlier: Set = ["model", "transcoders", "corpus", "output", "promptsPerTask", "workers", "leaseSeconds", "heartbeatSeconds",
+                            "attribution", "pruning", "statistics"]
+        #expect(try keys(off) == earlier, "the encoding (and so the hash) of a job without the option is the earlier versions'")
+        #expect(try keys(on) == earlier.union(["keepFullGraphs"]))
+        #expect(try JSONDecoder().decode(JobSpec.self, from: JSONEncoder().encode(on)).keepFullGraphs)
+        #expect(try JSONDecoder().decode(JobSpec.self, from: JSONEncoder().encode(off)) == off)
+        for (yaml, reason) in [("pruning: {keep_full_graphs: 1}\n", "expected true or false"),
+                               ("pruning: {keep_full_graphs: true}\nstatistics: {attribution: false}\n", "statistics.attribution must be true")] {
+            try (base + yaml).write(to: url, atomically: true, encoding: .utf8)
+            #expect { _ = try JobSpec.load(url) } throws: {
+                ($0 as? JobSpecError)?.field == "pruning.keep_full_graphs" && "\($0)".contains(reason)
+            }
+        }
+    }
+
     @Test func evaluationSectionIsOptionalAndResolvesFacts() throws {
         let base = "model: m\ntranscoders: t\ncorpus: c\noutput: o\n"
         let (folder, url) = try write(base + "evaluation: {features: 7, facts: ../f.json}\n")

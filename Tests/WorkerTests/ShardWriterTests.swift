@@ -65,6 +65,45 @@ import Worker
         #expect(!f.exists("graphs/000001"), "no graph for the failed prompt")
     }
 
+    /// With `pruning.keep_full_graphs`, each graph group holds the unpruned graph beside the
+    /// pruned one, and it reads back to exactly the traced adjacency (every entry, zeros
+    /// included); without it, shards hold no `full` group.
+    @Test(arguments: [true, false])
+    func fullGraphsRoundTripWhenKept(keep: Bool) throws {
+        let folder = try ScratchFolder("shard-full")
+        defer { folder.remove() }
+        var job = JobSpec(model: InterimModel.model.path, transcoders: InterimModel.transcoders.path,
+                          corpus: "/unused", output: folder.url.path)
+        job.keepFullGraphs = keep
+        let runner = try TaskRunner(job: job, workerID: "test", threads: 1)
+        let prompts = [PromptItem(id: "a", text: "the cat sat on the mat because it was very tired"),
+                       PromptItem(id: "b", text: InterimModel.tooLongPrompt),
+                       PromptItem(id: "c", text: "a big dog ran to the river")]
+        let url = folder.file("task-000000.h5")
+        _ = try runner.run(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: prompts), to: url)
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        #expect(!FullGraph.exists(in: f, index: 1), "no graph for the failed prompt")
+        for k in [0, 2] {
+            #expect(FullGraph.exists(in: f, index: k) == keep)
+            guard keep else { continue }
+            let r = try runner.session.trace(prompt: prompts[k].text, options: runner.options, nodeThreshold: 0.8, edgeThreshold: 0.98)
+            let full = try FullGraph(f, index: k)
+            #expect(full.nNodes == r.graph.layout.count && full.nEdges == r.edgeCount)
+            let g = try AttributionGraph(full: full, columns: try GraphColumns(f, at: ShardSchema.graphGroupName(index: k)), what: "test")
+            #expect(g.layout == r.graph.layout)
+            #expect(g.adjacency.dense() == r.graph.adjacency.dense(), "the traced adjacency, entry for entry")
+            #expect((0..<g.layout.nFeatures).allSatisfy { g.feature(selected: $0) == r.graph.feature(selected: $0)
+                && g.activation(selected: $0) == r.graph.activation(selected: $0) })
+            #expect(g.logitTargets == r.graph.logitTargets && g.inputTokens == r.graph.inputTokens)
+            // Pruning the stored full graph reproduces the stored pruned graph.
+            let p = try prune(g, nodeThreshold: 0.8, edgeThreshold: 0.98)
+            #expect(p.nodeMask == r.pruning.nodeMask && p.edgeMask == r.pruning.edgeMask)
+            #expect(try f.read(Int64.self, at: "\(ShardSchema.graphGroupName(index: k))/node_index").values.map(Int.init)
+                    == (0..<full.nNodes).filter { p.nodeMask[$0] })
+        }
+    }
+
     @Test func slugsArePlainFileNames() {
         #expect(graphSlug(promptID: "a/b c") == "a_b_c")
         #expect(graphSlug(promptID: "..") == "prompt")

@@ -1,5 +1,6 @@
 import Foundation
 import Coordinator
+import Shared
 import Storage
 import Tracer
 
@@ -103,6 +104,10 @@ public struct Catalog: Sendable {
             return try FeatureStatisticsFile.read(f)
         }()
         let nLayers = a.graphs.lazy.flatMap(\.nodes).first { $0.type == .logit }?.layer ?? (featureStatistics?.shape.first ?? 0)
+        // A job that keeps full graphs: each prompt's unpruned graph is in its task's shard.
+        let job = (try? layout.loadJob()).flatMap { $0.hash == a.jobHash ? $0 : nil }
+        let keepsFull = job?.keepFullGraphs == true
+        var shardExists: [Int: Bool] = [:]
         graphs = []
         prompts = []
         for (p, g) in zip(a.prompts, a.graphs) {
@@ -112,7 +117,19 @@ public struct Catalog: Sendable {
                 reason: p.done ? nil : p.reason, label: p.label.isEmpty ? nil : p.label, n_tokens: p.done ? p.nTokens : nil,
                 n_nodes: hasGraph ? p.nodes : nil, n_edges: hasGraph ? p.edges : nil,
                 replacement_score: PromptSummary.finite(p.replacement), completeness_score: PromptSummary.finite(p.completeness)))
-            if hasGraph { graphs.append(ServedGraph(aggregate: g, prompt: p, nLayers: nLayers)) }
+            guard hasGraph else { continue }
+            var served = ServedGraph(aggregate: g, prompt: p, nLayers: nLayers)
+            if let job, keepsFull, p.task >= 0 {
+                let shard = layout.shard(taskID: p.task)
+                if shardExists[p.task] == nil { shardExists[p.task] = FileManager.default.fileExists(atPath: shard.path) }
+                if shardExists[p.task] == true {
+                    served.fullSource = FullGraphSource(shard: shard, promptID: p.id, jobHash: a.jobHash)
+                    // The stored graph is the full one pruned at the job's thresholds: the view's starting point.
+                    served.nodeThreshold = job.pruning.nodeThreshold
+                    served.edgeThreshold = job.pruning.edgeThreshold
+                }
+            }
+            graphs.append(served)
         }
         graphIndex = Dictionary(graphs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         features = FeatureIndex(graphs)

@@ -26,9 +26,12 @@ public struct GraphAnswer: Encodable, Sendable {
     public var replacement_score: Double?, completeness_score: Double?
     /// The thresholds of this view (nil: the run's stored pruning, thresholds not recorded).
     public var node_threshold: Double?, edge_threshold: Double?
-    /// "both": re-pruned from the unpruned graph (`graph.h5`); "tighten": from the stored
-    /// pruned graph (corpus runs).
+    /// "both": re-pruned from the unpruned graph (a `graph.h5`, or a corpus run that keeps full
+    /// graphs); "tighten": from the stored pruned graph (other corpus runs).
     public var repruning: String
+    /// Where the unpruned graph is read from: "graph.h5", "shard" (`pruning.keep_full_graphs`),
+    /// or nil when only the pruned graph is stored.
+    public var unpruned_source: String?
     public var total_nodes: Int, total_edges: Int, truncated: Bool
     public var nodes: [NodeJSON]
     public var edges: [EdgeJSON]
@@ -38,7 +41,8 @@ public struct GraphAnswer: Encodable, Sendable {
         replacement_score = PromptSummary.finite(g.replacementScore)
         completeness_score = PromptSummary.finite(g.completenessScore)
         node_threshold = g.nodeThreshold; edge_threshold = g.edgeThreshold
-        repruning = g.full == nil ? "tighten" : "both"
+        repruning = g.repruneBothWays ? "both" : "tighten"
+        unpruned_source = g.unprunedSource
         total_nodes = w.totalNodes; total_edges = w.totalEdges; truncated = w.truncated
         nodes = w.nodes.map(NodeJSON.init)
         edges = w.edges.map { EdgeJSON(edge: $0) }

@@ -7,9 +7,11 @@ import Coordinator
 ///
 /// Both ways go through Tracer's `analyze` (circuit-tracer's `prune_graph`):
 /// - a `graph.h5` holds the unpruned adjacency, so thresholds move both ways;
-/// - a corpus run stores pruned graphs only: the stored graph is rebuilt as an attribution graph
-///   (its feature and logit nodes, every error and token node, its edges) and pruned again, so
-///   thresholds there only tighten; 1 and 1 show everything stored.
+/// - so does a corpus run whose job keeps full graphs (`pruning.keep_full_graphs`): the unpruned
+///   graph is read from the prompt's shard (`FullGraphSource`) and pruned exactly as a `graph.h5`;
+/// - otherwise a corpus run stores pruned graphs only: the stored graph is rebuilt as an
+///   attribution graph (its feature and logit nodes, every error and token node, its edges) and
+///   pruned again, so thresholds there only tighten; 1 and 1 show everything stored.
 extension ServedGraph {
     /// Entries above which a stored graph is not rebuilt for re-pruning (rows × N floats).
     public static let maxRepruneEntries = 64 << 20
@@ -50,11 +52,11 @@ extension ServedGraph {
     }
 
     /// This graph pruned at `nodeThreshold` / `edgeThreshold` (fractions of influence kept,
-    /// circuit-tracer's meaning): from the unpruned graph when there is one, else from the
-    /// stored pruned graph.
+    /// circuit-tracer's meaning): from the unpruned graph when there is one (held, or read from
+    /// the run's shard), else from the stored pruned graph.
     ///
-    /// - Throws: `ServeError` when a threshold is outside [0, 1] or the stored graph is too
-    ///   large to rebuild (`maxRepruneEntries`).
+    /// - Throws: `ServeError` when a threshold is outside [0, 1], the graph is too large to
+    ///   rebuild (`maxRepruneEntries`), or its shard cannot be read.
     public func repruned(nodeThreshold: Double, edgeThreshold: Double) throws -> ServedGraph {
         for (name, t) in [("node_threshold", nodeThreshold), ("edge_threshold", edgeThreshold)] where !(0...1).contains(t) {
             throw ServeError.badRequest("\(name) must be a number between 0 and 1 (got \(t))")
@@ -62,7 +64,7 @@ extension ServedGraph {
         var out = self
         out.nodeThreshold = nodeThreshold
         out.edgeThreshold = edgeThreshold
-        if let full {
+        if let full = try full ?? fullSource?.load() {
             let p = try prune(full, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
             let all = Self.nodeRecords(full, influence: p.nodeInfluence)
             (out.nodes, out.edges) = Self.select(full.adjacency, all: all, nodeMask: p.nodeMask, edgeMask: p.edgeMask)

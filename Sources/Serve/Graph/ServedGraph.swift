@@ -3,7 +3,8 @@ import Storage
 import Tracer
 
 /// One prompt's graph as the viewer holds it: the pruned nodes and edges it shows, and, for a
-/// `graph.h5` of `circuits trace`, the whole attribution graph it can be re-pruned from.
+/// `graph.h5` of `circuits trace`, the whole attribution graph it can be re-pruned from (for a
+/// corpus run that keeps full graphs, where to read it: `fullSource`).
 ///
 /// Node order is the stored order (the aggregate's rows, or circuit-tracer's node order for a
 /// `graph.h5`); `key` names a node stably across re-prunings (`L2/F117@5`, `E1@3`, `T@0`,
@@ -49,6 +50,15 @@ public struct ServedGraph: Sendable {
     public var full: AttributionGraph?
     /// Thresholds the stored pruning used (nil when the run does not record them).
     public var nodeThreshold: Double?, edgeThreshold: Double?
+    /// A corpus run's shard holding the unpruned graph (job option `pruning.keep_full_graphs`),
+    /// read when the graph is re-pruned; nil when only the pruned graph is stored.
+    public var fullSource: FullGraphSource? = nil
+
+    /// Whether thresholds can loosen as well as tighten: the unpruned graph is at hand or stored.
+    public var repruneBothWays: Bool { full != nil || fullSource != nil }
+
+    /// Where the unpruned graph comes from: "graph.h5", "shard", or nil (only the pruned graph).
+    public var unprunedSource: String? { full != nil ? "graph.h5" : fullSource != nil ? "shard" : nil }
 
     /// Feature nodes of `feature` (any position).
     public func nodes(of feature: FeatureID) -> [Int] {

@@ -77,6 +77,9 @@ extension Viewer {
 struct APIInfo: Encodable {
     var kind: Catalog.Kind, title: String
     var prompts: Int, graphs: Int, features_in_graphs: Int
+    /// Graphs whose unpruned graph is at hand (a `graph.h5`, or a run that keeps full graphs):
+    /// their thresholds move both ways.
+    var full_graphs: Int
     var global_weights: Bool
     var supernodes_file: String
     var endpoints = [
@@ -88,6 +91,7 @@ struct APIInfo: Encodable {
     ]
     init(_ c: Catalog) {
         kind = c.kind; title = c.title; prompts = c.prompts.count; graphs = c.graphs.count
+        full_graphs = c.graphs.count { $0.repruneBothWays }
         features_in_graphs = c.features.occurrences.count; global_weights = c.globalWeights != nil
         supernodes_file = c.folder.appendingPathComponent(SupernodeStore.fileName).path
     }

@@ -9,16 +9,19 @@ enum GraphPageBody {
       <label>node threshold <input type="number" id="node-threshold" min="0" max="1" step="0.01" value="1"></label>
       <label>edge threshold <input type="number" id="edge-threshold" min="0" max="1" step="0.01" value="1"></label>
       <button id="apply-thresholds">Re-prune</button>
+      <span class="muted" id="threshold-direction"></span>
       <span>nodes <span class="stat" id="node-count">–</span></span><span>edges <span class="stat" id="edge-count">–</span></span>
       <span class="muted" id="graph-scores"></span>
+      <button id="zoom-reset" title="Mouse wheel zooms around the pointer, dragging the background pans; click to return to 100%">zoom <span id="zoom-level">100%</span></button>
+    </div>
+    <div class="toolbar note-row"><span class="muted" id="pruning-note"></span>
       <span class="legend"><span><i style="background:var(--feat)"></i>feature</span><span><i class="sq" style="background:var(--err)"></i>error</span><span><i class="sq" style="background:var(--tok)"></i>embedding</span><span><i style="background:var(--logit)"></i>logit</span><span><i style="background:var(--pos);border-radius:0;height:3px"></i>+ edge</span><span><i style="background:var(--neg);border-radius:0;height:3px"></i>− edge</span></span>
     </div>
-    <div class="muted" id="pruning-note"></div>
     <div id="graph-error"></div>
     <div class="graph-wrap">
       <div class="canvas-box" id="canvas-box"><div id="canvas-spacer"><canvas id="graph-canvas"></canvas></div></div>
       <div class="side">
-        <div id="details"><p class="muted">Hover a node for its values; click it for its inputs, outputs and dashboard. Shift-click features (or tick “select”) to group them into a supernode.</p></div>
+        <div id="details"><p class="muted">Hover a node for its values; click it for its inputs, outputs and dashboard. Shift-click features (or tick “select”) to group them into a supernode. Mouse wheel zooms around the pointer; drag the background to pan.</p></div>
         <h3>Supernodes</h3>
         <div class="toolbar"><label><input type="checkbox" id="select-mode"> select</label><span class="muted"><span id="selection-count">0</span> selected</span>
           <input id="supernode-name" placeholder="name" size="12"><button id="supernode-save">Group</button></div>
@@ -33,7 +36,8 @@ enum GraphPageBody {
     "use strict";
     const T0 = performance.now();
     const canvas = document.getElementById("graph-canvas"), box = document.getElementById("canvas-box"), tip = document.getElementById("tooltip");
-    const G = {data: null, L: null, focus: -1, selected: new Set(), supernodes: [], inE: [], outE: []};
+    const G = {data: null, L: null, focus: -1, selected: new Set(), supernodes: [], inE: [], outE: [], zoom: 1};
+    const ZOOM_MIN = 0.1, ZOOM_MAX = 8;
     window.__circuits = {ready: false};
     const COLORS = {feature: "#f59e0b", error: "#9ca3af", token: "#16a34a", logit: "#7c3aed"};
 
@@ -81,15 +85,16 @@ enum GraphPageBody {
     }
 
     /// Draws the part of the graph under the scroll box's viewport: the canvas is the size of
-    /// the viewport (a spacer gives the scroll extent), so a large graph costs what the
-    /// viewport shows, not its whole area.
+    /// the viewport (a spacer gives the scroll extent, the layout's size times the zoom), so a
+    /// large graph costs what the viewport shows, not its whole area. Layout coordinates are
+    /// graph units; screen = graph × zoom − scroll.
     function draw() {
-      const d = G.data, L = G.L, nodes = d.nodes, e = d.edges, dpr = window.devicePixelRatio || 1;
-      const sx = box.scrollLeft, sy = box.scrollTop, vw = Math.min(L.W, box.clientWidth), vh = Math.min(L.H, box.clientHeight);
-      const spacer = document.getElementById("canvas-spacer"); spacer.style.width = L.W + "px"; spacer.style.height = L.H + "px";
+      const d = G.data, L = G.L, nodes = d.nodes, e = d.edges, dpr = window.devicePixelRatio || 1, z = G.zoom;
+      const sx = box.scrollLeft, sy = box.scrollTop, vw = Math.min(L.W * z, box.clientWidth), vh = Math.min(L.H * z, box.clientHeight);
+      const spacer = document.getElementById("canvas-spacer"); spacer.style.width = L.W * z + "px"; spacer.style.height = L.H * z + "px";
       if (canvas.width !== Math.ceil(vw * dpr) || canvas.height !== Math.ceil(vh * dpr)) { canvas.width = Math.ceil(vw * dpr); canvas.height = Math.ceil(vh * dpr); }
       canvas.style.width = vw + "px"; canvas.style.height = vh + "px"; canvas.style.left = sx + "px"; canvas.style.top = sy + "px";
-      const c = canvas.getContext("2d"); c.setTransform(dpr, 0, 0, dpr, -sx * dpr, -sy * dpr);
+      const c = canvas.getContext("2d"); c.setTransform(dpr * z, 0, 0, dpr * z, -sx * dpr, -sy * dpr);
       c.fillStyle = "#fcfcfd"; c.fillRect(0, 0, L.W, L.H);
       // Row bands and labels.
       c.font = "11px system-ui, sans-serif"; c.textBaseline = "middle";
@@ -117,7 +122,7 @@ enum GraphPageBody {
       for (let s = 0; s < 12; s++) {
         const level = s % 6; c.strokeStyle = s < 6 ? "#2563eb" : "#dc2626";
         // Hairlines (width 1) rasterise fastest; only the strongest two levels are thicker.
-        c.globalAlpha = 0.1 + 0.15 * level; c.lineWidth = level < 4 ? 1 : 1.6 + (level - 4); c.stroke(paths[s]);
+        c.globalAlpha = 0.1 + 0.15 * level; c.lineWidth = (level < 4 ? 1 : 1.6 + (level - 4)) / z; c.stroke(paths[s]);
       }
       c.globalAlpha = 1;
       if (G.focus >= 0) {
@@ -177,14 +182,50 @@ enum GraphPageBody {
     }
 
     let pending = false;
-    box.addEventListener("scroll", () => { if (!pending && G.L) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); } });
+    function redraw() { if (!pending && G.L) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); } }
+    box.addEventListener("scroll", redraw);
+
+    /// Zoom to `z` keeping the graph point under (px, py) (pixels from the box's top left) in place.
+    function zoomTo(z, px, py) {
+      if (!G.L) return;
+      z = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
+      const gx = (box.scrollLeft + px) / G.zoom, gy = (box.scrollTop + py) / G.zoom;
+      G.zoom = z;
+      const spacer = document.getElementById("canvas-spacer"); spacer.style.width = G.L.W * z + "px"; spacer.style.height = G.L.H * z + "px";
+      box.scrollLeft = Math.max(0, gx * z - px); box.scrollTop = Math.max(0, gy * z - py);
+      document.getElementById("zoom-level").textContent = Math.round(z * 100) + "%";
+      draw();
+    }
+    box.addEventListener("wheel", ev => {
+      if (!G.L) return;
+      ev.preventDefault();
+      const rect = box.getBoundingClientRect(), step = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
+      zoomTo(G.zoom * Math.exp(-step * 0.0015), ev.clientX - rect.left, ev.clientY - rect.top);
+    }, {passive: false});
+    document.getElementById("zoom-reset").onclick = () => { zoomTo(1, 0, 0); box.scrollLeft = 0; box.scrollTop = 0; };
+
+    /// Dragging the background pans (scrolls the box); a drag of more than 3 px is not a click.
+    const drag = {on: false, moved: false, x: 0, y: 0, left: 0, top: 0};
+    canvas.addEventListener("mousedown", ev => {
+      if (ev.button !== 0 || hit(ev) >= 0) return;
+      Object.assign(drag, {on: true, moved: false, x: ev.clientX, y: ev.clientY, left: box.scrollLeft, top: box.scrollTop});
+      ev.preventDefault();
+    });
+    window.addEventListener("mousemove", ev => {
+      if (!drag.on) return;
+      const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; canvas.style.cursor = "grabbing"; }
+      box.scrollLeft = drag.left - dx; box.scrollTop = drag.top - dy;
+    });
+    window.addEventListener("mouseup", () => { if (drag.on) { drag.on = false; canvas.style.cursor = "default"; } });
 
     function hit(ev) {
-      const rect = canvas.getBoundingClientRect(), mx = ev.clientX - rect.left + box.scrollLeft, my = ev.clientY - rect.top + box.scrollTop, L = G.L;
+      const rect = canvas.getBoundingClientRect(), L = G.L, z = G.zoom;
+      const mx = (ev.clientX - rect.left + box.scrollLeft) / z, my = (ev.clientY - rect.top + box.scrollTop) / z;
       if (!L) return -1;
       let best = -1, bd = 1e9;
       for (let gx = Math.floor(mx / 24) - 1; gx <= Math.floor(mx / 24) + 1; gx++) for (let gy = Math.floor(my / 24) - 1; gy <= Math.floor(my / 24) + 1; gy++) {
-        for (const i of (L.grid.get(gx + "," + gy) || [])) { const dd = Math.hypot(L.x[i] - mx, L.y[i] - my); if (dd < L.r[i] + 4 && dd < bd) { bd = dd; best = i; } }
+        for (const i of (L.grid.get(gx + "," + gy) || [])) { const dd = Math.hypot(L.x[i] - mx, L.y[i] - my); if (dd < L.r[i] + 4 / z && dd < bd) { bd = dd; best = i; } }
       }
       return best;
     }
@@ -200,6 +241,7 @@ enum GraphPageBody {
     }
 
     canvas.addEventListener("mousemove", ev => {
+      if (drag.on) { tip.style.display = "none"; return; }
       const i = hit(ev);
       if (i < 0) { tip.style.display = "none"; canvas.style.cursor = "default"; return; }
       const n = G.data.nodes[i]; canvas.style.cursor = "pointer";
@@ -208,6 +250,7 @@ enum GraphPageBody {
     });
     canvas.addEventListener("mouseleave", () => { tip.style.display = "none"; });
     canvas.addEventListener("click", ev => {
+      if (drag.moved) { drag.moved = false; return; }
       const i = hit(ev); if (i < 0) return;
       const n = G.data.nodes[i];
       if ((ev.shiftKey || ev.metaKey || ev.ctrlKey || document.getElementById("select-mode").checked) && n.kind === "feature") {
@@ -256,17 +299,28 @@ enum GraphPageBody {
       if (await writeSupernodes("POST", {name, nodes: [...G.selected].map(i => G.data.nodes[i].key)}, null)) { G.selected.clear(); updateSelection(); draw(); }
     };
 
+    /// Fetches the graph at `params`' thresholds; the texts around the canvas are set before it
+    /// is laid out, so the layout sees the box's final size.
     async function load(params) {
       const q = new URLSearchParams(params || {}).toString();
       const errEl = document.getElementById("graph-error"); errEl.innerHTML = "";
-      try { setData(await api(`/api/graph/${encodeURIComponent(PAGE.graph)}` + (q ? "?" + q : ""))); }
+      let d;
+      try { d = await api(`/api/graph/${encodeURIComponent(PAGE.graph)}` + (q ? "?" + q : "")); }
       catch (err) { errEl.innerHTML = `<div class="error">${esc(err.message)}</div>`; throw err; }
-      const d = G.data;
       document.getElementById("graph-scores").textContent = `replacement ${fmt(d.replacement_score)} · completeness ${fmt(d.completeness_score)}`;
-      document.getElementById("pruning-note").textContent = (d.repruning === "both"
-        ? "Traced graph (graph.h5): thresholds re-prune the unpruned graph, both ways."
+      const both = d.repruning === "both", direction = document.getElementById("threshold-direction");
+      direction.textContent = both ? "↕ both ways" : "↓ tighten only";
+      direction.title = both ? "Thresholds re-prune the unpruned graph: lower keeps less, higher brings nodes and edges back (1 = the unpruned graph)"
+        : "Thresholds re-prune the stored, already pruned graph: lower keeps less; nothing beyond it comes back (1 = the stored graph)";
+      for (const id of ["node-threshold", "edge-threshold"]) document.getElementById(id).title = both
+        ? "Share of influence kept: lower prunes more, higher restores nodes and edges, up to 1 = the unpruned graph"
+        : "Share of the stored graph's influence kept: lower prunes more; the stored graph is pruned already, so nothing beyond it (1) comes back";
+      document.getElementById("pruning-note").textContent = (d.unpruned_source === "shard"
+        ? "Corpus run keeping full graphs (pruning.keep_full_graphs): thresholds re-prune the unpruned graph from the prompt's shard, both ways."
+        : both ? "Traced graph (graph.h5): thresholds re-prune the unpruned graph, both ways."
         : "Corpus run: shards keep pruned graphs, so thresholds re-prune the stored graph (1 = everything stored) and only tighten.")
         + (d.truncated ? ` Showing the ${d.nodes.length} strongest of ${d.total_nodes} nodes and ${d.edges.length} of ${d.total_edges} edges; the rest: /api/graph/${PAGE.graph}/nodes?offset=…` : "");
+      setData(d);
     }
 
     document.getElementById("apply-thresholds").onclick = () => load({node_threshold: document.getElementById("node-threshold").value, edge_threshold: document.getElementById("edge-threshold").value});
@@ -295,8 +349,8 @@ enum GraphPageBody {
       const d = G.data;
       document.getElementById("prompt-text").textContent = d.prompt;
       if (d.repruning === "both") {
-        if (d.node_threshold !== null) document.getElementById("node-threshold").value = d.node_threshold;
-        if (d.edge_threshold !== null) document.getElementById("edge-threshold").value = d.edge_threshold;
+        if (d.node_threshold != null) document.getElementById("node-threshold").value = d.node_threshold;
+        if (d.edge_threshold != null) document.getElementById("edge-threshold").value = d.edge_threshold;
       }
       try { G.supernodes = await api(`/api/supernodes/${encodeURIComponent(PAGE.graph)}`); } catch (err) { G.supernodes = []; }
       showSupernodes(); draw();
@@ -306,11 +360,15 @@ enum GraphPageBody {
           /// Scrolls the node with `key` into view and returns its position on the canvas
           /// element (for real clicks in the browser test).
           revealNode: (key) => {
-            const i = G.byKey.get(key); if (i === undefined) return null;
-            box.scrollLeft = Math.max(0, G.L.x[i] - box.clientWidth / 2); box.scrollTop = Math.max(0, G.L.y[i] - box.clientHeight / 2); draw();
-            return {x: G.L.x[i] - box.scrollLeft, y: G.L.y[i] - box.scrollTop};
+            const i = G.byKey.get(key), z = G.zoom; if (i === undefined) return null;
+            box.scrollLeft = Math.max(0, G.L.x[i] * z - box.clientWidth / 2); box.scrollTop = Math.max(0, G.L.y[i] * z - box.clientHeight / 2); draw();
+            return {x: G.L.x[i] * z - box.scrollLeft, y: G.L.y[i] * z - box.scrollTop};
           },
-          nodes: () => G.data.nodes.map(n => n.key)};
+          nodes: () => G.data.nodes.map(n => n.key),
+          /// The zoom factor, and the graph point at the box's top left (graph units).
+          view: () => ({zoom: G.zoom, x: box.scrollLeft / G.zoom, y: box.scrollTop / G.zoom}),
+          /// The key of the node drawn at (x, y) on the canvas element, or null (background).
+          nodeAt: (x, y) => { const r = canvas.getBoundingClientRect(), i = hit({clientX: r.left + x, clientY: r.top + y}); return i < 0 ? null : G.data.nodes[i].key; }};
       }, 0));
     })();
     """#

@@ -28,6 +28,7 @@ enum ViewerStyle {
     .toolbar{display:flex;flex-wrap:wrap;gap:1em;align-items:center;margin:.4em 0 .6em}
     .toolbar label{display:flex;gap:.4em;align-items:center}
     .toolbar input[type=number]{width:5.2em}
+    .toolbar.note-row{justify-content:space-between;margin-top:-.2em}
     .stat{font-variant-numeric:tabular-nums;background:#f3f4f6;border-radius:4px;padding:1px 6px}
     .graph-wrap{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:1em}
     .canvas-box{position:relative;border:1px solid var(--line);border-radius:6px;overflow:auto;height:72vh;background:#fcfcfd}

@@ -13,7 +13,7 @@ import Storage
 /// lease_seconds: 120               # a task whose worker is silent this long goes to another worker
 /// heartbeat_seconds: 2
 /// attribution: {max_logits: 10, logit_prob: 0.95, max_feature_nodes: null, batch_size: 256, update_interval: 4}
-/// pruning: {node_threshold: 0.8, edge_threshold: 0.98}
+/// pruning: {node_threshold: 0.8, edge_threshold: 0.98, keep_full_graphs: false}
 /// ```
 ///
 /// Relative paths are resolved against the folder holding the YAML file. `validate()` checks
@@ -105,6 +105,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var heartbeatSeconds: Double = 2
     public var attribution = Attribution()
     public var pruning = Pruning()
+    /// `pruning.keep_full_graphs`: shards keep every traced prompt's unpruned graph beside the
+    /// pruned one (`FullGraph`), so `circuits serve` can re-prune it both ways. Off by default
+    /// (and then absent from the encoding, so the hash of a job without it does not depend on it).
+    public var keepFullGraphs = false
     public var statistics = Statistics()
     /// nil: no evaluation.
     public var evaluation: Evaluation?
@@ -117,7 +121,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics, evaluation
-        case globalBlocks
+        case globalBlocks, keepFullGraphs
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -136,6 +140,27 @@ public struct JobSpec: Codable, Sendable, Equatable {
         statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
         evaluation = try c.decodeIfPresent(Evaluation.self, forKey: .evaluation)
         globalBlocks = try c.decodeIfPresent(GlobalBlocks.self, forKey: .globalBlocks)
+        keepFullGraphs = try c.decodeIfPresent(Bool.self, forKey: .keepFullGraphs) ?? false
+    }
+
+    /// Fields that are off (`keepFullGraphs`) or absent (`evaluation`, `globalBlocks`) are left
+    /// out, so the hash of a job that does not use them is that of earlier versions.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(transcoders, forKey: .transcoders)
+        try c.encode(corpus, forKey: .corpus)
+        try c.encode(output, forKey: .output)
+        try c.encode(promptsPerTask, forKey: .promptsPerTask)
+        try c.encode(workers, forKey: .workers)
+        try c.encode(leaseSeconds, forKey: .leaseSeconds)
+        try c.encode(heartbeatSeconds, forKey: .heartbeatSeconds)
+        try c.encode(attribution, forKey: .attribution)
+        try c.encode(pruning, forKey: .pruning)
+        try c.encode(statistics, forKey: .statistics)
+        try c.encodeIfPresent(evaluation, forKey: .evaluation)
+        try c.encodeIfPresent(globalBlocks, forKey: .globalBlocks)
+        if keepFullGraphs { try c.encode(keepFullGraphs, forKey: .keepFullGraphs) }
     }
 
     /// What identifies the work: everything but where it is written and how many local workers
@@ -184,12 +209,16 @@ public struct JobSpec: Codable, Sendable, Equatable {
         attribution.maxFeatureNodes = try a.optionalInt("max_feature_nodes", range: any)
         attribution.batchSize = try a.int("batch_size", default: defaults.batchSize, range: any)
         attribution.updateInterval = try a.int("update_interval", default: defaults.updateInterval, range: any)
-        let p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold"])
+        let p = try reader.section("pruning", keys: ["node_threshold", "edge_threshold", "keep_full_graphs"])
         pruning.nodeThreshold = try p.double("node_threshold", default: Pruning().nodeThreshold, range: -.infinity...(.infinity))
         pruning.edgeThreshold = try p.double("edge_threshold", default: Pruning().edgeThreshold, range: -.infinity...(.infinity))
+        keepFullGraphs = try p.bool("keep_full_graphs", default: false)
         try checkGraphParameters(file: file)
         let st = try reader.section("statistics", keys: ["attribution", "targets", "dashboards", "dashboard_top_k", "activations"])
         statistics.attribution = try st.bool("attribution", default: true)
+        if keepFullGraphs && !statistics.attribution {
+            throw JobSpecError(file: file, field: "pruning.keep_full_graphs", reason: "full graphs need graphs: statistics.attribution must be true")
+        }
         statistics.targets = try st.featureList("targets")
         if let raw = dict["evaluation"], !(raw is NSNull) {
             let ev = try reader.section("evaluation", keys: ["features", "facts"])

@@ -46,7 +46,7 @@ public struct PromptActivations: Sendable {
 }
 
 /// Writes the shard of one task: every prompt's pruned graph (node table and COO edges),
-/// logits, scores and timings, the task's feature statistics, and `/meta`.
+/// logits, scores and timings (and, when the job keeps full graphs, its unpruned graph), the task's feature statistics, and `/meta`.
 ///
 /// The file is written under a temporary name beside `url` and renamed when complete
 /// (`AtomicFile`), so a reader never sees a partial shard, and a killed worker leaves at most a
@@ -69,15 +69,18 @@ public enum ShardWriter {
         public var logits: FeatureLogitTable?
         /// Whether to keep every position's activations (`/stats/activations`).
         public var activations: Bool
+        /// Whether every traced prompt's unpruned graph is kept beside the pruned one
+        /// (`graphs/KKKKKK/full`, `FullGraph`; job option `pruning.keep_full_graphs`).
+        public var keepFullGraphs: Bool
         public init(jobHash: String, taskID: Int, workerID: String, modelChecksum: String, transcoderChecksum: String,
                     nLayers: Int, dTranscoder: Int, pairTargets: [FeatureID] = [],
                     dashboards: DashboardParameters? = nil, firstPrompt: Int64 = 0, logits: FeatureLogitTable? = nil,
-                    activations: Bool = false) {
+                    activations: Bool = false, keepFullGraphs: Bool = false) {
             self.jobHash = jobHash; self.taskID = taskID; self.workerID = workerID
             self.modelChecksum = modelChecksum; self.transcoderChecksum = transcoderChecksum
             self.nLayers = nLayers; self.dTranscoder = dTranscoder; self.pairTargets = pairTargets
             self.dashboards = dashboards; self.firstPrompt = firstPrompt; self.logits = logits
-            self.activations = activations
+            self.activations = activations; self.keepFullGraphs = keepFullGraphs
         }
     }
 
@@ -102,6 +105,7 @@ public enum ShardWriter {
                 guard case let .traced(id, prompt, result, json) = outcome else { continue }
                 try shardGraph(result, id: id, prompt: prompt).write(into: f, index: k)
                 try ShardGraph.writeFrontendJSON([UInt8](json), into: f, index: k)
+                if meta.keepFullGraphs { try FullGraph(result.graph).write(into: f, index: k) }
             }
             try FeatureStatisticsFile.write(featureStatistics(outcomes, meta: meta), into: f)
             if !labels.isEmpty {

@@ -117,10 +117,13 @@ import TestSupport
         #expect(plain.forward == nil)
         let forward = try #require(kept.forward)
         #expect(forward.nPos == tokens.count && !forward.residPre.isEmpty && !forward.mlpOut.isEmpty)
-        #expect(kept.graph.adjacency == plain.graph.adjacency)
+        // Equal up to round-off: tests run in parallel and share the process's BLAS thread setting.
+        let adjacency = closeness(kept.graph.adjacency.dense(), plain.graph.adjacency.dense(), absScale: 1e-6, rel: 1e-4)
+        #expect(adjacency.ok, "\(run): \(adjacency)")
         #expect(kept.pruning.nodeMask == plain.pruning.nodeMask)
         let a = try session.replacement.evaluate(plain, features: 5), b = try session.replacement.evaluate(kept, features: 5)
-        #expect(a.pathLengths == b.pathLengths)
+        #expect(a.pathLengths.shares.count == b.pathLengths.shares.count)
+        for (x, y) in zip(a.pathLengths.shares, b.pathLengths.shares) { #expect(abs(x - y) <= 1e-5, "\(run): \(x) vs \(y)") }
         #expect(a.fidelityFeatures == b.fidelityFeatures && a.causalFeatures == b.causalFeatures)
         for (x, y) in zip(a.fidelityCosine + a.fidelityNMSE, b.fidelityCosine + b.fidelityNMSE) {
             #expect((x == nil) == (y == nil))

@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // `circuits coordinator --metrics-port`: the Prometheus registry and text exposition.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // ... and its HTTP server (already in the graph through Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev, zlib1g-dev). Shims only.
@@ -51,7 +53,9 @@ let package = Package(
         // the coordinator's Prometheus metrics and health endpoint.
         .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log"),
                                                     .product(name: "Prometheus", package: "swift-prometheus"),
-                                                    .product(name: "Hummingbird", package: "hummingbird")]),
+                                                    .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOPosix", package: "swift-nio"),
+                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         // `circuits serve`: the interactive viewer (HTTP server, JSON API, pages as string literals).
         .target(name: "Serve", dependencies: ["Storage", "Tracer", "Coordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.

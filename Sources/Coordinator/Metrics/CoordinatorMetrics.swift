@@ -3,7 +3,7 @@ import Prometheus
 import Storage
 
 /// The coordinator's Prometheus metrics and health, shared between its ZeroMQ loop (the only
-/// writer) and the HTTP thread of `MetricsServer` (a reader).
+/// writer) and the HTTP threads of `MetricsServer` (readers).
 ///
 /// Every family is registered when this is made, so the first scrape, before any worker has
 /// joined, already lists them all (zeros where nothing happened yet). Gauges are set from a
@@ -97,7 +97,7 @@ public final class CoordinatorMetrics: Sendable {
         case starting
         /// Handing out tasks and accepting shards.
         case serving
-        /// Planning the bridge swaps of the evaluation's second phase (reads the merged graphs).
+        /// Planning the bridge swaps of the evaluation's second phase (sums the label statistics of every shard).
         case planning
         /// Every task is settled; merging the shards and writing the report.
         case merging

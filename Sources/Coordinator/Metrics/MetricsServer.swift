@@ -1,17 +1,20 @@
 import Foundation
-import Hummingbird
-import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// `circuits coordinator --metrics-port`: `/metrics` (Prometheus text exposition format) and
-/// `/health` (JSON) over HTTP/1.1, served by Hummingbird on its own event-loop threads.
+/// `/health` (JSON) over HTTP/1.1, served by SwiftNIO on its event-loop threads.
 ///
 /// The coordinator's ZeroMQ loop never waits for it: a request reads `CoordinatorMetrics`
-/// (atomics and a lock held for a copy) and writes nothing back.
-public final class MetricsServer: @unchecked Sendable {
+/// (atomics and a lock held for a copy) and writes nothing back. It uses no Swift concurrency
+/// (Hummingbird's handlers run on the cooperative thread pool, which a process whose pool
+/// threads are all blocked, such as a test runner, would starve): binding and every answer
+/// happen on NIO's own threads.
+public final class MetricsServer: Sendable {
     /// `http://HOST:PORT` actually bound (the port chosen when 0 was asked).
     public let address: String
-    private let task: Task<Void, Error>
+    private let channel: any Channel
 
     /// An HTTP answer: status, content type, body.
     public struct Answer: Sendable, Equatable {
@@ -39,76 +42,70 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// Starts serving `metrics` on `host:port` and returns once it listens.
     ///
-    /// - Parameters:
-    ///   - port: 0 picks a free port (`address` says which).
-    ///   - seconds: how long to wait for the socket to be bound.
+    /// - Parameter port: 0 picks a free port (`address` says which).
     /// - Throws: `MetricsServerError.cannotListen` when the address cannot be bound (in use, no
-    ///   such host), `.notListening` when it did not listen within `seconds`.
-    public static func start(_ metrics: CoordinatorMetrics, host: String, port: Int, seconds: Double = 15,
-                             logger: Logger = Logger(label: "circuits.metrics", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> MetricsServer {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            let answer = respond(method: request.method.rawValue, path: request.uri.path, metrics: metrics)
-            return Response(status: .init(code: answer.status),
-                            headers: [.contentType: answer.contentType, .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
-        }
-        let started = StartOutcome()
-        let app = Application(
-            responder: responder,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in started.listening(on: channel.localAddress?.port ?? port) },
-            logger: logger)
-        // No signal handlers of its own: SIGINT/SIGTERM belong to the coordinator (`stop` ends it).
-        let task = Task {
-            do { try await app.runService(gracefulShutdownSignals: []) } catch {
-                started.failed(error)
-                throw error
+    ///   such host).
+    public static func start(_ metrics: CoordinatorMetrics, host: String, port: Int) throws -> MetricsServer {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 64)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(MetricsHandler(metrics: metrics))
+                }
             }
-            started.failed(MetricsServerError.notListening(host: host, port: port))
+        let channel: any Channel
+        do { channel = try bootstrap.bind(host: host, port: port).wait() } catch {
+            throw MetricsServerError.cannotListen(host: host, port: port, reason: "\(error)")
         }
-        switch started.wait(seconds: seconds) {
-        case let .listening(bound):
-            let shown = host.contains(":") ? "[\(host)]" : host
-            return MetricsServer(address: "http://\(shown):\(bound)", task: task)
-        case let .failed(error):
-            task.cancel()
-            throw error as? MetricsServerError ?? .cannotListen(host: host, port: port, reason: "\(error)")
-        case nil:
-            task.cancel()
-            throw MetricsServerError.notListening(host: host, port: port)
-        }
+        let bound = channel.localAddress?.port ?? port
+        let shown = host.contains(":") ? "[\(host)]" : host
+        return MetricsServer(address: "http://\(shown):\(bound)", channel: channel)
     }
 
-    private init(address: String, task: Task<Void, Error>) {
+    private init(address: String, channel: any Channel) {
         self.address = address
-        self.task = task
+        self.channel = channel
     }
 
     /// Stops listening (the coordinator's process usually just exits).
-    public func stop() { task.cancel() }
+    public func stop() { channel.close(promise: nil) }
+}
 
-    /// Whether the server came up, handed from its task to the caller of `start`.
-    private final class StartOutcome: @unchecked Sendable {
-        enum State { case listening(Int), failed(Error) }
-        private let lock = NSLock()
-        private let ready = DispatchSemaphore(value: 0)
-        private var state: State?
+/// One connection: answers each request once its end has arrived (bodies are ignored).
+final class MetricsHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    let metrics: CoordinatorMetrics
+    private var head: HTTPRequestHead?
 
-        func listening(on port: Int) { set(.listening(port)) }
-        func failed(_ error: Error) { set(.failed(error)) }
+    init(metrics: CoordinatorMetrics) { self.metrics = metrics }
 
-        private func set(_ s: State) {
-            lock.lock()
-            let first = state == nil
-            if first { state = s }
-            lock.unlock()
-            if first { ready.signal() }
-        }
-
-        func wait(seconds: Double) -> State? {
-            guard ready.wait(timeout: .now() + seconds) == .success else { return nil }
-            lock.lock(); defer { lock.unlock() }
-            return state
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(h): head = h
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let path = String(head.uri.prefix { $0 != "?" })
+            let answer = MetricsServer.respond(method: head.method.rawValue, path: path, metrics: metrics)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: answer.contentType)
+            headers.add(name: "Content-Length", value: String(answer.body.count))
+            headers.add(name: "Cache-Control", value: "no-store")
+            if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+            let status = HTTPResponseStatus(statusCode: answer.status)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+            if head.method != .HEAD {
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+            }
+            let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !head.isKeepAlive {
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                written.whenComplete { _ in bound.value.close(promise: nil) }
+            }
         }
     }
 }
@@ -117,15 +114,11 @@ public final class MetricsServer: @unchecked Sendable {
 public enum MetricsServerError: Error, CustomStringConvertible {
     /// `host:port` cannot be listened on (the reason is the socket's: in use, no such address).
     case cannotListen(host: String, port: Int, reason: String)
-    /// The server did not start listening on `host:port` in time.
-    case notListening(host: String, port: Int)
 
     public var description: String {
         switch self {
         case let .cannotListen(host, port, reason):
             return "cannot serve metrics on \(host):\(port): \(reason); choose another --metrics-port or --metrics-host"
-        case let .notListening(host, port):
-            return "the metrics server did not start listening on \(host):\(port); choose another --metrics-port or --metrics-host"
         }
     }
 }

@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.11.0"),
         // `circuits serve`: the HTTP server of the interactive viewer.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // `circuits coordinator --metrics-port`: the Prometheus registry and text exposition.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // ... and its HTTP server (already in the graph through Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libzmq3-dev, zlib1g-dev). Shims only.
@@ -45,8 +49,13 @@ let package = Package(
         .target(name: "Tracer", dependencies: ["Tokenizers", "Storage", "CBLAS", "CZlib", "Yams", .product(name: "Logging", package: "swift-log")]),
         // The worker loop: receives tasks, runs the engine, writes shards.
         .target(name: "Worker", dependencies: ["Shared", "Storage", "Tracer", .product(name: "Logging", package: "swift-log")]),
-        // Sharding, leases, journal, merge, reports, and the local run (coordinator + worker pool).
-        .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log")]),
+        // Sharding, leases, journal, merge, reports, the local run (coordinator + worker pool), and
+        // the coordinator's Prometheus metrics and health endpoint.
+        .target(name: "Coordinator", dependencies: ["Shared", "Storage", .product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "Prometheus", package: "swift-prometheus"),
+                                                    .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOPosix", package: "swift-nio"),
+                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         // `circuits serve`: the interactive viewer (HTTP server, JSON API, pages as string literals).
         .target(name: "Serve", dependencies: ["Storage", "Shared", "Tracer", "Coordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         // Transcoder training: activations from forward passes → PLT/CLT parameters → native files.

@@ -7,9 +7,9 @@
 # Installs Debian's slurm-wlm and munge when missing (root or sudo), writes a minimal
 # configuration under a temporary folder (ProctrackType=proctrack/linuxproc, TaskPlugin=task/none:
 # no cgroups needed), starts munged, slurmctld and slurmd on this machine, submits the sbatch
-# script on JOB and waits for it, then checks that the report accounts for every prompt of the
-# corpus exactly once, that the journal completed every task exactly once, and that no shard is
-# missing. Stops the daemons it started (and only those) on exit, whatever happens.
+# script on JOB and waits for it, then checks that the report (written by the coordinator when
+# the last task settled) accounts for every prompt of the corpus exactly once, that the journal
+# completed every task exactly once, and that no shard is missing. Stops the daemons it started (and only those) on exit, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -118,10 +118,11 @@ JOBID=$(sbatch --parsable --wait --nodes=1 --output="$WORK/job-%j.out" --chdir="
 log "job $JOBID finished in $(( $(date +%s) - start )) s"
 scontrol show job "$JOBID" 2>/dev/null | grep -o 'JobState=[A-Z]*' || true
 
-# Every prompt of the corpus exactly once; every task completed exactly once; every shard there.
-python3 - "$JOB" "$OUT" <<'PY'
+# Every prompt of the corpus exactly once; every task completed exactly once; every shard there;
+# the report written by the coordinator itself (the batch script runs no merge or report step).
+python3 - "$JOB" "$OUT" "$WORK/job-$JOBID.out" <<'PY'
 import json, sys, pathlib, re
-job, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+job, out, log = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3]).read_text()
 corpus_line = next(l for l in job.read_text().splitlines() if l.startswith("corpus:"))
 corpus = (job.parent / re.sub(r"\s+#.*", "", corpus_line.split(":", 1)[1]).strip()).resolve()
 ids = [json.loads(l)["id"] for l in corpus.read_text().splitlines() if l.strip()]
@@ -130,6 +131,8 @@ seen = [p["id"] for p in report["prompts"]]
 assert len(seen) == len(set(seen)), f"prompts reported twice: {sorted(i for i in set(seen) if seen.count(i) > 1)[:5]}"
 assert set(seen) == set(ids), f"missing {sorted(set(ids) - set(seen))[:5]}, unexpected {sorted(set(seen) - set(ids))[:5]}"
 assert report["prompts_total"] == len(ids) == report["prompts_done"] + report["prompts_failed"], report
+said = f"traced {report['prompts_done']} of {len(ids)} prompts ({report['prompts_failed']} failed)"
+assert said in log, f"the coordinator's summary '{said}' is not in the job's output:\n{log[-2000:]}"
 events = [json.loads(l)["event"] for l in (out / "journal.jsonl").read_text().splitlines() if l.strip()]
 tasks = next(e["started"]["tasks"] for e in events if "started" in e)
 # A job with evaluation.facts adds its bridge-swap tasks after the attribution tasks (second phase).

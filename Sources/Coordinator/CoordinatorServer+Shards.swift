@@ -29,6 +29,7 @@ extension CoordinatorServer {
             return false
         case let .success(checked):
             (counts, sha256) = ((checked.done, checked.failed), checked.sha256)
+            metrics?.shardAccepted(bytes: checked.bytes)
         }
         let final = layout.shard(taskID: r.taskID)
         guard rename(incoming.path, final.path) == 0 else {
@@ -45,14 +46,14 @@ extension CoordinatorServer {
     }
 
     struct ShardProblem: Error { var reason: String }
-    struct CheckedShard { var sha256: String; var done: Int; var failed: Int }
+    struct CheckedShard { var sha256: String; var bytes: Int; var done: Int; var failed: Int }
 
     /// Checks a shard for `task`: a regular file of bounded size whose sha256 is the reported
     /// one (when given), of this job, holding exactly the task's prompts. Returns its digest and
     /// the prompt counts read from its own table.
     func verify(_ url: URL, task: Int, reportedSHA256: String?) -> Result<CheckedShard, ShardProblem> {
-        let sha: String
-        do { sha = try SHA256Digest.hex(ofRegularFileAt: url, maxBytes: Self.maximumShardBytes).hex } catch {
+        let sha: String, bytes: Int
+        do { (sha, bytes) = try SHA256Digest.hex(ofRegularFileAt: url, maxBytes: Self.maximumShardBytes) } catch {
             return .failure(ShardProblem(reason: "\(error)"))
         }
         if let reportedSHA256, sha != reportedSHA256 {
@@ -72,7 +73,7 @@ extension CoordinatorServer {
                 (ids, done) = (swaps.rows.map(\.id), swaps.rows.filter { $0.status == 1 }.count)
             }
             guard ids == assignment(task, attempt: 1).prompts.map(\.id) else { return .failure(ShardProblem(reason: "its prompt ids differ from task \(task)'s")) }
-            return .success(CheckedShard(sha256: sha, done: done, failed: ids.count - done))
+            return .success(CheckedShard(sha256: sha, bytes: bytes, done: done, failed: ids.count - done))
         } catch {
             return .failure(ShardProblem(reason: "unreadable: \(error)"))
         }

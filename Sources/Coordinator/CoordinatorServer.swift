@@ -52,6 +52,12 @@ public final class CoordinatorServer {
     public var handlingSeconds: Double { handlingTime.seconds }
     /// Most messages handled between two journal fsyncs.
     static let burst = 256
+    /// Where the loop publishes its state for `/metrics` and `/health` (`MetricsServer`); nil:
+    /// no metrics. Set before `serve`; setting it records the state at once (the tasks pending
+    /// after a resume), so a scrape before any worker joins shows them.
+    public var metrics: CoordinatorMetrics? {
+        didSet { metrics?.record(snapshot(progress())) }
+    }
 
     /// Prepares the output folder and resumes from its journal.
     ///
@@ -192,43 +198,76 @@ public final class CoordinatorServer {
     /// down. `onProgress` runs after every settled task and about once a second.
     public func serve(shouldStop: () -> Bool = { false }, onProgress: (RunProgress) -> Void = { _ in }) throws -> RunProgress {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
+        metrics?.enter(.serving)
         var lastTick = ContinuousClock.now
         while !isFinished && !shouldStop() {
             if book.isFinished {
+                metrics?.enter(.planning)
                 try openBridgeSwapPhase()
+                metrics?.enter(.serving)
                 continue
             }
             // A burst: every message waiting (up to `burst`), then one journal fsync for the
             // completions among them.
-            var timeout = 100, settled = false
+            var timeout = 100, settled = false, handled = 0
+            let handledBefore = handlingTime
             for _ in 0..<Self.burst {
                 guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
                 timeout = 0
                 let t = ContinuousClock.now
                 settled = try handle(frames) || settled
                 handlingTime += ContinuousClock.now - t
+                handled += 1
             }
             if journal.needsSync {
                 let t = ContinuousClock.now
                 try journal.sync()
                 handlingTime += ContinuousClock.now - t
             }
-            if settled { onProgress(progress()) }
+            metrics?.handled(handled, in: handlingTime - handledBefore)
+            if settled { report(progress(), to: onProgress) }
             let now = ContinuousClock.now
-            for (task, lease) in book.expire(now: now) {
+            let expired = book.expire(now: now)
+            metrics?.leasesExpired(expired.count)
+            for (task, lease) in expired {
                 let next = book.failed[task] != nil ? "giving up on it" : "handing it to another worker"
                 logger.warning("coordinator: task \(task): worker \(lease.worker) silent past its lease; \(next)",
                                metadata: ["task": "\(task)", "worker": "\(lease.worker)"])
                 workers[lease.worker] = nil
                 if let reason = book.failed[task] { try journal.append(.taskFailed(taskID: task, reason: reason)) }
             }
-            if now - lastTick >= .seconds(1) { lastTick = now; onProgress(progress()) }
+            if now - lastTick >= .seconds(1) { lastTick = now; report(progress(), to: onProgress) }
         }
+        let final = progress()
+        metrics?.record(snapshot(final))
         if isFinished {
             try journal.append(.finished)
             shutdownWorkers()
         }
-        return progress()
+        return final
+    }
+
+    /// Hands `p` to the progress display and the metrics.
+    private func report(_ p: RunProgress, to onProgress: (RunProgress) -> Void) {
+        metrics?.record(snapshot(p))
+        onProgress(p)
+    }
+
+    /// The loop's state for the metrics: the book's task states, `p`'s prompt counts and rate,
+    /// and the workers heard from within the job's lease.
+    public func snapshot(_ p: RunProgress) -> CoordinatorSnapshot {
+        var s = CoordinatorSnapshot()
+        s.tasksPending = book.pending.count
+        s.tasksLeased = book.leases.count
+        s.tasksDone = book.completed.count
+        s.tasksFailed = book.failed.count
+        s.promptsTotal = p.promptsTotal
+        s.promptsDone = p.promptsDone
+        s.promptsFailed = p.promptsFailed
+        s.promptsPerSecond = p.rate
+        let horizon = ContinuousClock.now - .seconds(job.leaseSeconds)
+        s.workersConnected = workers.values.lazy.filter { $0 >= horizon }.count
+        return s
     }
 
     /// Tells every known worker the job is over, and keeps answering `shutdown` for a moment so

@@ -15,8 +15,9 @@ struct Circuits: ParsableCommand {
 
         One prompt: `circuits trace --help`; feature interventions on it: `circuits intervene \
         --help`. A whole corpus on this machine: `circuits run JOB` (see jobs/demo.yaml). On a \
-        cluster: `circuits coordinator JOB` plus `circuits worker` on every node, then `circuits \
-        merge` and `circuits report`.
+        cluster: `circuits coordinator JOB` plus `circuits worker` on every node; the coordinator \
+        merges and writes the report when the corpus is done (`circuits merge` and `circuits \
+        report` re-run those steps).
 
         Every command takes --log-level (trace, debug, info, notice, warning, error, critical; \
         default info). Logs go to standard error: plain lines on a terminal, with a timestamp, \

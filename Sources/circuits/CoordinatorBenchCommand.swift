@@ -27,6 +27,8 @@ extension Circuits.Bench {
         @Option(help: "Tasks of the job (one shard each).") var tasks: Int = 10_000
         @Option(help: "Prompts per task.") var promptsPerTask: Int = 1
         @Option(help: "Completed tasks in the replayed journal.") var replayTasks: Int = 1_000_000
+        @Option(help: "Serve the coordinator's metrics and scrape /metrics this many times a second during the run (0: off).")
+        var metricsScrapesPerSecond: Double = 0
 
         @OptionGroup var logging: LoggingOptions
 
@@ -34,8 +36,12 @@ extension Circuits.Bench {
             try reportingErrors {
                 guard workers >= 1, workers <= 20_000 else { throw ValidationError("--workers: from 1 to 20000") }
                 guard tasks >= 1, promptsPerTask >= 1, replayTasks >= 1 else { throw ValidationError("--tasks, --prompts-per-task and --replay-tasks must be at least 1") }
+                guard metricsScrapesPerSecond.isFinite, (0...10_000).contains(metricsScrapesPerSecond) else {
+                    throw ValidationError("--metrics-scrapes-per-second: from 0 to 10000")
+                }
                 var bench = CoordinatorBenchmark()
                 bench.workers = workers; bench.tasks = tasks; bench.promptsPerTask = promptsPerTask; bench.replayTasks = replayTasks
+                bench.metricsScrapesPerSecond = metricsScrapesPerSecond
                 let r = try bench.run(logger: Logger(label: "circuits.bench"))
                 print(String(format: """
                 workers              %d (simulated, real ZeroMQ clients)
@@ -47,6 +53,9 @@ extension Circuits.Bench {
                 peak RSS             %.2f GB
                 """, r.workers, r.tasks, r.wall_s, r.tasks_per_s, r.coordinator_ms_per_task, r.p50_ms, r.p99_ms,
                        r.lost, r.duplicated, r.handed_out_again, r.journal_bytes, r.replay_tasks, r.replay_s, Double(r.peak_rss_bytes) / 1e9))
+                if metricsScrapesPerSecond > 0 {
+                    print(String(format: "metrics              %d scrapes of /metrics during the run, slowest %.1f ms", r.metrics_scrapes, r.metrics_scrape_max_ms))
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(r), as: UTF8.self))

@@ -10,24 +10,35 @@ extension Circuits {
     struct Coordinate: LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "coordinator",
-            abstract: "Serve a job's tasks to workers over ZeroMQ until the corpus is traced.",
+            abstract: "Serve a job's tasks to workers over ZeroMQ, then merge the shards and write the report.",
             discussion: """
             Shards the job's corpus into tasks of prompts_per_task prompts, binds a ROUTER socket and \
             hands tasks to the workers that connect (`circuits worker --connect ...`). A task whose \
             worker stops heartbeating for lease_seconds goes to another worker. Every state change is \
             journaled in OUT/journal.jsonl: restarted with the same job and output folder, the \
-            coordinator resumes without redoing completed tasks. Merge and report afterwards with \
-            `circuits merge OUT` and `circuits report OUT`. Logs go to standard error (timestamped \
-            when it is not a terminal); --log-level debug adds every task handed out and completed.
+            coordinator resumes without redoing completed tasks. When every task is settled it merges \
+            the shards into OUT/aggregate.h5 and writes OUT/report.json and OUT/report.html, as \
+            `circuits run` does, and exits 0; --no-merge stops after the tasks (then `circuits merge \
+            OUT` and `circuits report OUT`, which also re-run either step). Logs go to standard error \
+            (timestamped when it is not a terminal); --log-level debug adds every task handed out and \
+            completed.
 
             Beyond loopback the coordinator needs CurveZMQ keys (`circuits keys --help`): only the \
             workers whose public keys are in KEYS/workers/ can connect, and they check the \
             coordinator's key. --insecure accepts any peer that can reach the port, unauthenticated \
             and unencrypted: only on a network you trust completely.
 
-            Example:
-              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555 --keys keys/coordinator
-              circuits worker --connect tcp://coordinator-host:5555 --keys keys/worker-a   # on each worker machine
+            --metrics-port serves, over HTTP on --metrics-host (loopback by default), /metrics in \
+            Prometheus text format (tasks pending/leased/done/failed, prompts done/failed, prompts \
+            per second, workers connected, lease expiries, shard bytes received, coordinator \
+            handling time; all present from the start) and /health (200 and a JSON summary; 503 if \
+            the serving loop stalls for a minute). Off by default.
+
+            Example (coordinator; each worker machine; the coordinator's machine):
+              circuits coordinator jobs/demo.yaml --bind tcp://0.0.0.0:5555 \\
+                  --keys keys/coordinator --metrics-port 9464
+              circuits worker --connect tcp://coordinator-host:5555 --keys keys/worker-a
+              curl http://127.0.0.1:9464/metrics
             """
         )
 
@@ -46,7 +57,25 @@ extension Circuits {
         @Flag(help: "Bind beyond loopback without keys: any peer that reaches the port is served, unauthenticated.")
         var insecure = false
 
+        @Flag(help: "Stop when every task is settled, without merging or writing the report (`circuits merge`, `circuits report` do it later).")
+        var noMerge = false
+
+        @Option(help: ArgumentHelp("Serve /metrics (Prometheus) and /health over HTTP on this port (0: any free port, logged). Off by default.",
+                                   valueName: "port"))
+        var metricsPort: Int?
+
+        @Option(help: ArgumentHelp("Address the metrics server binds (with --metrics-port). Anything but loopback exposes the job's progress to the network.",
+                                   valueName: "host"))
+        var metricsHost: String = "127.0.0.1"
+
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            if let metricsPort, !(0...65535).contains(metricsPort) {
+                throw ValidationError("--metrics-port must be between 0 and 65535 (got \(metricsPort))")
+            }
+            guard !metricsHost.isEmpty else { throw ValidationError("--metrics-host must not be empty") }
+        }
 
         func run() throws {
             try reportingErrors {
@@ -56,15 +85,46 @@ extension Circuits {
                 SignalFlag.shared.install()
                 let spec = try JobCheck.load(job, out: out)
                 let logger = Logger(label: "circuits.coordinator")
-                let server = try CoordinatorServer(job: spec, layout: RunLayout(root: URL(fileURLWithPath: spec.output)), logger: logger)
+                // Metrics first: /health answers (phase "starting") while a resume replays the
+                // journal and re-hashes the accepted shards, and a port in use fails before any work.
+                let metrics = metricsPort.map { _ in CoordinatorMetrics(jobHash: spec.hash) }
+                let http = try metrics.map { try MetricsServer.start($0, host: metricsHost, port: metricsPort ?? 0) }
+                defer { http?.stop() }
+                if let http { logger.info("coordinator: metrics at \(http.address)/metrics, health at \(http.address)/health") }
+                let layout = RunLayout(root: URL(fileURLWithPath: spec.output))
+                let server = try CoordinatorServer(job: spec, layout: layout, logger: logger)
                 defer { server.close() }
                 let endpoint = try server.bind(bind, security: security, insecure: insecure)
+                server.metrics = metrics
                 logger.info("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
                 let display = ProgressDisplay(logger: logger)
                 let final = try server.serve(shouldStop: { SignalFlag.shared.isSet }) { display.show($0) }
                 display.finish(final)
                 guard server.isFinished else { throw ExitCode(130) }
-                logger.info("coordinator: finished; merge with `circuits merge \(spec.output)`")
+                server.close()   // the workers were told; free the port before merging
+                try finish(spec, layout: layout, metrics: metrics, logger: logger)
+            }
+        }
+
+        /// Merges and reports (unless --no-merge or a global-weights block job), as `circuits run` does.
+        func finish(_ spec: JobSpec, layout: RunLayout, metrics: CoordinatorMetrics?, logger: Logger) throws {
+            defer { metrics?.enter(.finished) }
+            let out = layout.root.path
+            guard !noMerge else {
+                logger.info("coordinator: finished (--no-merge); merge with `circuits merge \(out)`, then `circuits report \(out)`")
+                return
+            }
+            guard RunCompletion.mergesIntoAggregate(spec) else {
+                logger.info("coordinator: finished; `circuits global-weights \(layout.root.deletingLastPathComponent().path) --all` merges these blocks")
+                return
+            }
+            metrics?.enter(.merging)
+            logger.info("coordinator: every task settled; merging the shards and writing the report")
+            do {
+                print(RunCompletion.summary(try RunCompletion.finish(layout), layout: layout))
+            } catch {
+                throw RunError(reason: "every task is settled, but the run could not be merged: \(error) "
+                               + "(once fixed, `circuits merge \(out) && circuits report \(out)`)")
             }
         }
     }

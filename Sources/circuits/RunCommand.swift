@@ -47,15 +47,7 @@ extension Circuits {
                 let spec = try JobCheck.load(job, out: out)
                 let layout = RunLayout(root: URL(fileURLWithPath: spec.output))
                 _ = try runLocally(spec, workers: workers ?? spec.workers, threads: threads, display: ProgressDisplay())
-                let merged = try Merger.merge(layout)
-                let report = try Reporter.write(layout)
-                print("""
-                traced \(merged.promptsDone) of \(merged.promptsTotal) prompts (\(merged.promptsFailed) failed)
-                  aggregate: \(layout.aggregate.path)
-                  report:    \(layout.reportHTML.path)
-                  mean replacement score \(report.mean_replacement_score.map { String(format: "%.4f", $0) } ?? "–"), \
-                completeness \(report.mean_completeness_score.map { String(format: "%.4f", $0) } ?? "–")
-                """)
+                print(RunCompletion.summary(try RunCompletion.finish(layout), layout: layout))
             }
         }
     }

@@ -20,5 +20,21 @@ import Testing
         #expect(r.p50_ms <= r.p99_ms)
         #expect(r.journal_bytes > 400 * 100)
         #expect(r.replay_s > 0)
+        #expect(r.metrics_scrapes == 0)
+    }
+
+    /// With metrics served and scraped 50 times a second: nothing lost or duplicated, and
+    /// scrapes answered during the run (no more than the rate allows).
+    @Test func scrapingTheMetricsDuringARunLosesNothing() throws {
+        var bench = CoordinatorBenchmark()
+        bench.workers = 20
+        bench.tasks = 200
+        bench.replayTasks = 10
+        bench.timeoutSeconds = 120
+        bench.metricsScrapesPerSecond = 50
+        let r = try bench.run(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(r.lost == 0 && r.duplicated == 0, "\(r.lost) lost, \(r.duplicated) duplicated")
+        #expect(r.metrics_scrapes >= 1 && Double(r.metrics_scrapes) <= 50 * r.wall_s + 2, "\(r.metrics_scrapes) in \(r.wall_s) s")
+        #expect(r.metrics_scrape_max_ms > 0)
     }
 }

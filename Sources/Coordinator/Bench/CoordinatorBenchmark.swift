@@ -14,6 +14,10 @@ public struct CoordinatorBenchmark: Sendable {
     public var replayTasks = 1_000_000
     /// Gives up on the run after this long.
     public var timeoutSeconds = 600.0
+    /// When above 0: the coordinator serves its metrics (`MetricsServer` on a free loopback
+    /// port) and a client scrapes `/metrics` this many times a second during the run, to show
+    /// what scraping costs the serving loop.
+    public var metricsScrapesPerSecond = 0.0
 
     public init() {}
 
@@ -40,6 +44,10 @@ public struct CoordinatorBenchmark: Sendable {
         public var replay_s: Double
         public var peak_rss_bytes: Int
         public var cores: Int
+        /// Scrapes of `/metrics` answered during the run (0 without `metricsScrapesPerSecond`),
+        /// and the slowest one's round trip.
+        public var metrics_scrapes = 0
+        public var metrics_scrape_max_ms = 0.0
     }
 
     public func run(logger: Logger) throws -> Result {
@@ -68,6 +76,13 @@ public struct CoordinatorBenchmark: Sendable {
             try Self.shard(for: items, task: task, jobHash: job.hash, at: root.appendingPathComponent("templates/task-\(task).h5"))
         }
         let endpoint = try server.bind("tcp://127.0.0.1:*")
+        var scraper: MetricsScraper?
+        if metricsScrapesPerSecond > 0 {
+            let metrics = CoordinatorMetrics(jobHash: job.hash)
+            server.metrics = metrics
+            let http = try MetricsServer.start(metrics, host: "127.0.0.1", port: 0)
+            scraper = MetricsScraper(url: http.address + "/metrics", perSecond: metricsScrapesPerSecond, server: http)
+        }
         let setup = (ContinuousClock.now - setupStart).seconds
 
         logger.info("bench coordinator: \(workers) workers, \(tasks) tasks on \(endpoint)")
@@ -76,8 +91,10 @@ public struct CoordinatorBenchmark: Sendable {
         let simsDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread { sims.run(deadline: deadline); simsDone.signal() }
         let start = ContinuousClock.now
+        scraper?.start()
         _ = try server.serve(shouldStop: { ContinuousClock.now > deadline })
         let wall = (ContinuousClock.now - start).seconds
+        let scrapes = scraper?.stop() ?? (count: 0, maxMilliseconds: 0)
         server.close()
         simsDone.wait()
         if let first = sims.errors.first { throw MergeError(path: endpoint, reason: "simulated workers: \(first)") }
@@ -96,7 +113,8 @@ public struct CoordinatorBenchmark: Sendable {
                       lost: completions.filter { $0 == 0 }.count, duplicated: completions.filter { $0 > 1 }.count,
                       handed_out_again: sims.tasksHandedOutAgain, journal_bytes: journalBytes, setup_s: setup,
                       replay_tasks: replayTasks, replay_s: replay, peak_rss_bytes: peakResidentBytes(),
-                      cores: ProcessInfo.processInfo.activeProcessorCount)
+                      cores: ProcessInfo.processInfo.activeProcessorCount,
+                      metrics_scrapes: scrapes.count, metrics_scrape_max_ms: scrapes.maxMilliseconds)
     }
 
     /// A small valid shard of `items` (task `task`): meta, the prompt table (every prompt

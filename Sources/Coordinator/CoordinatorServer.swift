@@ -8,8 +8,9 @@ import Storage
 ///
 /// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5` (the path follows from the task and
 /// the attempt; no path is ever taken from a message); once its sha256, job hash and prompt ids
-/// check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled (fsync'd)
-/// with the counts read from the shard. A coordinator restarted on the same output folder
+/// check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled with the
+/// counts read from the shard (fsync'd within milliseconds by the journal's own thread, so the
+/// message loop never waits for the disk; a crash before that redoes the task). A coordinator restarted on the same output folder
 /// replays the journal, re-hashes every accepted shard against it (a shard that differs is moved
 /// to `shards/corrupt/` and its task redone), retries the tasks that failed, and does not hand
 /// out completed tasks again.
@@ -46,11 +47,11 @@ public final class CoordinatorServer {
     var budgets: [Data: PeerBudget] = [:]
     /// Replies dropped because a peer did not read (its queue was full).
     public internal(set) var droppedReplies = 0
-    /// Time spent handling messages (dispatch, shard verification, journal fsync): the
+    /// Time spent handling messages (dispatch, shard verification, journal writes): the
     /// coordinator's overhead, reported by `circuits bench pipeline`.
     public private(set) var handlingTime = Duration.zero
     public var handlingSeconds: Double { handlingTime.seconds }
-    /// Most messages handled between two journal fsyncs.
+    /// Most messages handled between two looks at the leases and the progress.
     static let burst = 256
     /// Where the loop publishes its state for `/metrics` and `/health` (`MetricsServer`); nil:
     /// no metrics. Set before `serve`; setting it records the state at once (the tasks pending
@@ -199,6 +200,8 @@ public final class CoordinatorServer {
     public func serve(shouldStop: () -> Bool = { false }, onProgress: (RunProgress) -> Void = { _ in }) throws -> RunProgress {
         guard let socket else { throw MergeError(path: layout.root.path, reason: "coordinator: bind() before serve()") }
         metrics?.enter(.serving)
+        journal.startBackgroundSync()
+        defer { try? journal.stopBackgroundSync() }   // on a thrown error; the normal end syncs below
         var lastTick = ContinuousClock.now
         while !isFinished && !shouldStop() {
             if book.isFinished {
@@ -207,8 +210,7 @@ public final class CoordinatorServer {
                 metrics?.enter(.serving)
                 continue
             }
-            // A burst: every message waiting (up to `burst`), then one journal fsync for the
-            // completions among them.
+            // A burst: every message waiting (up to `burst`).
             var timeout = 100, settled = false, handled = 0
             let handledBefore = handlingTime
             for _ in 0..<Self.burst {
@@ -218,11 +220,6 @@ public final class CoordinatorServer {
                 settled = try handle(frames) || settled
                 handlingTime += ContinuousClock.now - t
                 handled += 1
-            }
-            if journal.needsSync {
-                let t = ContinuousClock.now
-                try journal.sync()
-                handlingTime += ContinuousClock.now - t
             }
             metrics?.handled(handled, in: handlingTime - handledBefore)
             if settled { report(progress(), to: onProgress) }
@@ -238,6 +235,7 @@ public final class CoordinatorServer {
             }
             if now - lastTick >= .seconds(1) { lastTick = now; report(progress(), to: onProgress) }
         }
+        try journal.stopBackgroundSync()
         let final = progress()
         metrics?.record(snapshot(final))
         if isFinished {

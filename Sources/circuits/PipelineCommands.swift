@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Shared
 import Storage
+import Tracer
 import Worker
 
 extension Circuits {
@@ -224,14 +225,18 @@ extension Circuits {
         static let configuration = CommandConfiguration(
             abstract: "Write one prompt's pruned graph as circuit-tracer/Neuronpedia graph JSON.",
             discussion: """
-            The document is the one circuit-tracer's create_graph_files writes; open it in \
-            circuit-tracer's local viewer or upload it to Neuronpedia. When the run has feature \
-            dashboards, the feature file of every feature of the graph is written beside it, \
-            features/<scan>/<feature>.json (circuit-tracer's feature JSON, `circuits features --help`), \
-            so the viewer shows each feature's examples, histogram and logits.
+            Writes <slug>.json (the document circuit-tracer's create_graph_files writes; the slug \
+            is the file name without .json) and adds it to graph-metadata.json in the same folder, \
+            so that the folder opens in circuit-tracer's local viewer as its data_dir \
+            (`python -m circuit_tracer start-server --graph_file_dir FOLDER`). When the run has \
+            feature dashboards, the feature file of every feature of the graph is written beside \
+            it, features/<scan>/<feature>.json (circuit-tracer's feature JSON, `circuits features \
+            --help`), and the graph's scan becomes ./data/features/<scan>, the path the viewer then \
+            loads each feature's examples, histogram and logits from. --no-features keeps the \
+            transcoders' own scan (e.g. to upload to Neuronpedia) and writes no feature files.
 
             Example:
-              circuits export out/demo --prompt p0007 --out p0007.json
+              circuits export out/demo --prompt p0007 --out viewer/p0007.json
             """
         )
         @Argument(help: "The run's output folder.")
@@ -240,22 +245,37 @@ extension Circuits {
         @Option(help: "The prompt id (the corpus `id`, or line-N for plain-text corpora).")
         var prompt: String
 
-        @Option(help: "Output file (default: <prompt>.json in the current folder).")
+        @Option(help: "Output file, <slug>.json (default: <prompt>.json in the current folder).")
         var out: String?
+
+        @Flag(inversion: .prefixedNo, help: "Write the feature files of the graph's features and point its scan at them.")
+        var features = true
 
         @OptionGroup var logging: LoggingOptions
 
+        func validate() throws {
+            if let out, !out.hasSuffix(".json") || URL(fileURLWithPath: out).lastPathComponent == ".json" {
+                throw ValidationError("--out must name a <slug>.json file: circuit-tracer's viewer loads a graph as <slug>.json")
+            }
+        }
+
         func run() throws {
             try reportingErrors {
-                let data = try GraphExport.frontendJSON(RunLayout(root: URL(fileURLWithPath: outdir)), promptID: prompt)
-                let url = URL(fileURLWithPath: out ?? graphSlug(promptID: prompt) + ".json")
-                try data.write(to: url, options: .atomic)
-                print("wrote \(url.path)")
                 let layout = RunLayout(root: URL(fileURLWithPath: outdir))
-                if FileManager.default.fileExists(atPath: layout.aggregate.path), try FeatureDashboardsFile.exists(in: layout.aggregate) {
-                    let n = try FeatureFilesExport.write(graphJSON: data, dashboards: RunDashboards(aggregate: layout.aggregate),
-                                                         into: url.deletingLastPathComponent())
-                    print("wrote \(n) feature files under \(url.deletingLastPathComponent().appendingPathComponent("features").path)")
+                let data = try GraphExport.frontendJSON(layout, promptID: prompt)
+                let url = URL(fileURLWithPath: out ?? graphSlug(promptID: prompt) + ".json")
+                let folder = url.deletingLastPathComponent()
+                let withFeatures = try features && FileManager.default.fileExists(atPath: layout.aggregate.path)
+                    && FeatureDashboardsFile.exists(in: layout.aggregate)
+                let written = try GraphJSON.writeForViewer(data, source: "prompt '\(prompt)' in \(outdir)",
+                                                           slug: url.deletingPathExtension().lastPathComponent,
+                                                           localFeatures: withFeatures, to: folder)
+                print("wrote \(written.graph.path) and \(folder.appendingPathComponent(GraphJSON.indexFileName).path)")
+                if withFeatures {
+                    let n = try FeatureFilesExport.write(graphJSON: data, dashboards: RunDashboards(aggregate: layout.aggregate), into: folder)
+                    print("wrote \(n) feature files under \(folder.appendingPathComponent("features").appendingPathComponent(written.storedScan).path)")
+                } else if features {
+                    print("the run has no feature dashboards: no feature files written, scan '\(written.storedScan)' kept")
                 }
             }
         }

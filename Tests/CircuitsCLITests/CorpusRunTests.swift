@@ -145,21 +145,38 @@ func freePort() throws -> Int {
             }
         }
 
-        // export: the graph JSON of one prompt, as circuit-tracer's frontend reads it.
-        let export = try CircuitsProcess.run(["export", job.output.path, "--prompt", "p5", "--out", job.folder.file("p5.json").path], in: job.folder.url)
+        // export: the graph JSON of one prompt, as circuit-tracer's frontend reads it, in a folder
+        // its local viewer serves (scripts/circuit_tracer_viewer_test.sh opens one in the real viewer).
+        let viewer = job.folder.file("viewer")
+        let export = try CircuitsProcess.run(["export", job.output.path, "--prompt", "p5", "--out", viewer.appendingPathComponent("two-hop.json").path], in: job.folder.url)
         #expect(export.status == 0, "\(export.stderr)")
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: job.folder.file("p5.json"))) as! [String: Any]
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: viewer.appendingPathComponent("two-hop.json"))) as! [String: Any]
         #expect((doc["nodes"] as? [Any])?.isEmpty == false && (doc["links"] as? [Any])?.isEmpty == false)
-        #expect((doc["metadata"] as? [String: Any])?["slug"] as? String == "p5")
-        // ... with circuit-tracer's feature file of each of its features beside it.
-        let scan = (doc["metadata"] as? [String: Any])?["scan"] as? String ?? ""
+        let metadata = try #require(doc["metadata"] as? [String: Any])
+        #expect(metadata["slug"] as? String == "two-hop", "the viewer loads graph_data/<slug>.json")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: viewer.appendingPathComponent("graph-metadata.json"))) as? [String: Any]
+        #expect((index?["graphs"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["two-hop"], "the viewer's list of graphs")
+        // ... with circuit-tracer's feature file of each of its features beside it, where the
+        // viewer fetches it: `<scan>/<feature>.json` under the page, `/data/` being the folder.
+        let scan = try #require(metadata["scan"] as? String)
+        #expect(scan.hasPrefix("./data/features/"), "\(scan)")
         let featureNodes = (doc["nodes"] as! [[String: Any]]).filter { $0["feature_type"] as? String == "cross layer transcoder" }
         for node in featureNodes {
-            let file = job.folder.file("features/\(scan)/\(node["feature"] as! Int).json")
+            let file = viewer.appendingPathComponent("\(scan.dropFirst("./data/".count))/\(node["feature"] as! Int).json")
             let feature = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
             #expect(feature?["layer"] as? Int == Int(node["layer"] as! String), "\(file.path)")
+            #expect((feature?["examples_quantiles"] as? [[String: Any]])?.first?["quantile_name"] as? String == "Top activations")
         }
         #expect(!featureNodes.isEmpty)
+        // --no-features: the stored scan, no feature files; --out must name a .json file.
+        let plain = job.folder.file("plain")
+        let bare = try CircuitsProcess.run(["export", job.output.path, "--prompt", "p5", "--no-features", "--out", plain.appendingPathComponent("p5.json").path], in: job.folder.url)
+        #expect(bare.status == 0, "\(bare.stderr)")
+        let bareDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("p5.json"))) as! [String: Any]
+        #expect((bareDoc["metadata"] as? [String: Any])?["scan"] as? String == String(scan.dropFirst("./data/features/".count)))
+        #expect(!FileManager.default.fileExists(atPath: plain.appendingPathComponent("features").path))
+        let notJSON = try CircuitsProcess.run(["export", job.output.path, "--prompt", "p5", "--out", "p5.txt"], in: job.folder.url)
+        #expect(notJSON.status == 64 && notJSON.stderr.contains("--out must name a <slug>.json file"), "\(notJSON.stderr)")
         let missing = try CircuitsProcess.run(["export", job.output.path, "--prompt", "nope"], in: job.folder.url)
         #expect(missing.status == 2 && missing.stderr.contains("no prompt with id 'nope'"))
 

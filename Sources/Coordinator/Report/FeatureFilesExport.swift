@@ -2,19 +2,26 @@ import Foundation
 import Storage
 
 /// circuit-tracer's feature files for the features of one exported graph: `features/<scan>/<n>.json`
-/// beside the graph document, `n` being the node's `feature` number (the Cantor pair of layer and
-/// index, `GraphJSON`), the path circuit-tracer's viewer requests (`./features/${scan}/${featureIndex}.json`).
+/// beside the graph document, `scan` being the stored graph's scan and `n` the node's `feature`
+/// number (the Cantor pair of layer and index, `GraphJSON`). circuit-tracer's viewer requests
+/// them as `<scan>/<n>.json` once the exported graph names the scan `./data/features/<scan>`
+/// (`GraphJSON.localFeaturesScan`, written by `GraphJSON.writeForViewer`).
 public enum FeatureFilesExport {
     /// Writes the feature file of every feature node of `graphJSON` under `folder`; returns how many.
-    /// - Throws: `MergeError` when the graph document cannot be read; `DashboardLookupError`
-    ///   when it names a feature outside the run's transcoders.
+    /// - Throws: `MergeError` when the graph document cannot be read or its scan cannot name a
+    ///   folder; `DashboardLookupError` when it names a feature outside the run's transcoders.
     @discardableResult
     public static func write(graphJSON: Data, dashboards run: RunDashboards, into folder: URL) throws -> Int {
         guard let doc = try? JSONSerialization.jsonObject(with: graphJSON) as? [String: Any],
               let nodes = doc["nodes"] as? [[String: Any]] else {
             throw MergeError(path: folder.path, reason: "the graph document has no `nodes` list")
         }
-        let scan = ((doc["metadata"] as? [String: Any])?["scan"] as? String) ?? "circuits"
+        let scan = ((doc["metadata"] as? [String: Any])?["scan"] as? String) ?? ""
+        let parts = scan.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            throw MergeError(path: folder.path, reason: "the graph's scan '\(scan)' cannot name a folder under features/ "
+                             + "(a relative path without empty, '.' or '..' parts)")
+        }
         let dir = folder.appendingPathComponent("features").appendingPathComponent(scan)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var written = Set<Int>()

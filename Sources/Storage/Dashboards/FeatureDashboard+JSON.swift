@@ -1,7 +1,8 @@
 import Foundation
 
 /// circuit-tracer's feature file (`frontend/feature_models.py` `Model`, read by its local viewer
-/// from `features/<scan>/<feature>.json`): `examples_quantiles` (the top-k first, then the quantile
+/// from `<scan>/<feature>.json`; `circuits export` writes `features/<scan>/<feature>.json` and
+/// names the graph's scan `./data/features/<scan>`): `examples_quantiles` (the top-k first, then the quantile
 /// samples), `top_logits`, `bottom_logits`, `act_min`, `act_max`, `quantile_values` (activation at
 /// percentiles 1…100), `histogram` (50 linear bins on `[act_min, act_max]`) and
 /// `activation_frequency`. Every example also carries the `prompt_id` and `position` it came from.

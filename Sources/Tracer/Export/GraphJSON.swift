@@ -187,9 +187,18 @@ public enum GraphJSON {
     @discardableResult
     public static func writeFiles(_ graph: AttributionGraph, pruning: PruneResult,
                                   metadata: GraphJSONMetadata, to folder: URL) throws -> URL {
-        guard !metadata.slug.isEmpty, !metadata.slug.contains("/"), metadata.slug != ".", metadata.slug != ".." else {
-            throw TracerError.invalidArgument("graph slug '\(metadata.slug)' must be a plain file name (no '/')")
-        }
+        try checkSlug(metadata.slug)
+        return try write(try document(graph, pruning: pruning, metadata: metadata), to: folder)
+    }
+
+    /// Writes `document` into `folder` (created if missing) as `<slug>.json`, the slug being
+    /// `document.metadata.slug`, and adds or replaces its entry in `folder/graph-metadata.json`.
+    ///
+    /// - Returns: the URL of the graph document.
+    /// - Throws: as `writeFiles`.
+    @discardableResult
+    public static func write(_ document: FrontendGraph, to folder: URL) throws -> URL {
+        try checkSlug(document.metadata.slug)
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
@@ -199,14 +208,20 @@ public enum GraphJSON {
         } else {
             try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         }
-        let document = try document(graph, pruning: pruning, metadata: metadata)
-        let graphURL = folder.appendingPathComponent(metadata.slug + ".json")
+        let graphURL = folder.appendingPathComponent(document.metadata.slug + ".json")
         try encode(document).write(to: graphURL, options: .atomic)
 
         let indexURL = folder.appendingPathComponent(indexFileName)
         let existing = fm.fileExists(atPath: indexURL.path) ? try Data(contentsOf: indexURL) : nil
         try updatedGraphIndex(existing, adding: document.metadata, source: indexURL.path).write(to: indexURL, options: .atomic)
         return graphURL
+    }
+
+    /// - Throws: `TracerError.invalidArgument` unless `slug` is a plain file name.
+    static func checkSlug(_ slug: String) throws {
+        guard !slug.isEmpty, !slug.contains("/"), slug != ".", slug != ".." else {
+            throw TracerError.invalidArgument("graph slug '\(slug)' must be a plain file name (no '/')")
+        }
     }
 
     // MARK: Nodes

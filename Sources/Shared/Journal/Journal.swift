@@ -132,39 +132,53 @@ public final class Journal: @unchecked Sendable {
     /// replays in seconds: `circuits bench coordinator`).
     public static func replay(_ url: URL) throws -> [JournalEvent] {
         guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-        let chunk = 8192, chunks = (lines.count + chunk - 1) / chunk
-        // Per line: the event, or nil for a line to skip; per chunk, the first error. Each chunk
-        // writes only its own slot of the two buffers.
-        var decoded = [[JournalEvent?]](repeating: [], count: chunks)
-        var failures = [JournalError?](repeating: nil, count: chunks)
-        decoded.withUnsafeMutableBufferPointer { decodedSlots in failures.withUnsafeMutableBufferPointer { failureSlots in
-            nonisolated(unsafe) let out = decodedSlots, errors = failureSlots
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let decoder = JSONDecoder()
-                var events: [JournalEvent?] = [], failure: JournalError?
-                for k in (c * chunk)..<min((c + 1) * chunk, lines.count) {
-                    if let event = lines[k].withUnsafeBytes(JournalLineScanner.event) {
-                        events.append(event)
-                        continue
-                    }
-                    let line = Data(lines[k])
-                    do {
-                        events.append(try decoder.decode(Record.self, from: line).event)
-                    } catch {
-                        events.append(nil)
-                        // The last line may be torn; a torn line followed by later records (a
-                        // restart appended after it) too, but only if it is not JSON at all.
-                        if k == lines.count - 1 || (try? JSONSerialization.jsonObject(with: line)) == nil { continue }
-                        failure = failure ?? JournalError(path: url.path, reason: "line \(k + 1) is not a journal event: \(error)")
-                    }
-                }
-                out[c] = events
-                errors[c] = failure
+        return try data.withUnsafeBytes { bytes in
+            // Every non-empty line, as a byte range.
+            var ranges: [Range<Int>] = []
+            var start = 0
+            while start < bytes.count {
+                let rest = bytes.count - start
+                let newline = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\n")), rest)
+                let end = newline.map { UnsafeRawPointer($0) - bytes.baseAddress! } ?? bytes.count
+                if end > start { ranges.append(start..<end) }
+                start = end + 1
             }
-        }}
-        if let error = failures.lazy.compactMap({ $0 }).first { throw error }
-        return decoded.flatMap { $0.compactMap { $0 } }
+            let lines = ranges
+            let chunk = 8192, chunks = (lines.count + chunk - 1) / chunk
+            // Per line: the event, or nil for a line to skip; per chunk, the first error. Each
+            // chunk writes only its own slot of the two buffers.
+            var decoded = [[JournalEvent?]](repeating: [], count: chunks)
+            var failures = [JournalError?](repeating: nil, count: chunks)
+            decoded.withUnsafeMutableBufferPointer { decodedSlots in failures.withUnsafeMutableBufferPointer { failureSlots in
+                nonisolated(unsafe) let out = decodedSlots, errors = failureSlots, bytes = bytes   // read-only, or one slot per chunk
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    let decoder = JSONDecoder()
+                    var events: [JournalEvent?] = [], failure: JournalError?
+                    events.reserveCapacity(chunk)
+                    for k in (c * chunk)..<min((c + 1) * chunk, lines.count) {
+                        let raw = UnsafeRawBufferPointer(rebasing: bytes[lines[k]])
+                        if let event = JournalLineScanner.event(raw) {
+                            events.append(event)
+                            continue
+                        }
+                        let line = Data(raw)
+                        do {
+                            events.append(try decoder.decode(Record.self, from: line).event)
+                        } catch {
+                            events.append(nil)
+                            // The last line may be torn; a torn line followed by later records (a
+                            // restart appended after it) too, but only if it is not JSON at all.
+                            if k == lines.count - 1 || (try? JSONSerialization.jsonObject(with: line)) == nil { continue }
+                            failure = failure ?? JournalError(path: url.path, reason: "line \(k + 1) is not a journal event: \(error)")
+                        }
+                    }
+                    out[c] = events
+                    errors[c] = failure
+                }
+            }}
+            if let error = failures.lazy.compactMap({ $0 }).first { throw error }
+            return decoded.flatMap { $0.compactMap { $0 } }
+        }
     }
 
     struct Record: Codable {

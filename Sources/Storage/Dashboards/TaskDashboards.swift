@@ -1,9 +1,20 @@
-/// Builds one task's dashboards (`DashboardColumns`) from its prompts' active entries, in one
-/// pass that buckets the entries by feature (counting sort, stable: within a feature, by prompt
-/// then position), then per feature: maximum, histogram, top-k (`DashboardExample.ranksAbove`),
-/// the `samplesPerBin` smallest sample keys of each bin, and the windows of the kept examples
-/// read from the feature's own neighbouring entries. No per-entry allocation; the cost is
-/// linear in the entries plus a sort of each feature's entries.
+/// Builds one task's dashboards (`DashboardColumns`) from its prompts' active entries. Three
+/// passes over preallocated buffers, with no per-entry allocation and no sort:
+/// 1. bucket every entry by feature (counting sort, stable: within a feature by prompt, then
+///    position), each entry reduced to its token slot (its index among the task's tokens) and
+///    its activation;
+/// 2. per feature, one pass over its entries: maximum, histogram (bins from the float's bits,
+///    touched bins in a bit mask), the top-k in a sorted buffer of k packed keys that an entry
+///    enters only when it beats the current k-th (`DashboardExample.ranksAbove`), and per bin the
+///    `samplesPerBin` smallest (sample key, entry); then the kept examples' columns, written
+///    once (top-k first, then the samples by bin);
+/// 3. the kept examples' windows: token ids from the task's tokens, activations from the
+///    feature's own neighbouring entries in its bucket (contexts are built only for kept
+///    examples, never per entry).
+/// The columns equal those of ranking each feature's entries by sorting them whole (the orders
+/// and ties of `ranksAbove` and `samplesBefore`; `TaskDashboardsTests` checks this against a
+/// naive builder). Cost: linear in the entries and the kept examples' windows, plus
+/// `O(nFeatures)` per task; scratch memory `O(nFeatures + entries)`.
 public enum TaskDashboards {
     public struct Prompt: Sendable {
         /// Its index among the corpus's valid prompts.
@@ -19,78 +30,191 @@ public enum TaskDashboards {
         }
     }
 
+    /// The top-k key of an activation and its entry's rank in its feature's bucket: larger keys
+    /// rank above (`DashboardExample.ranksAbove`: higher activation, then earlier prompt and
+    /// position, which is the bucket's order). The float's bits are mapped to an unsigned integer
+    /// of the same order (−0 taken as +0, as `>` does); the low 32 bits hold `~rank`.
+    static func topKey(_ v: Float, rank: Int) -> UInt64 {
+        let bits = (v == 0 ? 0 : v).bitPattern
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(ordered) << 32 | UInt64(UInt32.max - UInt32(truncatingIfNeeded: rank))
+    }
+
+    /// One task's dashboard columns.
+    /// - Precondition: every entry's feature is below `nLayers · dTranscoder` and its position
+    ///   inside its prompt's tokens (checked: the buffers below are raw memory).
     public static func build(_ prompts: [Prompt], nLayers: Int, dTranscoder: Int, parameters: DashboardParameters) -> DashboardColumns {
         let F = nLayers * dTranscoder, B = ActivationHistogram.binCount
-        var out = DashboardColumns(nLayers: nLayers, dTranscoder: dTranscoder, parameters: parameters)
-        // Bucket every entry by feature: start[g] ..< start[g + 1].
-        var start = [Int](repeating: 0, count: F + 1)
-        for p in prompts { for g in p.features { start[Int(g) + 1] += 1 } }
-        for g in 0..<F { start[g + 1] += start[g] }
-        let n = start[F]
-        var cursor = start
-        var prompt = [Int32](repeating: 0, count: n), position = [Int32](repeating: 0, count: n), value = [Float](repeating: 0, count: n)
-        for (k, p) in prompts.enumerated() {
-            for i in p.features.indices {
-                let g = Int(p.features[i]), at = cursor[g]
-                prompt[at] = Int32(k); position[at] = p.positions[i]; value[at] = p.values[i]
-                cursor[g] = at + 1
-            }
-        }
-        var shown = prompts.map { [Bool](repeating: false, count: $0.tokens.count) }   // token positions inside a window
-        let ordinals = prompts.map(\.ordinal), tokenLists = prompts.map(\.tokens)   // (no copy of a whole Prompt per example)
         let k = parameters.topK, s = parameters.samplesPerBin, before = parameters.windowBefore, after = parameters.windowAfter
-        var order: [Int] = [], touched: [Int] = [], keyed: [(bin: Int, key: UInt64, entry: Int)] = [], binCount = [Int64](repeating: 0, count: B)
-        var window = [Float](repeating: 0, count: before + 1 + after)
+        precondition(F <= Int(Int32.max) && k >= 0 && s >= 0 && before >= 0 && after >= 0, "dashboards of \(nLayers) × \(dTranscoder) with \(parameters)")
+        var out = DashboardColumns(nLayers: nLayers, dTranscoder: dTranscoder, parameters: parameters)
+        func buffer<T>(_ count: Int) -> UnsafeMutablePointer<T> { .allocate(capacity: max(count, 1)) }
 
-        func emit(_ g: Int, group: Int, entry i: Int, key: UInt64, range: Range<Int>) {
-            let pk = Int(prompt[i]), pos = Int(position[i])
-            let first = max(0, pos - before), last = min(tokenLists[pk].count - 1, pos + after), width = last - first + 1
-            for q in 0..<width { window[q] = 0 }
-            // The feature's entries of the same prompt are contiguous and by position: walk both ways.
-            var j = i
-            while j >= range.lowerBound, prompt[j] == prompt[i], Int(position[j]) >= first { window[Int(position[j]) - first] = value[j]; j -= 1 }
-            j = i + 1
-            while j < range.upperBound, prompt[j] == prompt[i], Int(position[j]) <= last { window[Int(position[j]) - first] = value[j]; j += 1 }
-            for q in first...last { shown[pk][q] = true }
-            out.append(feature: g, group: group, activation: value[i], prompt: ordinals[pk], position: position[i], key: key,
-                       windowStart: Int32(first), tokens: tokenLists[pk][first...last], activations: window[0..<width])
+        // The task's tokens, prompt after prompt: slot t is position t − promptStart[p] of prompt p.
+        let P = prompts.count
+        let promptStart: UnsafeMutablePointer<Int> = buffer(P + 1), ordinal: UnsafeMutablePointer<Int64> = buffer(P)   // [P + 1], [P]
+        defer { promptStart.deallocate(); ordinal.deallocate() }
+        promptStart[0] = 0
+        for (p, prompt) in prompts.enumerated() { promptStart[p + 1] = promptStart[p] + prompt.tokens.count; ordinal[p] = prompt.ordinal }
+        let nTokens = promptStart[P]
+        let token: UnsafeMutablePointer<Int32> = buffer(nTokens), promptOf: UnsafeMutablePointer<Int32> = buffer(nTokens)   // [nTokens]
+        let shown: UnsafeMutablePointer<Int32> = buffer(nTokens + 1)   // [nTokens + 1]: windows opening minus closing at each slot
+        defer { token.deallocate(); promptOf.deallocate(); shown.deallocate() }
+        shown.initialize(repeating: 0, count: nTokens + 1)
+        for (p, prompt) in prompts.enumerated() {
+            for (q, id) in prompt.tokens.enumerated() { token[promptStart[p] + q] = id; promptOf[promptStart[p] + q] = Int32(p) }
         }
 
+        // 1. Bucket every entry by feature: start[g] ..< start[g + 1] of slot and value.
+        let start: UnsafeMutablePointer<Int> = buffer(F + 1)   // [F + 1]
+        defer { start.deallocate() }
+        start.initialize(repeating: 0, count: F + 1)
+        for prompt in prompts {
+            precondition(prompt.positions.count == prompt.features.count && prompt.values.count == prompt.features.count,
+                         "prompt \(prompt.ordinal): \(prompt.features.count) features, \(prompt.positions.count) positions, \(prompt.values.count) values")
+            for g in prompt.features {
+                precondition(g >= 0 && Int(g) < F, "prompt \(prompt.ordinal): feature \(g) outside \(nLayers) × \(dTranscoder)")
+                start[Int(g) + 1] += 1
+            }
+        }
+        var exampleBound = 0, cellBound = 0   // kept examples and histogram cells, at most
+        for g in 0..<F {
+            let count = start[g + 1]
+            exampleBound += min(count, k) + min(count, s * B); cellBound += min(count, B)
+            start[g + 1] += start[g]
+        }
+        let n = start[F]
+        let slot: UnsafeMutablePointer<Int32> = buffer(n), value: UnsafeMutablePointer<Float> = buffer(n), cursor: UnsafeMutablePointer<Int> = buffer(F)   // [n], [n], [F]
+        defer { slot.deallocate(); value.deallocate(); cursor.deallocate() }
+        cursor.initialize(from: start, count: F)
+        for (p, prompt) in prompts.enumerated() {
+            let first = promptStart[p], count = prompt.tokens.count
+            prompt.features.withUnsafeBufferPointer { fs in
+            prompt.positions.withUnsafeBufferPointer { ps in
+            prompt.values.withUnsafeBufferPointer { vs in
+                for i in fs.indices {
+                    let g = Int(fs[i]), at = cursor[g], position = Int(ps[i])
+                    precondition(position >= 0 && position < count, "prompt \(prompt.ordinal): position \(position) outside its \(count) tokens")
+                    slot[at] = Int32(first + position); value[at] = vs[i]
+                    cursor[g] = at + 1
+                }
+            } } }
+        }
+
+        // 2. Per feature: maximum, histogram, top-k and samples; each kept example's columns written.
+        var seenFeature: [Int64] = [], maxActivation: [Float] = [], histogramIndex: [Int64] = [], histogramCount: [Int64] = []
+        seenFeature.reserveCapacity(min(F, n)); maxActivation.reserveCapacity(min(F, n))
+        histogramIndex.reserveCapacity(cellBound); histogramCount.reserveCapacity(cellBound)
+        let M = exampleBound
+        let exFeature: UnsafeMutablePointer<Int64> = buffer(M), exGroup: UnsafeMutablePointer<Int32> = buffer(M)       // [M]
+        let exActivation: UnsafeMutablePointer<Float> = buffer(M), exPrompt: UnsafeMutablePointer<Int64> = buffer(M)   // [M]
+        let exPosition: UnsafeMutablePointer<Int32> = buffer(M), exKey: UnsafeMutablePointer<Int64> = buffer(M)       // [M]
+        let exWindowStart: UnsafeMutablePointer<Int32> = buffer(M), exEntry: UnsafeMutablePointer<Int32> = buffer(M)  // [M]
+        let exFirst: UnsafeMutablePointer<Int32> = buffer(M), offset: UnsafeMutablePointer<Int64> = buffer(M + 1)     // [M] window's first slot, [M + 1]
+        defer {
+            exFeature.deallocate(); exGroup.deallocate(); exActivation.deallocate(); exPrompt.deallocate(); exPosition.deallocate()
+            exKey.deallocate(); exWindowStart.deallocate(); exEntry.deallocate(); exFirst.deallocate(); offset.deallocate()
+        }
+        let top: UnsafeMutablePointer<UInt64> = buffer(k)                                                               // [k], best first
+        let sampleKey: UnsafeMutablePointer<UInt64> = buffer(B * s), sampleEntry: UnsafeMutablePointer<Int32> = buffer(B * s)   // [B, s], smallest first
+        let sampleCount: UnsafeMutablePointer<Int> = buffer(B), binCount: UnsafeMutablePointer<Int64> = buffer(B)      // [B]
+        defer { top.deallocate(); sampleKey.deallocate(); sampleEntry.deallocate(); sampleCount.deallocate(); binCount.deallocate() }
+        sampleCount.initialize(repeating: 0, count: B); binCount.initialize(repeating: 0, count: B)
+        var m = 0, width = 0   // examples kept, window tokens
+        offset[0] = 0
+        func keep(_ g: Int, group: Int32, key: UInt64, entry i: Int) {
+            let t = Int(slot[i]), p = Int(promptOf[t]), from = promptStart[p]
+            let first = max(from, t - before), last = min(promptStart[p + 1] - 1, t + after)
+            exFeature[m] = Int64(g); exGroup[m] = group; exActivation[m] = value[i]; exPrompt[m] = ordinal[p]
+            exPosition[m] = Int32(t - from); exKey[m] = Int64(bitPattern: key); exWindowStart[m] = Int32(first - from); exEntry[m] = Int32(i)
+            exFirst[m] = Int32(first)
+            shown[first] += 1; shown[last + 1] -= 1
+            width += last - first + 1
+            offset[m + 1] = Int64(width)
+            m += 1
+        }
         for g in 0..<F where start[g + 1] > start[g] {
-            let range = start[g]..<start[g + 1]
-            var peak = -Float.infinity
-            keyed.removeAll(keepingCapacity: true)
-            touched.removeAll(keepingCapacity: true)
-            for i in range {
-                let v = value[i], b = ActivationHistogram.bin(v)
+            let a = start[g], b = start[g + 1]
+            var peak = -Float.infinity, touched: UInt64 = 0, kept = 0
+            for i in a..<b {
+                let v = value[i], bin = ActivationHistogram.bin(v)
                 if v > peak { peak = v }
-                if binCount[b] == 0 { touched.append(b) }
-                binCount[b] += 1
-                if s > 0 { keyed.append((b, DashboardExample.sampleKey(prompt: ordinals[Int(prompt[i])], position: Int(position[i]), feature: g), i)) }
-            }
-            out.seenFeature.append(Int64(g)); out.maxActivation.append(max(peak, 0))
-            touched.sort()
-            for b in touched { out.histogramIndex.append(Int64(g * B + b)); out.histogramCount.append(binCount[b]); binCount[b] = 0 }
-            if k > 0 {
-                // Highest first; ties by prompt then position, which is the bucket's own order.
-                order.removeAll(keepingCapacity: true)
-                order.append(contentsOf: range)
-                if order.count > 1 { order.sort { value[$0] != value[$1] ? value[$0] > value[$1] : $0 < $1 } }
-                for i in order.prefix(k) { emit(g, group: -1, entry: i, key: 0, range: range) }
-            }
-            if s > 0 {
-                keyed.sort { ($0.bin, $0.key, $0.entry) < ($1.bin, $1.key, $1.entry) }
-                var taken = 0, bin = -1
-                for e in keyed {
-                    if e.bin != bin { bin = e.bin; taken = 0 }
-                    guard taken < s else { continue }
-                    taken += 1
-                    emit(g, group: e.bin, entry: e.entry, key: e.key, range: range)
+                binCount[bin] += 1
+                touched |= 1 << UInt64(bin)
+                if k > 0 {
+                    // Enters the top-k only when it beats the k-th (keys are distinct).
+                    let key = topKey(v, rank: i - a)
+                    if kept < k || key > top[k - 1] {
+                        var j = kept < k ? kept : k - 1
+                        while j > 0, top[j - 1] < key { top[j] = top[j - 1]; j -= 1 }
+                        top[j] = key
+                        if kept < k { kept += 1 }
+                    }
+                }
+                if s > 0 {
+                    // The bin's s smallest (key, entry); a later entry with an equal key stays behind.
+                    let t = Int(slot[i]), p = Int(promptOf[t])
+                    let key = DashboardExample.sampleKey(prompt: ordinal[p], position: t - promptStart[p], feature: g)
+                    let row = sampleKey + bin * s, rowEntry = sampleEntry + bin * s, c = sampleCount[bin]
+                    if c < s || key < row[s - 1] {
+                        var j = c < s ? c : s - 1
+                        while j > 0, row[j - 1] > key { row[j] = row[j - 1]; rowEntry[j] = rowEntry[j - 1]; j -= 1 }
+                        row[j] = key; rowEntry[j] = Int32(i)
+                        if c < s { sampleCount[bin] = c + 1 }
+                    }
                 }
             }
+            seenFeature.append(Int64(g)); maxActivation.append(max(peak, 0))
+            for r in 0..<kept { keep(g, group: -1, key: 0, entry: a + Int(UInt32.max - UInt32(truncatingIfNeeded: top[r]))) }
+            var bins = touched
+            while bins != 0 {
+                let bin = bins.trailingZeroBitCount
+                bins &= bins - 1
+                histogramIndex.append(Int64(g * B + bin)); histogramCount.append(binCount[bin]); binCount[bin] = 0
+                for r in 0..<sampleCount[bin] { keep(g, group: Int32(bin), key: sampleKey[bin * s + r], entry: Int(sampleEntry[bin * s + r])) }
+                sampleCount[bin] = 0
+            }
         }
-        for (pk, p) in prompts.enumerated() {
-            for q in p.tokens.indices where shown[pk][q] && out.vocabulary[p.tokens[q]] == nil { out.vocabulary[p.tokens[q]] = p.strings[q] }
+        out.seenFeature = seenFeature; out.maxActivation = maxActivation
+        out.histogramIndex = histogramIndex; out.histogramCount = histogramCount
+        out.exampleFeature = Array(UnsafeBufferPointer(start: exFeature, count: m))
+        out.exampleGroup = Array(UnsafeBufferPointer(start: exGroup, count: m))
+        out.exampleActivation = Array(UnsafeBufferPointer(start: exActivation, count: m))
+        out.examplePrompt = Array(UnsafeBufferPointer(start: exPrompt, count: m))
+        out.examplePosition = Array(UnsafeBufferPointer(start: exPosition, count: m))
+        out.exampleKey = Array(UnsafeBufferPointer(start: exKey, count: m))
+        out.windowStart = Array(UnsafeBufferPointer(start: exWindowStart, count: m))
+        out.windowOffset = Array(UnsafeBufferPointer(start: offset, count: m + 1))
+
+        // 3. The windows: token ids copied from the task's tokens, activations from the feature's
+        // neighbouring entries (by slot in its bucket: walk both ways from the example's entry).
+        var windowActivation: [Float] = []
+        out.windowToken = [Int32](unsafeUninitializedCapacity: width) { tokens, tokensWritten in
+            windowActivation = [Float](unsafeUninitializedCapacity: width) { activations, written in
+                guard let wt = tokens.baseAddress, let wa = activations.baseAddress else { return }
+                for e in 0..<m {
+                    let i = Int(exEntry[e]), g = Int(exFeature[e]), at = Int(offset[e]), count = Int(offset[e + 1]) - at
+                    let first = Int(exFirst[e]), last = first + count - 1
+                    let w = wa + at   // w[t − first]: the activation at slot t
+                    for q in 0..<count { wt[at + q] = token[first + q]; w[q] = 0 }   // (a few tokens: no memcpy call)
+                    var j = i
+                    while j >= start[g], Int(slot[j]) >= first { w[Int(slot[j]) - first] = value[j]; j -= 1 }
+                    j = i + 1
+                    while j < start[g + 1], Int(slot[j]) <= last { w[Int(slot[j]) - first] = value[j]; j += 1 }
+                }
+                written = width
+            }
+            tokensWritten = width
+        }
+        out.windowActivation = windowActivation
+
+        // Token strings of every slot inside a window (the first string of an id wins).
+        var covered: Int32 = 0
+        for (p, prompt) in prompts.enumerated() {
+            for q in prompt.tokens.indices {
+                covered += shown[promptStart[p] + q]
+                if covered > 0, out.vocabulary[prompt.tokens[q]] == nil { out.vocabulary[prompt.tokens[q]] = prompt.strings[q] }
+            }
         }
         return out
     }

@@ -17,14 +17,10 @@ public final class TaskRunner: Sendable {
     let blocks: GlobalBlockRunner?
 
     /// Loads the job's model and transcoders and checksums their folders (once per worker).
-    /// The process's BLAS gets the worker's `threads`: the forward passes, interventions and
-    /// statistics run on the calling thread, and OpenBLAS's default (every core) would put
-    /// each local worker's BLAS threads on the cores of the others.
     public init(job: JobSpec, workerID: String, threads: Int) throws {
         self.job = job
         self.workerID = workerID
         self.threads = threads
-        setBLASThreads(max(threads, 1))
         session = try TraceSession(modelDirectory: URL(fileURLWithPath: job.model),
                                    transcoderDirectory: URL(fileURLWithPath: job.transcoders))
         let tc = session.replacement.transcoders

@@ -172,6 +172,10 @@ extension Circuits {
             try reportingErrors {
                 ParentDeath.followParent()
                 var options = WorkerNode.Options(endpoint: connect, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, workerID: id)
+                // The process's BLAS gets the worker's threads: forward passes, interventions and
+                // statistics run on one thread, and OpenBLAS's default (every core) would put the
+                // BLAS threads of each local worker on the cores of the others.
+                setBLASThreads(options.threads)
                 options.patienceSeconds = patience
                 options.security = try keys.map { try TransportSecurity.worker(keys: URL(fileURLWithPath: $0)) } ?? .none
                 options.insecure = insecure

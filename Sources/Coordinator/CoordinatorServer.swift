@@ -50,6 +50,8 @@ public final class CoordinatorServer {
     /// coordinator's overhead, reported by `circuits bench pipeline`.
     public private(set) var handlingTime = Duration.zero
     public var handlingSeconds: Double { handlingTime.seconds }
+    /// Shards uploaded over the connection (`ShardTransfer.zeromq`).
+    lazy var receiver = ShardReceiver(layout: layout, maximumBytes: Self.maximumShardBytes)
     /// Most messages handled between two journal fsyncs.
     static let burst = 256
 

@@ -72,7 +72,7 @@ $SUDO ip -n "$NW" addr add "$W_IP/24" dev "$VW"
 for ns in "$NC" "$NW"; do $SUDO ip -n "$ns" link set lo up; done
 $SUDO ip -n "$NC" link set "$VC" up
 $SUDO ip -n "$NW" link set "$VW" up
-$SUDO ip netns exec "$NW" ping -c 1 -W 5 "$C_IP" >/dev/null || { log "no route between the namespaces"; exit 1; }
+$SUDO ip -n "$NW" route get "$C_IP" >/dev/null || { log "no route between the namespaces"; exit 1; }
 
 # Keys: each host makes its own pair and receives only the other's public key.
 mkdir -p "$CHOST" "$WHOST/scratch"
@@ -140,7 +140,7 @@ start=$(date +%s)
 worker first --upload-limit 0.05
 FIRST=$!
 part=$(wait_for_part 300) || { log "no shard upload started"; exit 1; }
-kill -9 "$FIRST"
+{ kill -9 "$FIRST"; wait "$FIRST"; } 2>/dev/null || true
 log "killed the first worker mid-upload ($part bytes of its shard at the coordinator)"
 worker second --upload-limit 0.5
 part=$(wait_for_part 300 "${part%% *}") || { log "the second worker uploaded nothing"; exit 1; }

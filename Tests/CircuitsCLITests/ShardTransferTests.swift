@@ -111,4 +111,61 @@ import TestSupport
         let log = coordinator.stderr
         #expect(log.contains("do not match its sha256") && log.contains("refusing a shard upload"), "\(log)")
     }
+
+    /// A real worker against a coordinator of the test that refuses one chunk (its ack does not
+    /// advance) and later goes silent (acks lost): the worker sends the refused bytes again and,
+    /// after `ShardTransferLimits.resumeAfterSeconds`, asks where to resume and continues from
+    /// there. The bytes the test assembles are the shard the result names; the worker never
+    /// needed the job's output folder.
+    @Test func theWorkerResendsRefusedChunksAndResumesAtTheCoordinatorsOffset() throws {
+        let folder = try ScratchFolder("transfer-worker")
+        defer { folder.remove() }
+        let corpus = folder.file("corpus.txt")
+        try "the cat sat on the mat because it was very tired\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let rogue = try RoguePeer(router: true)
+        defer { rogue.close() }
+        rogue.endpoint = try rogue.socket.bind("tcp://127.0.0.1:*")
+        let worker = try CircuitsProcess(["worker", "--connect", rogue.endpoint, "--threads", "1", "--id", "w1", "--scratch", folder.file("scratch").path,
+                                          "--upload-limit", "0.4", "--log-level", "debug"], logs: folder.url, name: "worker")
+        defer { worker.kill(SIGKILL); worker.wait() }
+        let hello = try #require(try rogue.await { if case .hello = $0 { true } else { false } }, "\(worker.stderr)")
+        let peer = try #require(hello.peer)
+        var job = interimJob(output: folder.file("not-on-this-host"), corpus: corpus)
+        job.shardTransfer = .zeromq
+        try rogue.send(.job(job), to: peer)
+        _ = try #require(try rogue.await { if case .ready = $0 { true } else { false } }, "\(worker.stderr)")
+        try rogue.send(.task(TaskAssignment(taskID: 0, attempt: 1, jobHash: job.hash, prompts: [PromptItem(id: "p", text: "the cat sat on the mat")])), to: peer)
+        func ack(_ offset: Int) throws { try rogue.send(.shardAck(ShardAck(taskID: 0, attempt: 1, offset: offset)), to: peer) }
+
+        var data = Data(), refusedOnce = false, silent = false, silences = 0, starts = 0
+        var result: TaskResult?
+        let until = ContinuousClock.now + .seconds(120)
+        while result == nil, ContinuousClock.now < until {
+            guard let m = try rogue.receive(within: 1) else { continue }
+            switch m.message {
+            case .shardStart(let s):
+                #expect(s.totalBytes > 150_000 && s.taskID == 0 && s.attempt == 1, "\(s)")
+                starts += 1
+                silent = false
+                try ack(data.count)
+            case .shardChunk(let c) where !silent:
+                if c.offset != data.count { try ack(data.count); continue }
+                if !refusedOnce && c.offset > 0 { refusedOnce = true; try ack(data.count); continue }
+                data.append(c.bytes)
+                #expect(SHA256Digest.hex(of: c.bytes) == c.sha256)
+                // Once, after some bytes: their ack and everything after is lost until the worker asks again.
+                if silences == 0 && data.count > 60_000 { silences += 1; silent = true; continue }
+                try ack(data.count)
+            case .result(let r): result = r
+            default: continue
+            }
+        }
+        let r = try #require(result, "the worker sent its result: \(worker.stderr)")
+        #expect(SHA256Digest.hex(of: data) == r.sha256, "the bytes received are the shard the result names")
+        #expect(refusedOnce && silences == 1 && starts == 2, "refused \(refusedOnce), silences \(silences), starts \(starts)")
+        #expect(worker.stderr.contains("asking the coordinator where to resume"), "\(worker.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("not-on-this-host").path))
+        let left = try FileManager.default.subpathsOfDirectory(atPath: folder.file("scratch").path).filter { $0.hasSuffix(".h5") }
+        #expect(left.isEmpty, "the sent shard is removed from the scratch folder: \(left)")
+    }
 }

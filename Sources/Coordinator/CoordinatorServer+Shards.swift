@@ -35,7 +35,7 @@ extension CoordinatorServer {
         guard rename(incoming.path, final.path) == 0 else {
             throw MergeError(path: final.path, reason: "cannot move the shard into place: \(String(cString: strerror(errno)))")
         }
-        receiver.forget(task: r.taskID)
+        receiver.discard(task: r.taskID)   // a part file left by an earlier upload of the task, if any
         // Synced after the burst of messages this one came in (`serve`): a crash before that redoes the task.
         try journal.appendDeferred(.taskCompleted(taskID: r.taskID, workerID: r.workerID, sha256: sha256,
                                                   promptsDone: counts.done, promptsFailed: counts.failed))

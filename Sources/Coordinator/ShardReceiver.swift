@@ -129,14 +129,12 @@ final class ShardReceiver {
         return partURL(task: task, attempt: attempt)
     }
 
-    /// Forgets the upload of `task` and removes its part file (a file this receiver made), if any.
+    /// Forgets the upload of `task` and removes its part file (a file this receiver made), if
+    /// it is still there (a finished upload's part file has been renamed into place).
     func discard(task: Int) {
         guard let u = uploads.removeValue(forKey: task) else { return }
         unlink(partURL(task: task, attempt: u.attempt).path)
     }
-
-    /// Forgets the upload of `task` after its part file was renamed into place.
-    func forget(task: Int) { uploads[task] = nil }
 
     /// Opens the part file for writing, creating it: never through a symbolic link, and only a
     /// regular file (a FIFO or device planted there is refused without blocking).

@@ -7,12 +7,13 @@ import Storage
 /// workers that ask, watches their leases, verifies and accepts their shards.
 ///
 /// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5` (the path follows from the task and
-/// the attempt; no path is ever taken from a message); once its sha256, job hash and prompt ids
-/// check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled (fsync'd)
-/// with the counts read from the shard. A coordinator restarted on the same output folder
-/// replays the journal, re-hashes every accepted shard against it (a shard that differs is moved
-/// to `shards/corrupt/` and its task redone), retries the tasks that failed, and does not hand
-/// out completed tasks again.
+/// the attempt; no path is ever taken from a message), written there by the worker on a shared
+/// filesystem or, sent over the connection, assembled by `ShardReceiver` in `….tryK.h5.part`;
+/// once its sha256, job hash and prompt ids check out it is renamed to `shards/task-NNNNNN.h5`
+/// and the completion is journaled (fsync'd) with the counts read from the shard. A coordinator
+/// restarted on the same output folder replays the journal, re-hashes every accepted shard
+/// against it (a shard that differs is moved to `shards/corrupt/` and its task redone), retries
+/// the tasks that failed, and does not hand out completed tasks again.
 ///
 /// Peers are untrusted: beyond loopback the socket is CURVE-authenticated against an allow-list
 /// (`TransportSecurity`); every message is checked against the sender's routing id and the task

@@ -156,8 +156,7 @@ in_c "$CIRCUITS" merge "$OUT" >/dev/null
 in_c "$CIRCUITS" report "$OUT" >/dev/null
 [ -z "$(parts)" ] || { log "part files left: $(parts)"; exit 1; }
 grep -q "resumes at" "$WORK/coordinator.log" || { log "no upload was resumed"; exit 1; }
-log "uploads resumed at the coordinator's offset: $(grep -c "resumes at" "$WORK/coordinator.log"); \
-part files discarded with their attempt: the killed worker's"
+log "uploads resumed at the coordinator's offset: $(grep -c "resumes at" "$WORK/coordinator.log")"
 grep -q "silent past its lease" "$WORK/coordinator.log" || { log "the killed worker's task was not re-leased"; exit 1; }
 python3 - "$CHOST/corpus.jsonl" "$OUT" <<'PY'
 import json, sys, pathlib

@@ -180,6 +180,10 @@ messages = {
                                               "targetValues": [1.5]}]}}},
     "idle": {"idle": {"retryMilliseconds": 250}},
     "shutdown": {"shutdown": {}},
+    "shardStart": {"shardStart": {"_0": {"workerID": "w1", "taskID": 3, "attempt": 2, "totalBytes": 433604, "sha256": "ab" * 32}}},
+    "shardChunk": {"shardChunk": {"_0": {"workerID": "w1", "taskID": 3, "attempt": 2, "offset": 1048576,
+                                         "sha256": "9f" * 32, "bytes": "iUhERg0KGgo="}}},
+    "shardAck": {"shardAck": {"_0": {"taskID": 3, "attempt": 2, "offset": 1048584}}},
 }
 for name, message in messages.items():
     put("FuzzMessage", name + ".msg", frame(message))

@@ -95,7 +95,9 @@ extension CoordinatorServer {
             workers[id] = nil
             goodbyes[id] = String(reason.prefix(2000))
             logger.warning("coordinator: worker \(id) left: \(reason.prefix(2000))", metadata: ["worker": "\(id)"])
-        case .job, .reject, .task, .idle, .shutdown:
+        case .shardStart, .shardChunk:
+            handleUpload(message, from: peer, now: now)
+        case .job, .reject, .task, .idle, .shutdown, .shardAck:
             logger.warning("coordinator: ignoring a \(message.kind) message (only workers' messages are expected)")
         }
         return false
@@ -148,7 +150,9 @@ extension Message {
         switch self {
         case let .hello(id, _), let .ready(id), let .heartbeat(id, _, _), let .failure(_, _, id, _, _), let .goodbye(id, _): return id
         case let .result(r): return r.workerID
-        case .job, .reject, .task, .idle, .shutdown: return nil
+        case let .shardStart(s): return s.workerID
+        case let .shardChunk(c): return c.workerID
+        case .job, .reject, .task, .idle, .shutdown, .shardAck: return nil
         }
     }
 }

@@ -16,12 +16,13 @@ extension CoordinatorServer {
                           metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
             return false
         }
-        let incoming = layout.incomingShard(taskID: r.taskID, attempt: r.attempt)
+        let incoming = incomingShard(of: r)
         let counts: (done: Int, failed: Int), sha256: String
         switch verify(incoming, task: r.taskID, reportedSHA256: r.sha256) {
         case let .failure(problem):
             logger.warning("coordinator: rejecting the shard of task \(r.taskID) from \(r.workerID): \(problem.reason)",
                            metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
+            receiver.discard(task: r.taskID)
             if book.reportFailure(r.taskID, reason: "bad shard: \(problem.reason)") {
                 try journal.append(.taskFailed(taskID: r.taskID, reason: book.failed[r.taskID] ?? problem.reason))
                 return true
@@ -35,6 +36,7 @@ extension CoordinatorServer {
         guard rename(incoming.path, final.path) == 0 else {
             throw MergeError(path: final.path, reason: "cannot move the shard into place: \(String(cString: strerror(errno)))")
         }
+        receiver.discard(task: r.taskID)   // a part file left by an earlier upload of the task, if any
         // Synced within milliseconds by the journal's thread (`serve`): a crash before that redoes the task.
         try journal.appendDeferred(.taskCompleted(taskID: r.taskID, workerID: r.workerID, sha256: sha256,
                                                   promptsDone: counts.done, promptsFailed: counts.failed))

@@ -7,13 +7,15 @@ import Storage
 /// workers that ask, watches their leases, verifies and accepts their shards.
 ///
 /// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5` (the path follows from the task and
-/// the attempt; no path is ever taken from a message); once its sha256, job hash and prompt ids
-/// check out it is renamed to `shards/task-NNNNNN.h5` and the completion is journaled with the
-/// counts read from the shard (fsync'd within milliseconds by the journal's own thread, so the
-/// message loop never waits for the disk; a crash before that redoes the task). A coordinator restarted on the same output folder
-/// replays the journal, re-hashes every accepted shard against it (a shard that differs is moved
-/// to `shards/corrupt/` and its task redone), retries the tasks that failed, and does not hand
-/// out completed tasks again.
+/// the attempt; no path is ever taken from a message), written there by the worker on a shared
+/// filesystem or, sent over the connection, assembled by `ShardReceiver` in `….tryK.h5.part`;
+/// once its sha256, job hash and prompt ids check out it is renamed to `shards/task-NNNNNN.h5`
+/// and the completion is journaled with the counts read from the shard (fsync'd within
+/// milliseconds by the journal's own thread, so the message loop never waits for the disk; a
+/// crash before that redoes the task). A coordinator restarted on the same output folder
+/// replays the journal, re-hashes every accepted shard against it (a shard that differs is
+/// moved to `shards/corrupt/` and its task redone), retries the tasks that failed, and does not
+/// hand out completed tasks again.
 ///
 /// Peers are untrusted: beyond loopback the socket is CURVE-authenticated against an allow-list
 /// (`TransportSecurity`); every message is checked against the sender's routing id and the task
@@ -51,6 +53,8 @@ public final class CoordinatorServer {
     /// coordinator's overhead, reported by `circuits bench pipeline`.
     public private(set) var handlingTime = Duration.zero
     public var handlingSeconds: Double { handlingTime.seconds }
+    /// Shards uploaded over the connection (`ShardTransfer.zeromq`).
+    lazy var receiver = ShardReceiver(layout: layout, maximumBytes: Self.maximumShardBytes)
     /// Most messages handled between two looks at the leases and the progress.
     static let burst = 256
     /// Where the loop publishes its state for `/metrics` and `/health` (`MetricsServer`); nil:

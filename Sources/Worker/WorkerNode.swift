@@ -40,6 +40,13 @@ public final class WorkerNode {
         public var security: TransportSecurity = .none
         /// Connect beyond loopback without keys (the user said `--insecure`).
         public var insecure = false
+        /// How shards reach the coordinator; nil: as the job says (`JobSpec.shardTransfer`).
+        public var shardTransfer: ShardTransfer?
+        /// Where shards are written before they are sent (`ShardTransfer.zeromq`); nil: the
+        /// temporary folder.
+        public var scratch: URL?
+        /// Upload rate limit in bytes per second (`ShardTransfer.zeromq`); nil: none.
+        public var uploadBytesPerSecond: Double?
         public init(endpoint: String, threads: Int, workerID: String? = nil) {
             self.endpoint = endpoint
             self.threads = threads
@@ -162,9 +169,10 @@ public final class WorkerNode {
     func runTask(_ task: TaskAssignment, runner: TaskRunner, job: JobSpec, queue: inout [TaskAssignment]) throws -> WorkerExit? {
         let id = options.workerID
         let outcome = TaskOutcome()
+        let scratch = try scratchRoot(for: job)
         let thread = Thread {
             do {
-                let shard = try ShardDestination.url(job: job, task: task)
+                let shard = try ShardDestination.url(job: job, task: task, root: scratch)
                 let result = try runner.run(task, to: shard) { done in outcome.setProgress(done) }
                 outcome.finish(.result(result))
             } catch let error as ShardWriteFailure {
@@ -181,7 +189,18 @@ public final class WorkerNode {
         var lastBeat = ContinuousClock.now
         let heartbeat = Duration.seconds(job.heartbeatSeconds)
         while true {
-            if let message = outcome.message {
+            if var message = outcome.message {
+                if case let .result(r) = message, let scratch {
+                    // Send the shard first; without it the result would be refused.
+                    let shard = RunLayout(root: scratch).incomingShard(taskID: r.taskID, attempt: r.attempt)
+                    defer { unlink(shard.path) }
+                    switch try upload(r, shard: shard, job: job, queue: &queue, logger: taskLogger) {
+                    case .sent: break
+                    case .shutdown: return .shutdown
+                    case let .abandoned(reason):
+                        message = .failure(taskID: r.taskID, attempt: r.attempt, workerID: id, reason: "shard upload: \(reason)", transient: false)
+                    }
+                }
                 try send(message)
                 switch message {
                 case let .result(r): taskLogger.info("worker \(id): task \(r.taskID) done (\(r.promptsDone) traced, \(r.promptsFailed) failed) in \(String(format: "%.1f", r.seconds)) s")

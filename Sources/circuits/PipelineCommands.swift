@@ -69,6 +69,9 @@ extension Circuits {
                                    valueName: "host"))
         var metricsHost: String = "127.0.0.1"
 
+        @Option(help: "How workers deliver shards (overrides the job's shard_transfer): filesystem (they write into OUT, a shared filesystem) or zeromq (they send them over the connection).")
+        var shardTransfer: ShardTransfer?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -84,7 +87,8 @@ extension Circuits {
                 let security = try keys.map { try TransportSecurity.coordinator(keys: URL(fileURLWithPath: $0)) } ?? .none
                 try CoordinatorServer.checkBindPolicy(bind, security: security, insecure: insecure)
                 SignalFlag.shared.install()
-                let spec = try JobCheck.load(job, out: out)
+                var spec = try JobCheck.load(job, out: out)
+                if let shardTransfer { spec.shardTransfer = shardTransfer }
                 let logger = Logger(label: "circuits.coordinator")
                 // Metrics first: /health answers (phase "starting") while a resume replays the
                 // journal and re-hashes the accepted shards, and a port in use fails before any work.
@@ -97,7 +101,7 @@ extension Circuits {
                 defer { server.close() }
                 let endpoint = try server.bind(bind, security: security, insecure: insecure)
                 server.metrics = metrics
-                logger.info("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint)")
+                logger.info("coordinator: job \(spec.hash.prefix(12)) · \(server.plan.tasks.count) tasks · listening on \(endpoint) · shards by \(spec.shardTransfer.rawValue)")
                 let display = ProgressDisplay(logger: logger)
                 let final = try server.serve(shouldStop: { SignalFlag.shared.isSet }) { display.show($0) }
                 display.finish(final)
@@ -137,7 +141,10 @@ extension Circuits {
             discussion: """
             Receives the job from the coordinator, loads its model and transcoders once, then traces \
             task after task, writing one HDF5 shard per task into the job's output folder (which must \
-            be on a filesystem the coordinator sees). Exits when the coordinator says the job is done.
+            be on a filesystem the coordinator sees), or, when the job's shard_transfer (or \
+            --shard-transfer) is zeromq, into a scratch folder of its own and sending it to the \
+            coordinator over the connection (chunked, checksummed, resumed after a dropped \
+            connection; no shared filesystem needed). Exits when the coordinator says the job is done.
             Logs go to standard error (timestamped, with worker and task metadata, when it is not a \
             terminal); --log-level debug adds the waits for the coordinator, trace every heartbeat.
             """
@@ -161,10 +168,20 @@ extension Circuits {
         @Flag(help: "Connect beyond loopback without keys: unauthenticated and unencrypted.")
         var insecure = false
 
+        @Option(help: "How this worker delivers shards (overrides the job's shard_transfer): filesystem or zeromq.")
+        var shardTransfer: ShardTransfer?
+
+        @Option(help: "Folder for shards before they are sent (zeromq transfer; default: the temporary folder).")
+        var scratch: String?
+
+        @Option(help: "Upload at most this many MB (10^6 bytes) per second (zeromq transfer; default: no limit).")
+        var uploadLimit: Double?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard patience.isFinite, patience > 0 else { throw ValidationError("--patience must be a positive number of seconds") }
+            if let uploadLimit, !(uploadLimit.isFinite && uploadLimit >= 0.001) { throw ValidationError("--upload-limit must be at least 0.001 MB/s") }
             if let threads, !(1...4096).contains(threads) { throw ValidationError("--threads must be between 1 and 4096") }
         }
 
@@ -179,6 +196,9 @@ extension Circuits {
                 options.patienceSeconds = patience
                 options.security = try keys.map { try TransportSecurity.worker(keys: URL(fileURLWithPath: $0)) } ?? .none
                 options.insecure = insecure
+                options.shardTransfer = shardTransfer
+                options.scratch = scratch.map { URL(fileURLWithPath: $0) }
+                options.uploadBytesPerSecond = uploadLimit.map { $0 * 1e6 }
                 _ = try WorkerNode(options: options, logger: Logger(label: "circuits.worker")).run()
             }
         }
@@ -342,3 +362,5 @@ final class ProgressDisplay {
 enum RunProgressFormat {
     static func duration(_ s: Double) -> String { s < 90 ? String(format: "%.1f s", s) : String(format: "%.1f min", s / 60) }
 }
+
+extension ShardTransfer: ExpressibleByArgument {}

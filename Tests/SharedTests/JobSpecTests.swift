@@ -98,6 +98,23 @@ import TestSupport
 
     /// Finding 10 for jobs: an output folder under a file fails the input check naming the
     /// field, not with Foundation's error when the run creates it.
+    @Test func shardTransferIsReadButIsNotPartOfTheWork() throws {
+        let base = "model: m\ntranscoders: t\ncorpus: c\noutput: o\n"
+        let (folder, url) = try write(base + "shard_transfer: zeromq\n")
+        defer { folder.remove() }
+        let job = try JobSpec.load(url)
+        #expect(job.shardTransfer == .zeromq)
+        try (base).write(to: url, atomically: true, encoding: .utf8)
+        let plain = try JobSpec.load(url)
+        #expect(plain.shardTransfer == .filesystem)
+        #expect(plain.hash == job.hash, "how shards travel is not what is computed")
+        // Absent from the encoding when filesystem (job.json and hashes of older jobs stay), kept otherwise.
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("shardTransfer"))
+        #expect(try JSONDecoder().decode(JobSpec.self, from: JSONEncoder().encode(job)) == job)
+        try (base + "shard_transfer: nfs\n").write(to: url, atomically: true, encoding: .utf8)
+        #expect { try JobSpec.load(url) } throws: { "\($0)".contains("field 'shard_transfer'") && "\($0)".contains("filesystem, zeromq") }
+    }
+
     @Test func outputUnderAFileIsNamed() throws {
         let (folder, url) = try write("model: m\ntranscoders: t\ncorpus: c.txt\noutput: blocker/out\n")
         defer { folder.remove() }
@@ -329,6 +346,9 @@ import TestSupport
             .task(TaskAssignment(taskID: 2, attempt: 3, jobHash: "h", prompts: [PromptItem(id: "p", text: "é ✓")])),
             .task(TaskAssignment(taskID: 9, attempt: 1, jobHash: "h", prompts: [PromptItem(id: "p", text: "t")], swaps: [Self.swap])),
             .idle(retryMilliseconds: 500), .shutdown,
+            .shardStart(ShardUploadStart(workerID: "w", taskID: 1, attempt: 2, totalBytes: 10, sha256: "ab")),
+            .shardChunk(ShardChunk(workerID: "w", taskID: 1, attempt: 2, offset: 4, sha256: "cd", bytes: Data([0, 1, 255, 10]))),
+            .shardAck(ShardAck(taskID: 1, attempt: 2, offset: 8)), .shardAck(ShardAck(taskID: 1, attempt: 2, offset: 0, refused: "no")),
         ]
         for m in messages { #expect(try MessageCodec.decode(MessageCodec.encode(m)) == m) }
     }

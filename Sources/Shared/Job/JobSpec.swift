@@ -14,6 +14,7 @@ import Storage
 /// heartbeat_seconds: 2
 /// attribution: {max_logits: 10, logit_prob: 0.95, max_feature_nodes: null, batch_size: 256, update_interval: 4}
 /// pruning: {node_threshold: 0.8, edge_threshold: 0.98, keep_full_graphs: false}
+/// shard_transfer: filesystem       # or zeromq: workers send shards over the connection
 /// ```
 ///
 /// Relative paths are resolved against the folder holding the YAML file. `validate()` checks
@@ -114,6 +115,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var evaluation: Evaluation?
     /// Set only for a global-weights block job (absent from the encoding otherwise, so hashes stay).
     public var globalBlocks: GlobalBlocks?
+    /// How shards reach the output folder (`ShardTransfer`); how, not what: not in `hash`, and
+    /// absent from the encoding when `filesystem`.
+    public var shardTransfer: ShardTransfer = .filesystem
 
     public init(model: String, transcoders: String, corpus: String, output: String) {
         self.model = model; self.transcoders = transcoders; self.corpus = corpus; self.output = output
@@ -121,7 +125,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics, evaluation
-        case globalBlocks, keepFullGraphs
+        case globalBlocks, keepFullGraphs, shardTransfer
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -141,10 +145,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
         evaluation = try c.decodeIfPresent(Evaluation.self, forKey: .evaluation)
         globalBlocks = try c.decodeIfPresent(GlobalBlocks.self, forKey: .globalBlocks)
         keepFullGraphs = try c.decodeIfPresent(Bool.self, forKey: .keepFullGraphs) ?? false
+        shardTransfer = try c.decodeIfPresent(ShardTransfer.self, forKey: .shardTransfer) ?? .filesystem
     }
 
-    /// Fields that are off (`keepFullGraphs`) or absent (`evaluation`, `globalBlocks`) are left
-    /// out, so the hash of a job that does not use them is that of earlier versions.
+    /// Fields that are off (`keepFullGraphs`), at their default (`shardTransfer`) or absent
+    /// (`evaluation`, `globalBlocks`) are left out, so that the encoding (and the hash) of a job
+    /// that does not use them is what it was before they existed.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
@@ -161,6 +167,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         try c.encodeIfPresent(evaluation, forKey: .evaluation)
         try c.encodeIfPresent(globalBlocks, forKey: .globalBlocks)
         if keepFullGraphs { try c.encode(keepFullGraphs, forKey: .keepFullGraphs) }
+        if shardTransfer != .filesystem { try c.encode(shardTransfer, forKey: .shardTransfer) }
     }
 
     /// What identifies the work: everything but where it is written and how many local workers
@@ -171,6 +178,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         identity.workers = 0
         identity.leaseSeconds = 0
         identity.heartbeatSeconds = 0
+        identity.shardTransfer = .filesystem
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return SHA256Digest.hex(of: (try? encoder.encode(identity)) ?? Data())
@@ -237,8 +245,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
             globalBlocks = GlobalBlocks(activations: try g.path("activations"), topK: try g.int("top_k", default: 32, range: 1...100_000),
                                         tileSize: try g.int("tile_size", default: 256, range: 1...1_000_000))
         }
+        if let raw = dict["shard_transfer"], !(raw is NSNull) {
+            let names = ShardTransfer.allCases.map(\.rawValue)
+            guard let name = raw as? String, let mode = ShardTransfer(rawValue: name) else {
+                throw JobSpecError(file: file, field: "shard_transfer", reason: "expected one of \(names.joined(separator: ", ")), found \(raw)")
+            }
+            shardTransfer = mode
+        }
         try reader.rejectUnknown(["model", "transcoders", "corpus", "output", "prompts_per_task", "workers", "lease_seconds",
-                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation", "global_blocks"])
+                                  "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation", "global_blocks", "shard_transfer"])
     }
 
     /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,

@@ -110,6 +110,8 @@ public struct TaskResult: Codable, Sendable, Equatable {
 /// can take a task, `heartbeat` while tracing, and `result` or `failure` per task. The
 /// coordinator (ROUTER) answers `hello` with `job` (or `reject`), `ready` with `task` or `idle`
 /// (nothing to hand out now; ask again later), and sends `shutdown` when the job is finished.
+/// In `ShardTransfer.zeromq` mode a worker sends its shard before its `result`: `shardStart`,
+/// then `shardChunk`s, each answered by `shardAck` (the coordinator's offset).
 ///
 /// Neither side trusts the other's numbers: the coordinator accepts a result or failure only
 /// from the worker holding the task's lease (its ROUTER routing id, which must equal the
@@ -128,12 +130,16 @@ public enum Message: Codable, Sendable, Equatable {
     case failure(taskID: Int, attempt: Int, workerID: String, reason: String, transient: Bool)
     /// The worker is going away (model failed to load, or asked to stop).
     case goodbye(workerID: String, reason: String)
+    /// Shard upload (`ShardTransfer.zeromq`): where to start or resume, then the bytes.
+    case shardStart(ShardUploadStart)
+    case shardChunk(ShardChunk)
     // coordinator → worker
     case job(JobSpec)
     case reject(reason: String)
     case task(TaskAssignment)
     case idle(retryMilliseconds: Int)
     case shutdown
+    case shardAck(ShardAck)
 
     /// A short name for logs.
     public var kind: String {
@@ -149,6 +155,9 @@ public enum Message: Codable, Sendable, Equatable {
         case .task: "task"
         case .idle: "idle"
         case .shutdown: "shutdown"
+        case .shardStart: "shardStart"
+        case .shardChunk: "shardChunk"
+        case .shardAck: "shardAck"
         }
     }
 }
@@ -160,7 +169,8 @@ public enum MessageCodec {
     public static let magic: [UInt8] = Array("CIRC".utf8)
     /// 2: task paths composed by workers, attempts in results and heartbeats, transient failures.
     /// 3: the job's `evaluation` section, bridge-swap tasks (`TaskAssignment.swaps`).
-    public static let version: UInt16 = 3
+    /// 4: shard upload over the connection (`shardStart`, `shardChunk`, `shardAck`), the job's `shard_transfer`.
+    public static let version: UInt16 = 4
     static let headerSize = 10
     /// Larger frames are refused before decoding (a task of many long prompts stays far below).
     public static let maximumPayload = 256 << 20

@@ -10,8 +10,10 @@ import Storage
 /// not symbolic links, and the file itself may only be absent or a regular file. So a
 /// coordinator, honest or not, can make a worker write nothing but task shards in a run folder.
 public enum ShardDestination {
-    public static func url(job: JobSpec, task: TaskAssignment) throws -> URL {
-        let layout = RunLayout(root: URL(fileURLWithPath: job.output))
+    /// - Parameter root: the worker's scratch folder for the job when shards are sent over the
+    ///   connection (`ShardTransfer.zeromq`); nil: the job's output folder.
+    public static func url(job: JobSpec, task: TaskAssignment, root: URL? = nil) throws -> URL {
+        let layout = RunLayout(root: root ?? URL(fileURLWithPath: job.output))
         // `shards/` and `shards/incoming/` must be real folders (a link there could point
         // anywhere); the output folder itself may sit behind links (/home → /nfs/home).
         for folder in [layout.shards, layout.incoming] {

@@ -70,6 +70,7 @@ public final class CoordinatorServer {
     /// - Throws: `MergeError` when the folder holds another job; corpus and journal errors.
     public init(job: JobSpec, layout: RunLayout,
                 logger: Logger = Logger(label: "circuits.coordinator", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        HeapRetention.keepFreedMemory()   // every accepted shard is an HDF5 open: keep its blocks
         self.job = job
         self.layout = layout
         self.logger = logger

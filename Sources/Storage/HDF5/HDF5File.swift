@@ -39,7 +39,8 @@ public final class HDF5File: @unchecked Sendable {
     public static func create(_ url: URL) throws -> HDF5File {
         HDF5ErrorStack.silence()
         let site = HDF5Site(file: url.path, object: nil, operation: "create file")
-        let id = H5Fcreate(url.path, chdf5_acc_trunc(), chdf5_default(), chdf5_default())
+        let access = try unlockedAccessList(site)
+        let id = H5Fcreate(url.path, chdf5_acc_trunc(), chdf5_default(), access.id)
         guard id >= 0 else { throw site.error(.library, "H5Fcreate failed") }
         return HDF5File(path: url.path, fileID: id)
     }
@@ -47,14 +48,15 @@ public final class HDF5File: @unchecked Sendable {
     /// Opens the existing file at `url`, read-only unless `writable`.
     ///
     /// - Throws: `HDF5Error` (`.notFound` when there is no file at `url`; `.library` when it
-    ///   is not an HDF5 file, or is locked by a writer in another process).
+    ///   is not an HDF5 file).
     public static func open(_ url: URL, writable: Bool = false) throws -> HDF5File {
         HDF5ErrorStack.silence()
         let site = HDF5Site(file: url.path, object: nil, operation: writable ? "open file for writing" : "open file")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw site.error(.notFound, "no such file")
         }
-        let id = H5Fopen(url.path, writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly(), chdf5_default())
+        let access = try unlockedAccessList(site)
+        let id = H5Fopen(url.path, writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly(), access.id)
         guard id >= 0 else { throw site.error(.library, "H5Fopen failed") }
         return HDF5File(path: url.path, fileID: id)
     }
@@ -197,6 +199,17 @@ extension HDF5File {
     static func openGroup(_ file: hid_t, _ path: String, _ site: HDF5Site) throws -> HDF5Handle {
         guard linkExists(file, path) else { throw site.error(.notFound, "no object at this path") }
         return try site.own(H5Gopen2(file, HDF5Path.absolute(path), chdf5_default()), "H5Gopen2", close: H5Gclose)
+    }
+
+    /// A file-access property list without HDF5's file locking. Our files are written under a
+    /// temporary name and renamed into place, so no reader ever meets a writer; and the lock
+    /// (`flock` on a descriptor libhdf5 opens without `O_CLOEXEC`) lives on in every process
+    /// started while the file was open, so that a test or worker process spawned at the wrong
+    /// moment made the next open of the file fail with EAGAIN ("unable to lock the file").
+    static func unlockedAccessList(_ site: HDF5Site) throws -> HDF5Handle {
+        let list = try site.own(H5Pcreate(chdf5_p_file_access()), "H5Pcreate", close: H5Pclose)
+        try site.check(H5Pset_file_locking(list.id, false, true), "H5Pset_file_locking")
+        return list
     }
 
     /// A link-creation property list that creates missing intermediate groups.

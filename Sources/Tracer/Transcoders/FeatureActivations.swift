@@ -78,17 +78,11 @@ public struct FeatureActivations: Sendable {
             if keepPreactivations { pres.append(pre) }
             for p in 0..<nPos {
                 let row = p * dT
-                var kept: [Int]
-                switch tc.activation {
-                case .relu:
-                    kept = (0..<dT).filter { pre[row + $0] > 0 }
-                case .jumpReLU:
-                    let t = tc.thresholds[l]!
-                    kept = (0..<dT).filter { pre[row + $0] > t[$0] }
-                case let .topK(k):
-                    // torch.topk: the k largest (ties → lower index first), kept unchanged.
-                    kept = Array((0..<dT).sorted { pre[row + $0] != pre[row + $1] ? pre[row + $0] > pre[row + $1] : $0 < $1 }.prefix(k)).sorted()
-                    kept = kept.filter { pre[row + $0] != 0 }
+                let kept: [Int]
+                if case let .topK(k) = tc.activation {
+                    kept = TranscoderSet.topK(k, of: pre[row..<(row + dT)]).filter { pre[row + $0] != 0 }
+                } else {
+                    kept = (0..<dT).filter { tc.activate(pre[row + $0], layer: l, feature: $0) != 0 }
                 }
                 if p > 0 {  // position 0 (BOS) is zeroed
                     for f in kept {

@@ -9,19 +9,14 @@ extension TranscoderSet {
         gemm(&pre, ldc: dT, x, lda: d, encoders[l], ldb: d, transB: true, m: rows, n: dT, k: d)
         let b = encoderBiases[l]
         for r in 0..<rows { for f in 0..<dT { pre[r * dT + f] += b[f] } }
-        switch activation {
-        case .relu:
-            for i in pre.indices where !(pre[i] > 0) { pre[i] = 0 }
-        case .jumpReLU:
-            let t = thresholds[l]!
-            for r in 0..<rows { for f in 0..<dT where !(pre[r * dT + f] > t[f]) { pre[r * dT + f] = 0 } }
-        case let .topK(k):
-            // The k largest of each row unchanged (ties → lower index), the rest 0.
+        if case let .topK(k) = activation {
+            // The k largest of each row unchanged, the rest 0.
             for r in 0..<rows {
-                let row = r * dT
-                let kept = Set((0..<dT).sorted { pre[row + $0] != pre[row + $1] ? pre[row + $0] > pre[row + $1] : $0 < $1 }.prefix(k))
-                for f in 0..<dT where !kept.contains(f) { pre[row + f] = 0 }
+                let kept = Set(Self.topK(k, of: pre[(r * dT)..<((r + 1) * dT)]))
+                for f in 0..<dT where !kept.contains(f) { pre[r * dT + f] = 0 }
             }
+        } else {
+            for r in 0..<rows { for f in 0..<dT { pre[r * dT + f] = activate(pre[r * dT + f], layer: l, feature: f) } }
         }
         return pre
     }
@@ -39,11 +34,26 @@ extension TranscoderSet {
             // pre = x[row] · W_enc[feature] + b_enc[feature]
             var pre = b[e.feature]
             for i in 0..<d { pre += x[e.row * d + i] * w[e.feature * d + i] }
-            switch activation {
-            case .relu: return pre > 0 ? pre : 0
-            case .jumpReLU: return pre > thresholds[l]![e.feature] ? pre : 0
-            case .topK: fatalError("handled above")
-            }
+            return activate(pre, layer: l, feature: e.feature)
         }
+    }
+
+    /// The activation function at one feature of layer `l` (ReLU, JumpReLU: element-wise; top-k
+    /// depends on the whole row, see `topK(_:of:)`): `pre` when the feature fires, else 0.
+    @inline(__always)
+    func activate(_ pre: Float, layer l: Int, feature f: Int) -> Float {
+        switch activation {
+        case .relu: return pre > 0 ? pre : 0
+        case .jumpReLU: return pre > thresholds[l]![f] ? pre : 0
+        case .topK: preconditionFailure("top-k is not element-wise: use topK(_:of:)")
+        }
+    }
+
+    /// The features top-k keeps on one row of pre-activations `[dTranscoder]`, ascending: the `k`
+    /// largest, ties broken towards the lower index (as `torch.topk` on the reference cases).
+    static func topK(_ k: Int, of row: ArraySlice<Float>) -> [Int] {
+        let base = row.startIndex
+        return (0..<row.count).sorted { row[base + $0] != row[base + $1] ? row[base + $0] > row[base + $1] : $0 < $1 }
+            .prefix(k).sorted()
     }
 }

@@ -158,26 +158,7 @@ in_c "$CIRCUITS" report "$OUT" >/dev/null
 grep -q "resumes at" "$WORK/coordinator.log" || { log "no upload was resumed"; exit 1; }
 log "uploads resumed at the coordinator's offset: $(grep -c "resumes at" "$WORK/coordinator.log")"
 grep -q "silent past its lease" "$WORK/coordinator.log" || { log "the killed worker's task was not re-leased"; exit 1; }
-python3 - "$CHOST/corpus.jsonl" "$OUT" <<'PY'
-import json, sys, pathlib
-corpus, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-ids = [json.loads(l)["id"] for l in corpus.read_text().splitlines() if l.strip()]
-report = json.loads((out / "report.json").read_text())
-seen = [p["id"] for p in report["prompts"]]
-assert len(seen) == len(set(seen)), f"prompts reported twice: {sorted(i for i in set(seen) if seen.count(i) > 1)[:5]}"
-assert set(seen) == set(ids), f"missing {sorted(set(ids) - set(seen))[:5]}, unexpected {sorted(set(seen) - set(ids))[:5]}"
-assert report["prompts_total"] == len(ids) == report["prompts_done"] + report["prompts_failed"], report
-events = [json.loads(l)["event"] for l in (out / "journal.jsonl").read_text().splitlines() if l.strip()]
-tasks = next(e["started"]["tasks"] for e in events if "started" in e)
-plan = out / "bridge_swap_plan.json"
-tasks += len(json.loads(plan.read_text())["tasks"]) if plan.exists() else 0
-done = [e["taskCompleted"]["taskID"] for e in events if "taskCompleted" in e]
-assert sorted(set(done)) == list(range(tasks)) and len(done) == tasks, f"{tasks} tasks, completions {sorted(done)}"
-shards = sorted(p.name for p in (out / "shards").glob("task-*.h5"))
-assert len(shards) == tasks, f"{len(shards)} shards for {tasks} tasks"
-print(f"netns_transfer_test: ok: {len(ids)} prompts reported once each ({report['prompts_done']} traced, "
-      f"{report['prompts_failed']} failed), {tasks} tasks completed once each, {len(shards)} shards sent over the veth pair")
-PY
+python3 "$ROOT/tools/check_run_output.py" netns_transfer_test "$CHOST/corpus.jsonl" "$OUT" --shards-note " sent over the veth pair"
 
 # Throughput: the same job into a fresh output folder with one unthrottled worker.
 log "throughput run (no rate limit)"

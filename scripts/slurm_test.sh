@@ -120,28 +120,11 @@ scontrol show job "$JOBID" 2>/dev/null | grep -o 'JobState=[A-Z]*' || true
 
 # Every prompt of the corpus exactly once; every task completed exactly once; every shard there;
 # the report written by the coordinator itself (the batch script runs no merge or report step).
-python3 - "$JOB" "$OUT" "$WORK/job-$JOBID.out" <<'PY'
-import json, sys, pathlib, re
-job, out, log = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3]).read_text()
-corpus_line = next(l for l in job.read_text().splitlines() if l.startswith("corpus:"))
-corpus = (job.parent / re.sub(r"\s+#.*", "", corpus_line.split(":", 1)[1]).strip()).resolve()
-ids = [json.loads(l)["id"] for l in corpus.read_text().splitlines() if l.strip()]
-report = json.loads((out / "report.json").read_text())
-seen = [p["id"] for p in report["prompts"]]
-assert len(seen) == len(set(seen)), f"prompts reported twice: {sorted(i for i in set(seen) if seen.count(i) > 1)[:5]}"
-assert set(seen) == set(ids), f"missing {sorted(set(ids) - set(seen))[:5]}, unexpected {sorted(set(seen) - set(ids))[:5]}"
-assert report["prompts_total"] == len(ids) == report["prompts_done"] + report["prompts_failed"], report
-said = f"traced {report['prompts_done']} of {len(ids)} prompts ({report['prompts_failed']} failed)"
-assert said in log, f"the coordinator's summary '{said}' is not in the job's output:\n{log[-2000:]}"
-events = [json.loads(l)["event"] for l in (out / "journal.jsonl").read_text().splitlines() if l.strip()]
-tasks = next(e["started"]["tasks"] for e in events if "started" in e)
-# A job with evaluation.facts adds its bridge-swap tasks after the attribution tasks (second phase).
-plan = out / "bridge_swap_plan.json"
-tasks += len(json.loads(plan.read_text())["tasks"]) if plan.exists() else 0
-done = [e["taskCompleted"]["taskID"] for e in events if "taskCompleted" in e]
-assert sorted(set(done)) == list(range(tasks)) and len(done) == tasks, f"{tasks} tasks, completions {sorted(done)}"
-shards = sorted(p.name for p in (out / "shards").glob("task-*.h5"))
-assert len(shards) == tasks, f"{len(shards)} shards for {tasks} tasks"
-print(f"slurm_test: ok: {len(ids)} prompts reported once each ({report['prompts_done']} traced, "
-      f"{report['prompts_failed']} failed), {tasks} tasks completed once each, {len(shards)} shards")
+CORPUS=$(python3 - "$JOB" <<'PY'
+import pathlib, re, sys
+job = pathlib.Path(sys.argv[1])
+line = next(l for l in job.read_text().splitlines() if l.startswith("corpus:"))
+print((job.parent / re.sub(r"\s+#.*", "", line.split(":", 1)[1]).strip()).resolve())
 PY
+)
+python3 "$ROOT/tools/check_run_output.py" slurm_test "$CORPUS" "$OUT" --log "$WORK/job-$JOBID.out"

@@ -26,8 +26,11 @@ extension EdgeAttribution {
 
         /// G[receiver] += rows of `g` `[R, d]` summed over segments; dx += g.
         func deposit(_ g: [Float], receiver r: Int) {
-            for seg in 0..<S { for i in 0..<n { G[r * n + i] += g[seg * n + i] } }
-            for i in 0..<(R * d) { dx[i] += g[i] }
+            g.withUnsafeBufferPointer { src in G.withUnsafeMutableBufferPointer { dst in dx.withUnsafeMutableBufferPointer { x in
+                let to = dst.baseAddress! + r * n
+                for seg in 0..<S { let from = src.baseAddress! + seg * n; for i in 0..<n { to[i] += from[i] } }
+                for i in 0..<(R * d) { x[i] += src[i] }
+            }}}
         }
 
         // Final norm: logits = lnf(x_last) · W_U; Gemma-2: y = cap·tanh(logits / cap).

@@ -71,13 +71,24 @@ extension EdgeAttribution {
                         cleanEmbeddings: clean0, corruptEmbeddings: corrupt0)
     }
 
-    /// Per edge in `graph.edges` order, `Σ_pos delta_s · gradients_r`: one product
-    /// `scores[nSenders, nReceivers] = delta[nSenders, T·d] · gradientsᵀ[T·d, nReceivers]`, then the edges picked.
+    /// Per edge in `graph.edges` order, `Σ_pos delta_s · gradients_r`: the product
+    /// `scores[nSenders, nReceivers] = delta[nSenders, T·d] · gradientsᵀ[T·d, nReceivers]`, one
+    /// GEMM per receiving layer over the senders upstream of it only (half the full product's
+    /// work), then the edges picked.
     func edgeScores(delta: [Float], gradients: [Float], nPos T: Int) -> [Double] {
-        let lay = layout, n = T * model.config.dModel, nS = lay.nSenders, nR = lay.nReceivers
+        let lay = layout, L = model.config.nLayers, n = T * model.config.dModel, nS = lay.nSenders, nR = lay.nReceivers
         var all = [Float](repeating: 0, count: nS * nR)
-        // all[nS, nR] = delta[nS, n] · gradients[nR, n]ᵀ
-        gemm(&all, ldc: nR, delta, lda: n, gradients, ldb: n, transB: true, m: nS, n: nR, k: n)
+        all.withUnsafeMutableBufferPointer { A in delta.withUnsafeBufferPointer { D in gradients.withUnsafeBufferPointer { G in
+            for l in 0...L {
+                // Layer l's receivers read the senders before its MLP sender (its own heads feed its MLP);
+                // logits read every sender.
+                let senders = l < L ? lay.mlpSender(l) : nS
+                let first = l < L ? lay.query(l, 0) : lay.logits, count = l < L ? lay.receiversPerLayer : 1
+                // all[senders, count] = delta[senders, n] · gradients[first..<first+count, n]ᵀ
+                gemm(A.baseAddress! + first, ldc: nR, D.baseAddress!, lda: n, G.baseAddress! + first * n, ldb: n, transB: true,
+                     m: senders, n: count, k: n)
+            }
+        }}}
         return graph.edges.map { Double(all[$0.sender * nR + $0.receiver]) }
     }
 

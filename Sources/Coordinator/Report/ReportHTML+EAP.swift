@@ -79,7 +79,8 @@ extension ReportHTML {
     /// The circuit as a layered graph (SVG): every component of the model as a faint box (layers
     /// bottom to top: embeddings, then each layer's heads and MLP, the logits on top), the
     /// circuit's edges as curves from the sender's top to the receiver's bottom (query, key and
-    /// value inputs enter a head at its left, middle and right), width by |score|, colour by sign.
+    /// value inputs enter a head at its left, middle and right; a near-vertical edge spanning
+    /// several rows bows right, clear of the boxes between), width by |score|, colour by sign.
     static func circuitSVG(_ c: EAPSummary.Circuit, all e: EAPSummary) -> String {
         let placed = e.components.compactMap { name in place(name).map { (name, $0) } }
         let topRow = (placed.map(\.1.row).filter { $0 != Int.max }.max() ?? 0) + 1
@@ -96,10 +97,6 @@ extension ReportHTML {
         }
         let peak = c.edges.map { abs($0.eap) }.max() ?? 1
         var s = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"circuit of \(c.size) edges\">"
-        for (name, p) in centre.sorted(by: { $0.key < $1.key }) {
-            s += "<rect x=\(q(p.x - boxW / 2)) y=\(q(p.y - boxH / 2)) width=\(q(boxW)) height=\(q(boxH)) rx=\"3\" fill=\"#f4f4f4\" stroke=\"#ccc\"/>"
-            s += "<text x=\(q(p.x)) y=\(q(p.y + 4)) text-anchor=\"middle\">\(esc(name))</text>"
-        }
         for x in c.edges.reversed() {   // the strongest drawn last, on top
             let (component, port) = receiverPort(x.receiver)
             guard let a = centre[x.sender], let b = centre[component] else { continue }
@@ -107,10 +104,18 @@ extension ReportHTML {
             let dx: Double = offsets[port ?? ""] ?? 0
             let x1: Double = a.x, y1: Double = a.y - boxH / 2, x2: Double = b.x + dx, y2: Double = b.y + boxH / 2
             let bend: Double = max(24, (y1 - y2) / 2)
+            // A near-vertical edge over more than one row bows to the right, clear of the boxes between.
+            let rows = ((y1 - y2) / rowH).rounded()
+            let bow: Double = rows > 1 && abs(x2 - x1) < boxW * 1.5 ? min(320, 26 * rows) : 0
             let w: Double = 0.75 + 5 * abs(x.eap) / max(peak, Double.leastNonzeroMagnitude)
             let colour = x.eap < 0 ? "#4c78a8" : "#e45756"
-            let d = String(format: "M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1, y1, x1, y1 - bend, x2, y2 + bend, x2, y2)
+            let d = String(format: "M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1, y1, x1 + bow, y1 - bend, x2 + bow, y2 + bend, x2, y2)
             s += "<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-opacity=\"0.75\" stroke-width=\(q(w))><title>\(esc(x.edge)): \(fmt(x.eap))</title></path>"
+        }
+        // Boxes over the curves, so that every label stays readable.
+        for (name, p) in centre.sorted(by: { $0.key < $1.key }) {
+            s += "<rect x=\(q(p.x - boxW / 2)) y=\(q(p.y - boxH / 2)) width=\(q(boxW)) height=\(q(boxH)) rx=\"3\" fill=\"#f4f4f4\" fill-opacity=\"0.9\" stroke=\"#bbb\"/>"
+            s += "<text x=\(q(p.x)) y=\(q(p.y + 4)) text-anchor=\"middle\">\(esc(name))</text>"
         }
         s += "<text x=\"8\" y=\"14\">\(c.edges.count) edges · width ∝ |mean \(methodName(c.method))| (max \(fmt(peak))) · </text>"
         s += "<text x=\"8\" y=\"28\" fill=\"#4c78a8\">negative: carries the clean answer</text><text x=\"220\" y=\"28\" fill=\"#e45756\">positive: works against it</text>"

@@ -9,7 +9,8 @@ import Tokenizers
 /// coordinator, `Corpus.loadPairLines`). A pair is skipped, with its reason, when a field is
 /// missing, a prompt is empty, has a word outside the vocabulary (mapped to the unknown token) or
 /// is longer than the context, its two prompts differ in token length, or `answer` / `wrong` is
-/// not one token (tokenized as `" " + word`, as the model predicts it after a prompt).
+/// not one token. Answers are encoded as given, as `circuits eap`'s pair files are (the
+/// word-level demo tokenizer takes `austin`; byte-level BPE needs the leading space, ` Paris`).
 public enum CorpusPairReading {
     /// A pair that cannot be scored, and why.
     public struct Skipped: Sendable, Equatable {
@@ -67,10 +68,10 @@ public enum CorpusPairReading {
         return ids
     }
 
-    /// The answer token of `text`: the single token of `" " + text`.
+    /// The answer token of `text`: its single token, encoded as given (no special tokens).
     static func word(_ name: String, _ text: String, tokenizer: Tokenizer, config: ModelConfig) throws -> Int {
         let ids: [Int]
-        do { ids = try tokenizer.encode(" " + text) } catch { throw PairError(reason: "\"\(name)\": \(error)") }
+        do { ids = try tokenizer.encode(text) } catch { throw PairError(reason: "\"\(name)\": \(error)") }
         guard ids.count == 1 else { throw PairError(reason: "\"\(name)\" '\(text)' is \(ids.count) tokens, not one") }
         guard unknownWords(text, tokenizer: tokenizer).isEmpty else { throw PairError(reason: "\"\(name)\" '\(text)' is not in the vocabulary") }
         guard ids[0] < config.nVocab else { throw PairError(reason: "\"\(name)\": token id \(ids[0]) is outside the model's vocabulary (\(config.nVocab))") }

@@ -15,9 +15,11 @@ public struct TaskPlan: Sendable {
         invalid = corpus.invalid
     }
 
-    /// The plan of `job`: its corpus read and cut into tasks.
+    /// The plan of `job`: its corpus read and cut into tasks (an EAP job's pairs file line by
+    /// line, `Corpus.loadPairLines`: `promptsPerTask` pairs per task).
     public init(job: JobSpec) throws {
-        self.init(corpus: try Corpus.load(URL(fileURLWithPath: job.corpus)), promptsPerTask: job.promptsPerTask)
+        let url = URL(fileURLWithPath: job.corpus)
+        self.init(corpus: try job.eap == nil ? Corpus.load(url) : Corpus.loadPairLines(url), promptsPerTask: job.promptsPerTask)
     }
 
     public var promptCount: Int { tasks.reduce(0) { $0 + $1.count } + invalid.count }

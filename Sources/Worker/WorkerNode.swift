@@ -109,10 +109,12 @@ public final class WorkerNode {
             try? send(.goodbye(workerID: id, reason: "refusing the job: \(error)"))
             throw WorkerError(reason: "refusing the job from \(options.endpoint): \(error)")
         }
-        logger.info("worker \(id): loading \(job.model) with \(job.transcoders)")
-        let runner: TaskRunner
+        let what = job.eap.map { "(EAP, metric \($0.metric))" } ?? "with \(job.transcoders)"
+        logger.info("worker \(id): loading \(job.model) \(what)")
+        let runner: any TaskRunning
         do {
-            runner = try TaskRunner(job: job, workerID: id, threads: options.threads)
+            runner = job.eap == nil ? try TaskRunner(job: job, workerID: id, threads: options.threads)
+                                    : try EAPTaskRunner(job: job, workerID: id, threads: options.threads)
         } catch {
             try? send(.goodbye(workerID: id, reason: "cannot load the model: \(error)"))
             throw WorkerError(reason: "cannot load the model: \(error)")
@@ -166,7 +168,7 @@ public final class WorkerNode {
 
     /// Traces `task` on a second thread, heartbeating every `job.heartbeatSeconds`; tasks that
     /// arrive meanwhile are queued. Returns `.shutdown` if the coordinator ends the job.
-    func runTask(_ task: TaskAssignment, runner: TaskRunner, job: JobSpec, queue: inout [TaskAssignment]) throws -> WorkerExit? {
+    func runTask(_ task: TaskAssignment, runner: any TaskRunning, job: JobSpec, queue: inout [TaskAssignment]) throws -> WorkerExit? {
         let id = options.workerID
         let outcome = TaskOutcome()
         let scratch = try scratchRoot(for: job)

@@ -90,6 +90,9 @@ extension Circuits {
                 SignalFlag.shared.install()
                 let layout = RunLayout(root: URL(fileURLWithPath: outdir))
                 let job = try layout.loadJob()
+                guard job.eap == nil else {
+                    throw RunError(reason: "\(outdir) is an EAP run (prompt pairs, no transcoders): global weights need a corpus run with transcoders")
+                }
                 if all { return try runAll(job: job, layout: layout) }
                 let chosen = try chooseTargets(layout)
                 guard !chosen.isEmpty else { throw RunError(reason: "no target features (the corpus activated none above layer 0)") }

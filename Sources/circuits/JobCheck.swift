@@ -18,11 +18,16 @@ enum JobCheck {
         guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: job.model).appendingPathComponent("tokenizer.json").path) else {
             throw JobSpecError(file: url.path, field: "model", reason: "no tokenizer.json in \(job.model)")
         }
-        do { _ = try TranscoderConfig(directory: URL(fileURLWithPath: job.transcoders)) } catch {
-            throw JobSpecError(file: url.path, field: "transcoders", reason: "\(error)")
+        if job.eap == nil {   // an EAP job has no transcoders
+            do { _ = try TranscoderConfig(directory: URL(fileURLWithPath: job.transcoders)) } catch {
+                throw JobSpecError(file: url.path, field: "transcoders", reason: "\(error)")
+            }
         }
-        do { _ = try Corpus.load(URL(fileURLWithPath: job.corpus)) } catch {
-            throw JobSpecError(file: url.path, field: "corpus", reason: "\(error)")
+        do {
+            let corpus = URL(fileURLWithPath: job.corpus)
+            _ = try job.eap == nil ? Corpus.load(corpus) : Corpus.loadPairLines(corpus)
+        } catch {
+            throw JobSpecError(file: url.path, field: job.corpusField, reason: "\(error)")
         }
         if let facts = job.evaluation?.facts {
             do { _ = try Fact.load(URL(fileURLWithPath: facts)) } catch {

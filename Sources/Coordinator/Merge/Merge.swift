@@ -23,7 +23,8 @@ public struct MergeSummary: Sendable, Equatable {
 /// offsets into the graph tables), `/graphs/*` every pruned graph's nodes and edges concatenated
 /// (`node_offset`, `edge_offset`, `token_offset`, `logit_offset` index them per prompt; edge
 /// endpoints are local to their prompt), `/stats/features/*` the summed feature statistics,
-/// `/dashboards/*` the combined feature dashboards. It
+/// `/dashboards/*` the combined feature dashboards, `/eap` an EAP job's edge scores summed over
+/// every shard (`EdgeScoreSums.add`, in task order; shards have no feature statistics then). It
 /// is written through the schema types of `Storage/Shard` and put in place atomically (`AtomicFile`).
 public enum Merger {
     public static func merge(_ layout: RunLayout) throws -> MergeSummary {
@@ -43,6 +44,7 @@ public enum Merger {
         var labels = LabelStatistics()
         var evaluation = EvaluationRows()
         var dashboards = DashboardsSum()
+        var edgeScores: EdgeScoreSums?
         var shardCount = 0
         for (taskID, prompts) in plan.tasks.enumerated() {
             let url = layout.shard(taskID: taskID)
@@ -65,6 +67,16 @@ public enum Merger {
             }
             try rows.append(shard: f, task: taskID, graphs: &graphs)
             try evaluation.append(EvaluationTable.read(f), prompts: prompts.count, path: url.path)
+            if job.eap != nil {
+                // An EAP shard: its pairs' edge scores, no transcoder features.
+                guard let part = try EdgeScoreSumsFile.read(f) else {
+                    throw MergeError(path: url.path, reason: "shard has no \(EdgeScoreSumsFile.group) group (not an EAP shard)")
+                }
+                if edgeScores == nil { edgeScores = part } else {
+                    do { try edgeScores!.add(part) } catch { throw MergeError(path: url.path, reason: "\(error)") }
+                }
+                continue
+            }
             guard let shardStats = try FeatureStatisticsFile.read(f) else {
                 throw MergeError(path: url.path, reason: "shard has no \(FeatureStatisticsSchema.group) group")
             }
@@ -97,6 +109,7 @@ public enum Merger {
             try evaluation.table?.write(into: f)
             try swaps?.write(into: f)
             try dashboards.write(into: f)
+            if let edgeScores { try EdgeScoreSumsFile.write(edgeScores, into: f) }
             try meta.write(into: f)
         }
         return MergeSummary(promptsTotal: rows.count, promptsDone: rows.doneCount, promptsFailed: rows.count - rows.doneCount, shards: shardCount)

@@ -35,6 +35,8 @@ public struct Aggregate: Sendable {
     public var evaluation: EvaluationTable?
     /// The bridge swaps of the evaluation's second phase (`/bridge_swap`).
     public var bridgeSwaps: BridgeSwapTable?
+    /// An EAP job's edge scores summed over its pairs (`/eap`).
+    public var edgeScores: EdgeScoreSums?
 
     public init(url: URL) throws {
         let f = try HDF5File.open(url)
@@ -55,6 +57,7 @@ public struct Aggregate: Sendable {
             throw MergeError(path: url.path, reason: "\(EvaluationTable.group) has \(evaluation.count) rows for \(ids.count) prompts")
         }
         bridgeSwaps = try BridgeSwapTable.read(f)
+        edgeScores = try EdgeScoreSumsFile.read(f)
         let tables = try GraphTables(f)
         guard tables.promptCount == ids.count else {
             throw MergeError(path: url.path, reason: "graph offsets do not match the prompt table")

@@ -78,6 +78,8 @@ public struct CircuitReport: Codable, Sendable {
     public var feature_dashboards: [DashboardSummary]?
     /// The edges between the dashboards' histogram bins (`ActivationHistogram`).
     public var histogram_edges: [Double]?
+    /// An EAP job's edge scores (`EAPSummary`): top edges and circuits; nil for other jobs.
+    public var eap: EAPSummary?
 
     /// Builds the report from a merged run.
     public init(_ a: Aggregate, top: Int = 25) {
@@ -157,6 +159,8 @@ public struct CircuitReport: Codable, Sendable {
         evaluation = a.evaluation.map { EvaluationSummary($0, swaps: a.bridgeSwaps, traceSeconds: a.prompts.map(\.seconds)) }
         top_paths = pathStats.map { Path(nodes: $0.key, prompts: $0.value.count, mean_strength: $0.value.strength / Double($0.value.count)) }
             .sorted { ($0.prompts, $0.mean_strength) > ($1.prompts, $1.mean_strength) }.prefix(top).map { $0 }
+        let skipped = prompts_failed
+        eap = a.edgeScores.map { EAPSummary($0, skipped: skipped) }
     }
 
     /// A position-free label, so that the same feature or token recurs across prompts.

@@ -5,6 +5,7 @@ import Storage
 /// the numbers of `report.json`.
 public enum ReportHTML {
     public static func render(_ r: CircuitReport, title: String) -> String {
+        if let e = r.eap { return renderEAP(r, e, title: title) }
         var h = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>

@@ -11,6 +11,7 @@ public enum RunCompletion {
     public struct Outcome: Sendable {
         public var merge: MergeSummary
         public var report: CircuitReport
+        public init(merge: MergeSummary, report: CircuitReport) { self.merge = merge; self.report = report }
     }
 
     /// Merges the run in `layout` and writes its report.
@@ -32,9 +33,20 @@ public enum RunCompletion {
     ///       aggregate: out/demo/aggregate.h5
     ///       report:    out/demo/report.html
     ///       mean replacement score 0.8123, completeness 0.9412
+    ///
+    /// (an EAP job: `scored 40 of 41 pairs (1 skipped)`, and its mean total effect and top edge).
     public static func summary(_ outcome: Outcome, layout: RunLayout) -> String {
         let m = outcome.merge, r = outcome.report
         func score(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
+        if let e = r.eap {
+            let top = e.top_edges.first.map { "top edge \($0.edge) (mean EAP \(String(format: "%.4g", $0.eap)))" } ?? "no edge scored"
+            return """
+                scored \(e.pairs_scored) of \(m.promptsTotal) pairs (\(m.promptsFailed) skipped)
+                  aggregate: \(layout.aggregate.path)
+                  report:    \(layout.reportHTML.path)
+                  mean |L(clean) − L(corrupt)| \(score(e.mean_abs_total_effect)) (\(e.metric)); \(top)
+                """
+        }
         return """
             traced \(m.promptsDone) of \(m.promptsTotal) prompts (\(m.promptsFailed) failed)
               aggregate: \(layout.aggregate.path)

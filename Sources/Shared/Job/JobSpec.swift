@@ -17,6 +17,18 @@ import Storage
 /// shard_transfer: filesystem       # or zeromq: workers send shards over the connection
 /// ```
 ///
+/// An Edge Attribution Patching job (`EAP`) names `pairs:` (a JSONL file of clean/corrupt prompt
+/// pairs, held in `corpus`) instead of `corpus:`, and an `eap:` section instead of the
+/// transcoders and the graph parameters:
+///
+/// ```yaml
+/// model: ../models/demo/model
+/// pairs: eap-two-hop.jsonl          # {"id", "clean", "corrupt", "answer", "wrong"} a line
+/// output: ../out/eap-demo
+/// prompts_per_task: 8               # pairs per task
+/// eap: {metric: logit-diff, ig_steps: 0, exact: false}
+/// ```
+///
 /// Relative paths are resolved against the folder holding the YAML file. `validate()` checks
 /// every field before a job starts; its errors name the field.
 public struct JobSpec: Codable, Sendable, Equatable {
@@ -95,6 +107,35 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public static let featureRange = 1...10_000
     }
 
+    /// Edge Attribution Patching over prompt pairs (`eap:`; the job's `corpus` is then its
+    /// `pairs:` file and `transcoders` is empty): every pair's edge scores, summed per task into
+    /// the shard's `/eap` group (`EdgeScoreSums`).
+    public struct EAP: Codable, Sendable, Equatable {
+        /// The task metric: `logit-diff` (answer minus wrong logit), `prob`, `kl` (Tracer's `EAPMetric`).
+        public var metric: String = "logit-diff"
+        /// EAP-IG's interpolation steps; 0: EAP-IG not run.
+        public var igSteps: Int = 0
+        /// Whether every edge is also patched exactly (one forward per edge and pair: small models only).
+        public var exact: Bool = false
+        public init(metric: String = "logit-diff", igSteps: Int = 0, exact: Bool = false) {
+            self.metric = metric; self.igSteps = igSteps; self.exact = exact
+        }
+
+        /// The metric names Tracer's `EAPMetric` accepts (a test keeps the two lists equal).
+        public static let metrics = ["logit-diff", "prob", "kl"]
+        /// Bounds of `igSteps`.
+        public static let igStepRange = 0...1000
+
+        /// Why this section is invalid (field under `eap.`, reason), nil when it is valid.
+        var problem: (field: String, reason: String)? {
+            guard Self.metrics.contains(metric) else { return ("eap.metric", "expected one of \(Self.metrics.joined(separator: ", ")), found \(metric)") }
+            guard Self.igStepRange.contains(igSteps) else {
+                return ("eap.ig_steps", "\(igSteps) is outside \(Self.igStepRange.lowerBound)...\(Self.igStepRange.upperBound)")
+            }
+            return nil
+        }
+    }
+
     /// Absolute paths.
     public var model: String
     public var transcoders: String
@@ -115,6 +156,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var evaluation: Evaluation?
     /// Set only for a global-weights block job (absent from the encoding otherwise, so hashes stay).
     public var globalBlocks: GlobalBlocks?
+    /// Set only for an EAP job (`pairs:`; absent from the encoding otherwise, so hashes stay).
+    public var eap: EAP?
     /// How shards reach the output folder (`ShardTransfer`); how, not what: not in `hash`, and
     /// absent from the encoding when `filesystem`.
     public var shardTransfer: ShardTransfer = .filesystem
@@ -125,7 +168,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, transcoders, corpus, output, promptsPerTask, workers, leaseSeconds, heartbeatSeconds, attribution, pruning, statistics, evaluation
-        case globalBlocks, keepFullGraphs, shardTransfer
+        case globalBlocks, keepFullGraphs, shardTransfer, eap
     }
 
     /// Decodes `job.json`; fields added in later versions take their defaults.
@@ -144,6 +187,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         statistics = try c.decodeIfPresent(Statistics.self, forKey: .statistics) ?? statistics
         evaluation = try c.decodeIfPresent(Evaluation.self, forKey: .evaluation)
         globalBlocks = try c.decodeIfPresent(GlobalBlocks.self, forKey: .globalBlocks)
+        eap = try c.decodeIfPresent(EAP.self, forKey: .eap)
         keepFullGraphs = try c.decodeIfPresent(Bool.self, forKey: .keepFullGraphs) ?? false
         shardTransfer = try c.decodeIfPresent(ShardTransfer.self, forKey: .shardTransfer) ?? .filesystem
     }
@@ -166,6 +210,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         try c.encode(statistics, forKey: .statistics)
         try c.encodeIfPresent(evaluation, forKey: .evaluation)
         try c.encodeIfPresent(globalBlocks, forKey: .globalBlocks)
+        try c.encodeIfPresent(eap, forKey: .eap)
         if keepFullGraphs { try c.encode(keepFullGraphs, forKey: .keepFullGraphs) }
         if shardTransfer != .filesystem { try c.encode(shardTransfer, forKey: .shardTransfer) }
     }
@@ -195,7 +240,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         guard let dict = parsed as? [String: Any] else {
             throw JobSpecError(file: path, field: nil, reason: "expected a mapping of fields (model, transcoders, corpus, output, ...)")
         }
-        return try JobSpec(fields: dict, file: path, base: url.deletingLastPathComponent())
+        let base = url.deletingLastPathComponent()
+        if dict["pairs"] != nil || dict["eap"] != nil { return try JobSpec(eapFields: dict, file: path, base: base) }
+        return try JobSpec(fields: dict, file: path, base: base)
     }
 
     init(fields dict: [String: Any], file: String, base: URL) throws {
@@ -256,11 +303,53 @@ public struct JobSpec: Codable, Sendable, Equatable {
                                   "heartbeat_seconds", "attribution", "pruning", "statistics", "evaluation", "global_blocks", "shard_transfer"])
     }
 
+    /// An EAP job: `pairs` instead of `corpus`, an `eap` section, no transcoders and none of the
+    /// attribution graph's sections (each named in its error when present).
+    init(eapFields dict: [String: Any], file: String, base: URL) throws {
+        let reader = FieldReader(dict: dict, file: file, base: base, prefix: "")
+        let common = ["model", "pairs", "output", "prompts_per_task", "workers", "lease_seconds", "heartbeat_seconds", "eap", "shard_transfer"]
+        for key in ["corpus", "transcoders", "attribution", "pruning", "statistics", "evaluation", "global_blocks"] where dict[key] != nil {
+            throw JobSpecError(file: file, field: key, reason: key == "corpus"
+                               ? "an EAP job reads prompt pairs: give `pairs:` or `corpus:`, not both"
+                               : "not used by an EAP job (`pairs:`): remove it (an EAP job has \(common.joined(separator: ", ")))")
+        }
+        self.init(model: try reader.path("model"), transcoders: "", corpus: try reader.path("pairs"), output: try reader.path("output"))
+        promptsPerTask = try reader.int("prompts_per_task", default: 8, range: 1...1_000_000)
+        workers = try reader.int("workers", default: 2, range: 1...1024)
+        leaseSeconds = try reader.double("lease_seconds", default: 120, range: 1...1e6)
+        heartbeatSeconds = try reader.double("heartbeat_seconds", default: 2, range: 0.05...1e5)
+        if let problem = timingProblem { throw JobSpecError(file: file, field: problem.field, reason: problem.reason) }
+        let e = try reader.section("eap", keys: ["metric", "ig_steps", "exact"])
+        var spec = EAP()
+        if let raw = e.dict["metric"], !(raw is NSNull) {
+            guard let name = raw as? String else { throw JobSpecError(file: file, field: "eap.metric", reason: "expected one of \(EAP.metrics.joined(separator: ", ")), found \(raw)") }
+            spec.metric = name
+        }
+        spec.igSteps = try e.int("ig_steps", default: 0, range: EAP.igStepRange)
+        spec.exact = try e.bool("exact", default: false)
+        if let problem = spec.problem { throw JobSpecError(file: file, field: problem.field, reason: problem.reason) }
+        eap = spec
+        // No transcoders: no statistics, no dashboards.
+        statistics.dashboards = false
+        if let raw = dict["shard_transfer"], !(raw is NSNull) {
+            let names = ShardTransfer.allCases.map(\.rawValue)
+            guard let name = raw as? String, let mode = ShardTransfer(rawValue: name) else {
+                throw JobSpecError(file: file, field: "shard_transfer", reason: "expected one of \(names.joined(separator: ", ")), found \(raw)")
+            }
+            shardTransfer = mode
+        }
+        try reader.rejectUnknown(common)
+    }
+
+    /// The field naming the job's corpus in its YAML: `pairs` for an EAP job, else `corpus`.
+    public var corpusField: String { eap == nil ? "corpus" : "pairs" }
+
     /// Checks what a job received over the wire must satisfy before a worker acts on it: absolute,
     /// normalised paths (no `..`), sane numbers, valid graph parameters. `source` names where
     /// it came from in the error.
     public func validate(source: String) throws {
-        for (field, path) in [("model", model), ("transcoders", transcoders), ("corpus", corpus), ("output", output)] {
+        // An EAP job has no transcoders.
+        for (field, path) in [("model", model), ("transcoders", transcoders), (corpusField, corpus), ("output", output)] where !(eap != nil && field == "transcoders") {
             guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
                   !path.contains("\0") else {
                 throw JobSpecError(file: source, field: field, reason: "must be an absolute path without '.' or '..' components (got \(path))")
@@ -280,6 +369,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 throw JobSpecError(file: source, field: "evaluation.features", reason: "\(evaluation.features) is outside \(r.lowerBound)...\(r.upperBound)")
             }
         }
+        if let problem = eap?.problem { throw JobSpecError(file: source, field: problem.field, reason: problem.reason) }
         if let b = globalBlocks {
             guard b.activations.hasPrefix("/"), !b.activations.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
                   !b.activations.contains("\0") else {
@@ -322,13 +412,13 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        for (field, path) in [("model", model), ("transcoders", transcoders)] {
+        for (field, path) in [("model", model), ("transcoders", transcoders)] where !(eap != nil && field == "transcoders") {
             guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
                 throw JobSpecError(file: file, field: field, reason: "no such folder: \(path)")
             }
         }
         guard fm.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
-            throw JobSpecError(file: file, field: "corpus", reason: "no such file: \(corpus)")
+            throw JobSpecError(file: file, field: corpusField, reason: "no such file: \(corpus)")
         }
         if let facts = evaluation?.facts, !fm.fileExists(atPath: facts, isDirectory: &isDir) || isDir.boolValue {
             throw JobSpecError(file: file, field: "evaluation.facts", reason: "no such file: \(facts)")

@@ -35,7 +35,8 @@ public struct CoordinatorBenchmark: Sendable {
         public var wall_s: Double
         public var tasks_per_s: Double
         /// Wall time the coordinator's message loop spent handling messages (dispatch, settling
-        /// checked shards: rename and journal) per task, as `circuits bench pipeline` measures it.
+        /// checked shards: rename and journal) per task (`circuits bench pipeline` adds the
+        /// checks' wall time, `verify_ms_per_task`, to its coordinator time).
         public var coordinator_ms_per_task: Double
         /// Wall time per task of the shard checks (sha256, HDF5) on the verifier threads, which
         /// run beside the loop.

@@ -73,7 +73,7 @@ extension CoordinatorServer {
             book.heartbeat(from: id, task: valid && sane ? task : nil, attempt: attempt, now: now, lease: lease)
         case let .result(r):
             remember(r.workerID, now: now)
-            return try accept(r)
+            accept(r)
         case let .failure(task, attempt, id, reason, transient):
             remember(id, now: now)
             guard book.lease(of: task, heldBy: id, attempt: attempt) != nil else {

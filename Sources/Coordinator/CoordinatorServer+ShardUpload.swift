@@ -23,6 +23,12 @@ extension CoordinatorServer {
             reply(peer, .shardAck(ShardAck(taskID: task, attempt: attempt, offset: 0, refused: "this worker does not hold task \(task) (attempt \(attempt))")))
             return
         }
+        guard verifying[task] == nil else {
+            logger.notice("coordinator: refusing a shard upload for task \(task) from \(id): its shard is being checked",
+                          metadata: ["task": "\(task)", "worker": "\(id)"])
+            reply(peer, .shardAck(ShardAck(taskID: task, attempt: attempt, offset: 0, refused: "the shard of task \(task) is being checked")))
+            return
+        }
         switch message {
         case let .shardStart(s):
             let ack = receiver.start(s)

@@ -7,18 +7,42 @@ extension CoordinatorServer {
     /// Largest shard the coordinator reads (hashing and verification).
     static let maximumShardBytes = 1 << 40
 
-    /// Verifies the shard of a result and settles its task. Only the worker holding the task's
-    /// lease for that attempt may complete it; anything else is ignored (and nothing is deleted:
-    /// the coordinator removes no file it did not create).
-    func accept(_ r: TaskResult) throws -> Bool {
+    /// Hands the shard of a result to the verifier threads (`ShardVerifier`); `settle` accepts
+    /// or refuses it when its check is done. Only the worker holding the task's lease for that
+    /// attempt may complete it; anything else is ignored (and nothing is deleted: the coordinator
+    /// removes no file it did not create), and so is a second result for a shard being checked.
+    /// The task stays leased while its shard is checked.
+    func accept(_ r: TaskResult) {
         guard book.lease(of: r.taskID, heldBy: r.workerID, attempt: r.attempt) != nil else {
             logger.notice("coordinator: ignoring a result for task \(r.taskID) (attempt \(r.attempt)) from \(r.workerID), which does not hold it",
                           metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
+            return
+        }
+        guard verifying[r.taskID] == nil else {
+            logger.notice("coordinator: ignoring a second result for task \(r.taskID) from \(r.workerID) while its shard is being checked",
+                          metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
+            return
+        }
+        verifying[r.taskID] = r
+        let swap = r.taskID >= plan.tasks.count
+        shardVerifier.submit(ShardVerifier.Job(result: r, url: incomingShard(of: r), jobHash: job.hash,
+                                               promptIDs: assignment(r.taskID, attempt: r.attempt).prompts.map(\.id), bridgeSwaps: swap))
+    }
+
+    /// Settles the task of a checked shard: renames an accepted shard into place and journals the
+    /// completion, or counts a refused shard as a failed attempt. An outcome whose task's lease
+    /// has meanwhile expired (the check took longer than the lease) is dropped: the task went
+    /// back to the queue. Returns true when a task was settled.
+    func settle(_ outcome: ShardVerifier.Outcome) throws -> Bool {
+        let r = outcome.job.result, incoming = outcome.job.url
+        verifying[r.taskID] = nil
+        guard book.lease(of: r.taskID, heldBy: r.workerID, attempt: r.attempt) != nil else {
+            logger.warning("coordinator: dropping the checked shard of task \(r.taskID) from \(r.workerID): its lease ended while it was being checked",
+                           metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
             return false
         }
-        let incoming = incomingShard(of: r)
         let counts: (done: Int, failed: Int), sha256: String
-        switch verify(incoming, task: r.taskID, reportedSHA256: r.sha256) {
+        switch outcome.checked {
         case let .failure(problem):
             logger.warning("coordinator: rejecting the shard of task \(r.taskID) from \(r.workerID): \(problem.reason)",
                            metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
@@ -41,44 +65,17 @@ extension CoordinatorServer {
         try journal.appendDeferred(.taskCompleted(taskID: r.taskID, workerID: r.workerID, sha256: sha256,
                                                   promptsDone: counts.done, promptsFailed: counts.failed))
         _ = book.complete(r.taskID)
-        if r.taskID < plan.tasks.count { taskCounts[r.taskID] = counts }
+        if r.taskID < plan.tasks.count { record(counts, of: r.taskID) }
         logger.debug("coordinator: task \(r.taskID) completed by \(r.workerID) (\(counts.done) traced, \(counts.failed) failed)",
                      metadata: ["task": "\(r.taskID)", "worker": "\(r.workerID)"])
         return true
     }
 
-    struct ShardProblem: Error { var reason: String }
-    struct CheckedShard { var sha256: String; var bytes: Int; var done: Int; var failed: Int }
-
-    /// Checks a shard for `task`: a regular file of bounded size whose sha256 is the reported
-    /// one (when given), of this job, holding exactly the task's prompts. Returns its digest and
-    /// the prompt counts read from its own table.
-    func verify(_ url: URL, task: Int, reportedSHA256: String?) -> Result<CheckedShard, ShardProblem> {
-        let sha: String, bytes: Int
-        do { (sha, bytes) = try SHA256Digest.hex(ofRegularFileAt: url, maxBytes: Self.maximumShardBytes) } catch {
-            return .failure(ShardProblem(reason: "\(error)"))
-        }
-        if let reportedSHA256, sha != reportedSHA256 {
-            return .failure(ShardProblem(reason: "sha256 \(sha.prefix(12)) differs from the reported \(reportedSHA256.prefix(12))"))
-        }
-        do {
-            let f = try HDF5File.open(url)
-            defer { f.close() }
-            let hash = try ShardMeta(f).jobHash
-            guard hash == job.hash else { return .failure(ShardProblem(reason: "shard of job \(hash.prefix(12)), expected \(job.hash.prefix(12))")) }
-            let ids: [String], done: Int
-            if task < plan.tasks.count {
-                let table = try PromptTable(f)
-                (ids, done) = (table.id, table.doneCount)
-            } else {
-                guard let swaps = try BridgeSwapTable.read(f) else { return .failure(ShardProblem(reason: "no \(BridgeSwapTable.group) group in a bridge-swap shard")) }
-                (ids, done) = (swaps.rows.map(\.id), swaps.rows.filter { $0.status == 1 }.count)
-            }
-            guard ids == assignment(task, attempt: 1).prompts.map(\.id) else { return .failure(ShardProblem(reason: "its prompt ids differ from task \(task)'s")) }
-            return .success(CheckedShard(sha256: sha, bytes: bytes, done: done, failed: ids.count - done))
-        } catch {
-            return .failure(ShardProblem(reason: "unreadable: \(error)"))
-        }
+    /// Settles every shard whose check has finished; true when a task was settled.
+    func settleCheckedShards() throws -> Bool {
+        var settled = false
+        for outcome in shardVerifier.takeFinished() { settled = try settle(outcome) || settled }
+        return settled
     }
 
     /// On resume: whether the accepted shard of `task` is still the file the journal recorded.

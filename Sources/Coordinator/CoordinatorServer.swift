@@ -9,8 +9,10 @@ import Storage
 /// A shard arrives as `shards/incoming/task-NNNNNN.tryK.h5` (the path follows from the task and
 /// the attempt; no path is ever taken from a message), written there by the worker on a shared
 /// filesystem or, sent over the connection, assembled by `ShardReceiver` in `….tryK.h5.part`;
-/// once its sha256, job hash and prompt ids check out it is renamed to `shards/task-NNNNNN.h5`
-/// and the completion is journaled with the counts read from the shard (fsync'd within
+/// its sha256, job hash and prompt ids are checked on verifier threads (`ShardVerifier`) while
+/// the loop keeps dispatching, the task staying leased meanwhile; once they check out the loop
+/// renames it to `shards/task-NNNNNN.h5`
+/// and journals the completion with the counts read from the shard (fsync'd within
 /// milliseconds by the journal's own thread, so the message loop never waits for the disk; a
 /// crash before that redoes the task). A coordinator restarted on the same output folder
 /// replays the journal, re-hashes every accepted shard against it (a shard that differs is
@@ -36,7 +38,17 @@ public final class CoordinatorServer {
     let logger: Logger
     var book: TaskBook
     var journal: Journal
+    /// Prompts traced and failed per completed attribution task (from its shard), and their
+    /// sums (kept as they change: `progress()` runs after every settled task).
     var taskCounts: [Int: (done: Int, failed: Int)] = [:]
+    var countTotals = (done: 0, failed: 0)
+    /// Results whose shard the verifier threads are checking, by task.
+    var verifying: [Int: TaskResult] = [:]
+    /// Threads checking shards for `serve` (`ShardVerifier.defaultThreads()` unless set before it).
+    public var verifierThreads = ShardVerifier.defaultThreads()
+    private var verifier: ShardVerifier?
+    /// Wall and CPU seconds the verifier threads spent checking shards, over finished `serve`s.
+    public private(set) var verificationTime = (wall: 0.0, cpu: 0.0)
     var workers: [String: ContinuousClock.Instant] = [:]
     /// Reasons workers gave when they left (model failed to load, ...).
     public internal(set) var goodbyes: [String: String] = [:]
@@ -49,8 +61,10 @@ public final class CoordinatorServer {
     var budgets: [Data: PeerBudget] = [:]
     /// Replies dropped because a peer did not read (its queue was full).
     public internal(set) var droppedReplies = 0
-    /// Time spent handling messages (dispatch, shard verification, journal writes): the
-    /// coordinator's overhead, reported by `circuits bench pipeline`.
+    /// Wall time the message loop spent handling messages (dispatch, lease checks, settling
+    /// checked shards: rename and journal writes): the coordinator's overhead, reported by
+    /// `circuits bench pipeline`. The shards' sha256 and HDF5 checks run on the verifier threads
+    /// meanwhile and are counted in `verificationTime`.
     public private(set) var handlingTime = Duration.zero
     public var handlingSeconds: Double { handlingTime.seconds }
     /// Shards uploaded over the connection (`ShardTransfer.zeromq`).
@@ -105,12 +119,14 @@ public final class CoordinatorServer {
             default: break
             }
         }
-        var completed = Set<Int>()
+        var completed = Set<Int>(), totals = (done: 0, failed: 0)
         for (task, c) in lastCompletion.sorted(by: { $0.key < $1.key })
         where Self.shardMatchesJournal(task: task, sha256: c.sha256, layout: layout, logger: logger) {
             completed.insert(task)
-            taskCounts[task] = (c.done, c.failed)
+            taskCounts[task] = (c.done, c.failed)   // each task once (`lastCompletion`)
+            totals = (totals.done + c.done, totals.failed + c.failed)
         }
+        countTotals = totals
         book = TaskBook(taskCount: plan.tasks.count, completed: completed)
         journal = try Journal(url: layout.journal)
         try journal.append(.started(jobHash: job.hash, tasks: plan.tasks.count, prompts: plan.promptCount))
@@ -156,14 +172,43 @@ public final class CoordinatorServer {
     }
 
     public func progress() -> RunProgress {
-        let done = taskCounts.values.reduce(0) { $0 + $1.done }
-        var failedPrompts = taskCounts.values.reduce(0) { $0 + $1.failed } + plan.invalid.count
+        let done = countTotals.done
+        var failedPrompts = countTotals.failed + plan.invalid.count
         for task in book.failed.keys where task < plan.tasks.count { failedPrompts += plan.tasks[task].count }
         return RunProgress(tasksTotal: book.taskCount, tasksCompleted: book.completed.count, tasksFailed: book.failed.count,
                            promptsTotal: plan.promptCount, promptsDone: done, promptsFailed: failedPrompts,
                            promptsThisSession: max(0, done + failedPrompts - plan.invalid.count - settledAtStart),
                            elapsed: ContinuousClock.now - started, workers: workers.count)
     }
+
+    /// Records the prompt counts of completed attribution task `task`.
+    func record(_ counts: (done: Int, failed: Int), of task: Int) {
+        if let old = taskCounts.updateValue(counts, forKey: task) {
+            countTotals.done -= old.done
+            countTotals.failed -= old.failed
+        }
+        countTotals.done += counts.done
+        countTotals.failed += counts.failed
+    }
+
+    /// The verifier threads of the running `serve`, started on first use.
+    var shardVerifier: ShardVerifier {
+        if let verifier { return verifier }
+        let started = ShardVerifier(threads: verifierThreads)
+        verifier = started
+        return started
+    }
+
+    /// Ends the verifier threads (every submitted shard has been settled) and adds up their time.
+    private func stopVerifier() {
+        guard let verifier else { return }
+        verifier.stop()
+        let t = verifier.time
+        verificationTime = (verificationTime.wall + t.wall, verificationTime.cpu + t.cpu)
+        self.verifier = nil
+    }
+
+    deinit { verifier?.stop() }
 
     /// Every task of every phase is settled.
     public var isFinished: Bool { book.isFinished && !bridgeSwapPhasePending }
@@ -207,6 +252,7 @@ public final class CoordinatorServer {
         metrics?.enter(.serving)
         journal.startBackgroundSync()
         defer { try? journal.stopBackgroundSync() }   // on a thrown error; the normal end syncs below
+        defer { stopVerifier() }
         var lastTick = ContinuousClock.now
         while !isFinished && !shouldStop() {
             if book.isFinished {
@@ -215,8 +261,9 @@ public final class CoordinatorServer {
                 metrics?.enter(.serving)
                 continue
             }
-            // A burst: every message waiting (up to `burst`).
-            var timeout = 100, settled = false, handled = 0
+            // A burst: every message waiting (up to `burst`); then the shards checked meanwhile.
+            // While shards are being checked the loop looks for their outcomes every millisecond.
+            var timeout = verifying.isEmpty ? 100 : 1, settled = false, handled = 0
             let handledBefore = handlingTime
             for _ in 0..<Self.burst {
                 guard let frames = try socket.receive(timeoutMilliseconds: timeout) else { break }
@@ -225,6 +272,11 @@ public final class CoordinatorServer {
                 settled = try handle(frames) || settled
                 handlingTime += ContinuousClock.now - t
                 handled += 1
+            }
+            if !verifying.isEmpty {
+                let t = ContinuousClock.now
+                settled = try settleCheckedShards() || settled
+                handlingTime += ContinuousClock.now - t
             }
             metrics?.handled(handled, in: handlingTime - handledBefore)
             if settled { report(progress(), to: onProgress) }
@@ -239,6 +291,12 @@ public final class CoordinatorServer {
                 if let reason = book.failed[task] { try journal.append(.taskFailed(taskID: task, reason: reason)) }
             }
             if now - lastTick >= .seconds(1) { lastTick = now; report(progress(), to: onProgress) }
+        }
+        // Stopped early: settle the shards still being checked (their workers are done with them).
+        if !verifying.isEmpty, let verifier {
+            let t = ContinuousClock.now
+            for outcome in verifier.waitForAll() { _ = try settle(outcome) }
+            handlingTime += ContinuousClock.now - t
         }
         try journal.stopBackgroundSync()
         let final = progress()

@@ -102,9 +102,10 @@ public struct TaskBook: Sendable {
     public mutating func complete(_ task: Int) -> Bool {
         guard task >= 0, task < taskCount, !isSettled(task) else { return false }
         completed.insert(task)
-        leases[task] = nil
         deferred[task] = nil
-        pending.removeAll { $0 == task }
+        // A leased task is never pending (every path that leases one takes it off the queue), so
+        // the common case skips the scan of the queue.
+        if leases.removeValue(forKey: task) == nil { pending.removeAll { $0 == task } }
         return true
     }
 

@@ -8,7 +8,7 @@ extension Circuits {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure speed and memory (build with -c release).",
-            subcommands: [Attribution.self, Intervention.self, Pipeline.self, GlobalWeights.self, Dashboards.self, CoordinatorLoad.self]
+            subcommands: [Attribution.self, Intervention.self, Pipeline.self, GlobalWeights.self, Dashboards.self, CoordinatorLoad.self, SimulatedWorkersCommand.self]
         )
     }
 }

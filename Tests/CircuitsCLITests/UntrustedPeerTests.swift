@@ -238,6 +238,10 @@ func interimJob(output: URL, corpus: URL) -> JobSpec {
                 try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/zero")
             }
             try mallory.send(.result(TaskResult(taskID: 0, attempt: attempt, workerID: "mallory", sha256: "00", promptsDone: 1, promptsFailed: 0, seconds: 1)))
+            // The shard is checked beside the coordinator's loop and the task stays leased until
+            // then: wait for the refusal before asking again.
+            let refusal = plant == "fifo" ? "not a regular file" : "symbolic link"
+            #expect(eventually(seconds: 30) { run.coordinator.stderr.contains(refusal) }, "\(run.coordinator.stderr)")
         }
         try finish(run)   // answered at once: the honest worker gets task 0 (attempt 3) and task 1
         #expect(run.job.completions.sorted() == [0, 1])

@@ -17,6 +17,10 @@ import Testing
         #expect(r.lost == 0 && r.duplicated == 0, "\(r.lost) lost, \(r.duplicated) duplicated")
         #expect(r.tasks == 400 && r.prompts == 800)
         #expect(r.tasks_per_s > 0 && r.coordinator_ms_per_task > 0)
+        // Shards were checked on the verifier threads; CPU counted for the loop, the verifiers and the workers' threads.
+        #expect(r.verify_ms_per_task > 0 && r.verify_cpu_ms_per_task > 0 && r.loop_cpu_ms_per_task > 0 && r.workers_cpu_ms_per_task > 0)
+        #expect(abs(r.coordinator_cpu_ms_per_task - (r.loop_cpu_ms_per_task + r.verify_cpu_ms_per_task)) < 1e-9)
+        #expect(!r.workers_in_child_process && r.verifier_threads >= 1)
         #expect(r.p50_ms <= r.p99_ms)
         #expect(r.journal_bytes > 400 * 100)
         #expect(r.replay_s > 0)

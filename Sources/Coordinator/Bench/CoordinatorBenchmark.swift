@@ -7,6 +7,8 @@ import Storage
 /// `workers` simulated workers (`SimulatedWorkers`: real ZeroMQ clients following the real
 /// protocol, shards made in advance) through a job of `tasks` tasks, then a replay of a
 /// synthetic journal of `replayTasks` completed tasks, as a restarted coordinator reads it.
+/// The workers run in a child process when `workerExecutable` is set (`circuits bench
+/// coordinator` sets it to itself), else on threads of this process.
 public struct CoordinatorBenchmark: Sendable {
     public var workers = 1000
     public var tasks = 10_000
@@ -18,6 +20,11 @@ public struct CoordinatorBenchmark: Sendable {
     /// port) and a client scrapes `/metrics` this many times a second during the run, to show
     /// what scraping costs the serving loop.
     public var metricsScrapesPerSecond = 0.0
+    /// The `circuits` executable to run the simulated workers in (`circuits bench
+    /// simulated-workers`); nil: threads of this process, which share its CPU time.
+    public var workerExecutable: URL?
+    /// Threads checking shards beside the coordinator's loop (`ShardVerifier`); nil: its default.
+    public var verifierThreads: Int?
 
     public init() {}
 
@@ -27,9 +34,26 @@ public struct CoordinatorBenchmark: Sendable {
         public var prompts: Int
         public var wall_s: Double
         public var tasks_per_s: Double
-        /// Wall time the coordinator spent handling messages (dispatch, shard sha256 and HDF5
-        /// checks, rename, journal fsync) per task, as `circuits bench pipeline` measures it.
+        /// Wall time the coordinator's message loop spent handling messages (dispatch, settling
+        /// checked shards: rename and journal) per task (`circuits bench pipeline` adds the
+        /// checks' wall time, `verify_ms_per_task`, to its coordinator time).
         public var coordinator_ms_per_task: Double
+        /// Wall time per task of the shard checks (sha256, HDF5) on the verifier threads, which
+        /// run beside the loop.
+        public var verify_ms_per_task: Double
+        /// CPU time per task of the coordinator: with the workers in a child process, the whole
+        /// coordinator process during the run (loop, verifiers, ZeroMQ's I/O thread, journal
+        /// thread); with the workers on threads, its loop and verifier threads only.
+        public var coordinator_cpu_ms_per_task: Double
+        /// CPU per task of the loop's thread and of the verifier threads.
+        public var loop_cpu_ms_per_task: Double
+        public var verify_cpu_ms_per_task: Double
+        /// CPU per task of the simulated workers (their process, or their threads).
+        public var workers_cpu_ms_per_task: Double
+        public var workers_in_child_process: Bool
+        public var verifier_threads: Int
+        /// The machine's 1-minute load average when the run began (other processes' load).
+        public var load_average: Double
         /// From a worker's `ready` to the task that answered it.
         public var p50_ms: Double
         public var p99_ms: Double
@@ -72,6 +96,7 @@ public struct CoordinatorBenchmark: Sendable {
         let setupStart = ContinuousClock.now
         logger.info("bench coordinator: making \(tasks) shards")
         let server = try CoordinatorServer(job: job, layout: layout)
+        if let verifierThreads { server.verifierThreads = verifierThreads }
         let templates = try server.plan.tasks.enumerated().map { task, items in
             try Self.shard(for: items, task: task, jobHash: job.hash, at: root.appendingPathComponent("templates/task-\(task).h5"))
         }
@@ -86,18 +111,40 @@ public struct CoordinatorBenchmark: Sendable {
         let setup = (ContinuousClock.now - setupStart).seconds
 
         logger.info("bench coordinator: \(workers) workers, \(tasks) tasks on \(endpoint)")
-        let sims = SimulatedWorkers(endpoint: endpoint, layout: layout, templates: templates, count: workers)
+        let load = Self.loadAverage()
         let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        var child: (process: Process, report: URL)?
+        var sims: SimulatedWorkers?
         let simsDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { sims.run(deadline: deadline); simsDone.signal() }
         let start = ContinuousClock.now
+        let cpuStart = processCPUSeconds(), loopCPUStart = threadCPUSeconds()
+        if let workerExecutable {
+            child = try SimulatedWorkerProcess.start(workerExecutable, plan: .init(
+                endpoint: endpoint, output: layout.root.path, templates: templates, count: workers, seconds: timeoutSeconds), folder: root)
+        } else {
+            let threads = SimulatedWorkers(endpoint: endpoint, layout: layout, templates: templates, count: workers)
+            sims = threads
+            Thread.detachNewThread { threads.run(deadline: deadline); simsDone.signal() }
+        }
         scraper?.start()
         _ = try server.serve(shouldStop: { ContinuousClock.now > deadline })
         let wall = (ContinuousClock.now - start).seconds
+        let loopCPU = threadCPUSeconds() - loopCPUStart, processCPU = processCPUSeconds() - cpuStart
         let scrapes = scraper?.stop() ?? (count: 0, maxMilliseconds: 0)
         server.close()
-        simsDone.wait()
-        if let first = sims.errors.first { throw MergeError(path: endpoint, reason: "simulated workers: \(first)") }
+        let latencyList: [Double], handedOutAgain: Int, workersCPU: Double, coordinatorCPU: Double
+        let verification = server.verificationTime
+        if let child {
+            let report = try SimulatedWorkerProcess.finish(child.process, report: child.report)
+            if let first = report.errors.first { throw MergeError(path: endpoint, reason: "simulated workers: \(first)") }
+            (latencyList, handedOutAgain, workersCPU, coordinatorCPU) = (report.readyToTaskMilliseconds, report.tasksHandedOutAgain, report.cpuSeconds, processCPU)
+        } else if let sims {
+            simsDone.wait()
+            if let first = sims.errors.first { throw MergeError(path: endpoint, reason: "simulated workers: \(first)") }
+            (latencyList, handedOutAgain, workersCPU, coordinatorCPU) = (sims.readyToTaskMilliseconds, sims.tasksHandedOutAgain, sims.cpuSeconds, loopCPU + verification.cpu)
+        } else {
+            preconditionFailure("the simulated workers ran nowhere")
+        }
 
         // Every task completed exactly once, by the journal.
         var completions = [Int](repeating: 0, count: tasks)
@@ -105,13 +152,17 @@ public struct CoordinatorBenchmark: Sendable {
         let journalBytes = (try? fm.attributesOfItem(atPath: layout.journal.path)[.size] as? Int) ?? 0
 
         let replay = try Self.replay(tasks: replayTasks, in: root)
-        let latencies = sims.readyToTaskMilliseconds.sorted()
+        let latencies = latencyList.sorted()
+        let perTask = 1000 / Double(tasks)
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
         return Result(workers: workers, tasks: tasks, prompts: prompts.count, wall_s: wall, tasks_per_s: Double(tasks) / wall,
-                      coordinator_ms_per_task: server.handlingSeconds / Double(tasks) * 1000,
+                      coordinator_ms_per_task: server.handlingSeconds * perTask, verify_ms_per_task: verification.wall * perTask,
+                      coordinator_cpu_ms_per_task: coordinatorCPU * perTask, loop_cpu_ms_per_task: loopCPU * perTask,
+                      verify_cpu_ms_per_task: verification.cpu * perTask, workers_cpu_ms_per_task: workersCPU * perTask,
+                      workers_in_child_process: child != nil, verifier_threads: server.verifierThreads, load_average: load,
                       p50_ms: percentile(0.5), p99_ms: percentile(0.99),
                       lost: completions.filter { $0 == 0 }.count, duplicated: completions.filter { $0 > 1 }.count,
-                      handed_out_again: sims.tasksHandedOutAgain, journal_bytes: journalBytes, setup_s: setup,
+                      handed_out_again: handedOutAgain, journal_bytes: journalBytes, setup_s: setup,
                       replay_tasks: replayTasks, replay_s: replay, peak_rss_bytes: peakResidentBytes(),
                       cores: ProcessInfo.processInfo.activeProcessorCount,
                       metrics_scrapes: scrapes.count, metrics_scrape_max_ms: scrapes.maxMilliseconds)
@@ -129,6 +180,13 @@ public struct CoordinatorBenchmark: Sendable {
         f.close()
         let sha = try SHA256Digest.hex(ofRegularFileAt: url, maxBytes: CoordinatorServer.maximumShardBytes).hex
         return SimulatedWorkers.Template(url: url, sha256: sha, prompts: items.count)
+    }
+
+    /// The 1-minute load average (`/proc/loadavg`; 0 where there is none).
+    static func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let load = Double(first) else { return 0 }
+        return load
     }
 
     /// Seconds to replay a journal of `tasks` completions and build the task book from it.

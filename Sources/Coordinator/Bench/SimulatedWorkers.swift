@@ -11,7 +11,7 @@ import Storage
 /// and served by one thread per context, which polls all of its sockets at once.
 final class SimulatedWorkers: @unchecked Sendable {
     /// A valid shard per task and its sha256, made before the clock starts.
-    struct Template { var url: URL; var sha256: String; var prompts: Int }
+    struct Template: Codable { var url: URL; var sha256: String; var prompts: Int }
 
     let endpoint: String
     let layout: RunLayout
@@ -24,6 +24,8 @@ final class SimulatedWorkers: @unchecked Sendable {
     /// Assignments received per task (more than one: the task was handed out again).
     private var assignments: [Int: Int] = [:]
     private(set) var errors: [String] = []
+    /// CPU seconds the workers' own threads ran (ZeroMQ's I/O threads not counted).
+    private var cpu = 0.0
 
     init(endpoint: String, layout: RunLayout, templates: [Template], count: Int, perContext: Int = 250) {
         self.endpoint = endpoint
@@ -49,11 +51,14 @@ final class SimulatedWorkers: @unchecked Sendable {
 
     var readyToTaskMilliseconds: [Double] { lock.withLock { latencies } }
     var tasksHandedOutAgain: Int { lock.withLock { assignments.values.reduce(0) { $0 + max(0, $1 - 1) } } }
+    var cpuSeconds: Double { lock.withLock { cpu } }
 
     private func record(error: String) { lock.withLock { errors.append(error) } }
 
     /// One thread's share: `ids` workers on one context.
     private func serve(_ ids: [Int], deadline: ContinuousClock.Instant) throws {
+        let cpuStart = threadCPUSeconds()
+        defer { let spent = threadCPUSeconds() - cpuStart; lock.withLock { cpu += spent } }
         let context = try ZMQContext()
         defer { context.terminate() }
         let names = ids.map { "sim-\($0)" }
@@ -105,5 +110,70 @@ final class SimulatedWorkers: @unchecked Sendable {
             latencies += mine
             for (task, n) in handed { assignments[task, default: 0] += n }
         }
+    }
+}
+
+/// The simulated workers in a process of their own: `circuits bench coordinator` starts
+/// `circuits bench simulated-workers` (this executable), so that the coordinator's process time
+/// is its own. The plan (endpoint, shards, count) goes in a JSON file, and the workers' report
+/// (latencies, tasks handed out again, errors, CPU time) comes back in another.
+public enum SimulatedWorkerProcess {
+    struct Plan: Codable {
+        var endpoint: String
+        var output: String
+        var templates: [SimulatedWorkers.Template]
+        var count: Int
+        /// Give up after this long.
+        var seconds: Double
+    }
+
+    struct Report: Codable {
+        var readyToTaskMilliseconds: [Double]
+        var tasksHandedOutAgain: Int
+        var errors: [String]
+        /// CPU seconds of the whole worker process (every thread, ZeroMQ's included).
+        var cpuSeconds: Double
+    }
+
+    /// Runs the workers `plan` describes until the coordinator says shutdown, then writes the
+    /// report. The body of `circuits bench simulated-workers`.
+    /// - Throws: when the plan cannot be read or the report written.
+    public static func main(plan planURL: URL, report reportURL: URL) throws {
+        let plan: Plan
+        do { plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: planURL)) } catch {
+            throw MergeError(path: planURL.path, reason: "not a simulated-workers plan: \(error)")
+        }
+        let sims = SimulatedWorkers(endpoint: plan.endpoint, layout: RunLayout(root: URL(fileURLWithPath: plan.output)),
+                                    templates: plan.templates, count: plan.count)
+        sims.run(deadline: .now + .seconds(plan.seconds))
+        let report = Report(readyToTaskMilliseconds: sims.readyToTaskMilliseconds, tasksHandedOutAgain: sims.tasksHandedOutAgain,
+                            errors: sims.errors, cpuSeconds: processCPUSeconds())
+        try JSONEncoder().encode(report).write(to: reportURL, options: .atomic)
+    }
+
+    /// Starts `executable bench simulated-workers` on `plan`, its files in `folder`; it stops
+    /// when this process dies (`ParentDeath`). Returns the process and where its report will be.
+    static func start(_ executable: URL, plan: Plan, folder: URL) throws -> (process: Process, report: URL) {
+        let planURL = folder.appendingPathComponent("simulated-workers.json")
+        let reportURL = folder.appendingPathComponent("simulated-workers-report.json")
+        try JSONEncoder().encode(plan).write(to: planURL, options: .atomic)
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = ["bench", "simulated-workers", "--plan", planURL.path, "--report", reportURL.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment[ParentDeath.environmentKey] = String(getpid())
+        p.environment = environment
+        try p.run()
+        return (p, reportURL)
+    }
+
+    /// Waits for the process `start` began and reads its report.
+    /// - Throws: when it failed or left no report.
+    static func finish(_ process: Process, report: URL) throws -> Report {
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: report.path) else {
+            throw MergeError(path: report.path, reason: "the simulated workers' process ended with status \(process.terminationStatus) and no report")
+        }
+        return try JSONDecoder().decode(Report.self, from: data)
     }
 }

@@ -8,7 +8,8 @@ import Storage
 public enum LocalRun {
     public struct Outcome: Sendable {
         public var progress: RunProgress
-        /// Seconds the coordinator spent handling messages.
+        /// Seconds the coordinator spent on the workers' messages: its loop handling them, plus
+        /// the shard checks on its verifier threads (wall time of each).
         public var coordinatorSeconds: Double
         public var wallSeconds: Double
     }
@@ -61,7 +62,7 @@ public enum LocalRun {
         if let failure { throw Stop.workersFailed(failure) }
         guard server.isFinished else { throw Stop.interrupted }
         pool.waitForExit(seconds: 5)
-        return Outcome(progress: final, coordinatorSeconds: server.handlingSeconds,
+        return Outcome(progress: final, coordinatorSeconds: server.handlingSeconds + server.verificationTime.wall,
                        wallSeconds: (ContinuousClock.now - start).seconds)
     }
 }

@@ -165,6 +165,8 @@ public enum Message: Codable, Sendable, Equatable {
 /// The wire format of one message frame: magic `CIRC`, protocol version (UInt16, big endian),
 /// payload length (UInt32, big endian), then the payload (JSON of `Message`). A frame whose
 /// magic, version or length does not match is rejected with a `MessageError` naming the cause.
+/// The messages of every task go through `MessageFastPath` (same JSON, without `JSONEncoder` and
+/// `JSONDecoder`), the others and anything not in plain form through `Codable`.
 public enum MessageCodec {
     public static let magic: [UInt8] = Array("CIRC".utf8)
     /// 2: task paths composed by workers, attempts in results and heartbeats, transient failures.
@@ -176,8 +178,10 @@ public enum MessageCodec {
     public static let maximumPayload = 256 << 20
 
     public static func encode(_ message: Message) throws -> Data {
-        let payload = try JSONEncoder().encode(message)
-        var frame = Data(magic)
+        let fast = MessageFastPath.encode(message)
+        let payload = try fast.map { Data($0) } ?? JSONEncoder().encode(message)
+        var frame = Data(capacity: headerSize + payload.count)
+        frame.append(contentsOf: magic)
         frame.append(UInt8(version >> 8)); frame.append(UInt8(version & 0xff))
         let n = UInt32(payload.count)
         frame.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)])
@@ -187,7 +191,7 @@ public enum MessageCodec {
 
     public static func decode(_ frame: Data) throws -> Message {
         let bytes = [UInt8](frame)
-        guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic else {
+        guard bytes.count >= headerSize, bytes[0..<4].elementsEqual(magic) else {
             throw MessageError.notACircuitsMessage(bytes: bytes.count)
         }
         let v = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
@@ -195,6 +199,9 @@ public enum MessageCodec {
         let n = Int(UInt32(bytes[6]) << 24 | UInt32(bytes[7]) << 16 | UInt32(bytes[8]) << 8 | UInt32(bytes[9]))
         guard n <= maximumPayload, bytes.count - headerSize == n else {
             throw MessageError.lengthMismatch(declared: n, actual: bytes.count - headerSize)
+        }
+        if let message = bytes.withUnsafeBytes({ MessageFastPath.decode(UnsafeRawBufferPointer(rebasing: $0[headerSize...])) }) {
+            return message
         }
         do {
             return try JSONDecoder().decode(Message.self, from: frame.subdata(in: frame.startIndex + headerSize..<frame.endIndex))

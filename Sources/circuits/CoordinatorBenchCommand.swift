@@ -56,13 +56,13 @@ extension Circuits.Bench {
                 print(String(format: """
                 workers              %d (simulated, real ZeroMQ clients)
                 tasks                %d in %.2f s: %.0f tasks/s
-                coordinator          %.3f ms per task handling messages (loop), %.3f ms checking shards (%d verifier threads)
+                coordinator          %.3f ms per task: %.3f handling messages (loop), %.3f checking shards (%d verifier threads)
                 CPU per task         coordinator %.3f ms (loop %.3f, verifiers %.3f), workers %.3f ms; load average %.2f
                 ready → task         p50 %.2f ms, p99 %.2f ms
                 lost / duplicated    %d / %d (handed out again: %d)
                 journal              %d bytes; replay of %d completed tasks: %.2f s
                 peak RSS             %.2f GB
-                """, r.workers, r.tasks, r.wall_s, r.tasks_per_s, r.coordinator_ms_per_task, r.verify_ms_per_task, r.verifier_threads,
+                """, r.workers, r.tasks, r.wall_s, r.tasks_per_s, r.coordinator_ms_per_task, r.loop_ms_per_task, r.verify_ms_per_task, r.verifier_threads,
                        r.coordinator_cpu_ms_per_task, r.loop_cpu_ms_per_task, r.verify_cpu_ms_per_task, r.workers_cpu_ms_per_task,
                        r.load_average, r.p50_ms, r.p99_ms,
                        r.lost, r.duplicated, r.handed_out_again, r.journal_bytes, r.replay_tasks, r.replay_s, Double(r.peak_rss_bytes) / 1e9))

@@ -17,7 +17,7 @@ import TestSupport
         #expect(r["lost"] as? Int == 0 && r["duplicated"] as? Int == 0, "\(r)")
         #expect(r["tasks"] as? Int == 300 && r["workers"] as? Int == 30 && r["verifier_threads"] as? Int == 2)
         #expect(r["workers_in_child_process"] as? Bool == true)
-        for key in ["coordinator_ms_per_task", "verify_ms_per_task", "coordinator_cpu_ms_per_task", "loop_cpu_ms_per_task",
+        for key in ["coordinator_ms_per_task", "loop_ms_per_task", "verify_ms_per_task", "coordinator_cpu_ms_per_task", "loop_cpu_ms_per_task",
                     "verify_cpu_ms_per_task", "workers_cpu_ms_per_task", "tasks_per_s"] {
             #expect((r[key] as? Double ?? 0) > 0, "\(key): \(r[key] ?? "missing")")
         }

@@ -17,6 +17,8 @@ import Testing
         #expect(r.lost == 0 && r.duplicated == 0, "\(r.lost) lost, \(r.duplicated) duplicated")
         #expect(r.tasks == 400 && r.prompts == 800)
         #expect(r.tasks_per_s > 0 && r.coordinator_ms_per_task > 0)
+        // Coordinator time per task is the loop's plus the checks' (as `circuits bench pipeline` counts it).
+        #expect(abs(r.coordinator_ms_per_task - (r.loop_ms_per_task + r.verify_ms_per_task)) < 1e-9)
         // Shards were checked on the verifier threads; CPU counted for the loop, the verifiers and the workers' threads.
         #expect(r.verify_ms_per_task > 0 && r.verify_cpu_ms_per_task > 0 && r.loop_cpu_ms_per_task > 0 && r.workers_cpu_ms_per_task > 0)
         #expect(abs(r.coordinator_cpu_ms_per_task - (r.loop_cpu_ms_per_task + r.verify_cpu_ms_per_task)) < 1e-9)

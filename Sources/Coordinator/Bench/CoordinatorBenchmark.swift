@@ -34,10 +34,12 @@ public struct CoordinatorBenchmark: Sendable {
         public var prompts: Int
         public var wall_s: Double
         public var tasks_per_s: Double
-        /// Wall time the coordinator's message loop spent handling messages (dispatch, settling
-        /// checked shards: rename and journal) per task (`circuits bench pipeline` adds the
-        /// checks' wall time, `verify_ms_per_task`, to its coordinator time).
+        /// Wall time the coordinator spent handling each task, as `circuits bench pipeline`
+        /// measures it: its message loop (dispatch, settling checked shards: rename and journal),
+        /// `loop_ms_per_task`, plus the shard checks on the verifier threads, `verify_ms_per_task`.
         public var coordinator_ms_per_task: Double
+        /// The message loop's share of `coordinator_ms_per_task`.
+        public var loop_ms_per_task: Double
         /// Wall time per task of the shard checks (sha256, HDF5) on the verifier threads, which
         /// run beside the loop.
         public var verify_ms_per_task: Double
@@ -156,7 +158,8 @@ public struct CoordinatorBenchmark: Sendable {
         let perTask = 1000 / Double(tasks)
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
         return Result(workers: workers, tasks: tasks, prompts: prompts.count, wall_s: wall, tasks_per_s: Double(tasks) / wall,
-                      coordinator_ms_per_task: server.handlingSeconds * perTask, verify_ms_per_task: verification.wall * perTask,
+                      coordinator_ms_per_task: (server.handlingSeconds + verification.wall) * perTask,
+                      loop_ms_per_task: server.handlingSeconds * perTask, verify_ms_per_task: verification.wall * perTask,
                       coordinator_cpu_ms_per_task: coordinatorCPU * perTask, loop_cpu_ms_per_task: loopCPU * perTask,
                       verify_cpu_ms_per_task: verification.cpu * perTask, workers_cpu_ms_per_task: workersCPU * perTask,
                       workers_in_child_process: child != nil, verifier_threads: server.verifierThreads, load_average: load,

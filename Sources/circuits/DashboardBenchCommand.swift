@@ -12,8 +12,8 @@ extension Circuits.Bench {
             Draws --tokens synthetic token positions (prompts of --prompt-tokens tokens) on which \
             about --active-per-slot of --width features per layer fire (skewed frequencies, \
             log-uniform activations), then feeds them to the dashboard accumulator on one core as \
-            a worker does (task by task, each task's columns dropped after its shard would be \
-            written; the first task's shard is written and timed apart), merges the tasks as the \
+            a worker does (task by task, each task's columns written to a shard, timed apart, and \
+            dropped), merges the tasks as the \
             coordinator does, and writes the result to HDF5. The process keeps freed heap blocks, \
             as a worker process does. Reports tokens per second per core (the \
             target is ≥ 20,000), the bytes on disk per feature, and peak memory. The last line is \
@@ -47,7 +47,7 @@ extension Circuits.Bench {
                 accumulation         \(r.tokens) tokens (\(r.active_entries) active entries) in \(String(format: "%.2f", r.accumulate_s)) s \
                 (\(String(format: "%.2f", r.accumulate_cpu_s)) s CPU): \(String(format: "%.0f", r.tokens_per_cpu_s)) tokens per CPU second \
                 (\(String(format: "%.0f", r.tokens_per_s)) per wall second), tasks of \(r.prompts_per_task) prompts, \(r.accumulate_page_faults) page faults
-                task shard           \(r.task_shard_bytes) bytes of /dashboards per task, written in \(String(format: "%.2f", r.task_shard_write_cpu_s)) s CPU (gzip 4)
+                task shard           \(r.task_shard_bytes) bytes of /dashboards per task (mean), written in \(String(format: "%.2f", r.task_shard_write_cpu_s)) s CPU (gzip 4)
                 merge                \(String(format: "%.2f", r.merge_s)) s (coordinator side)
                 storage              \(r.file_bytes) bytes: \(String(format: "%.0f", r.bytes_per_feature)) per feature, \
                 \(String(format: "%.0f", r.bytes_per_seen_feature)) per feature seen (\(r.features_seen)); top-k \(r.top_k), \

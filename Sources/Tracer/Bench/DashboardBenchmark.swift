@@ -5,9 +5,9 @@ import Storage
 /// whose positions each activate about `activePerSlot` of `width` features per layer (feature
 /// frequencies skewed, activations log-uniform), cut into tasks of `promptsPerTask` prompts and
 /// built as a worker builds them (`TaskDashboards`, entries converted from `ActiveFeature`s, one
-/// core: the rate per worker core), each task's columns then dropped as a worker drops them once
-/// its shard is written (the first task's shard is written, timed apart), merged task by task as
-/// the coordinator merges shards, and the result written to HDF5 to measure the bytes per feature.
+/// core: the rate per worker core), each task's columns written to a shard (timed apart) and
+/// dropped as a worker does; then merged task by task as the coordinator merges shards, and the
+/// result written to HDF5 to measure the bytes per feature.
 /// The caller sets the process's heap as a worker process does (`HeapRetention`).
 public struct DashboardBenchmark: Sendable {
     public var layers = 12
@@ -32,8 +32,8 @@ public struct DashboardBenchmark: Sendable {
         public var accumulate_cpu_s: Double
         /// Page faults this thread took while accumulating (fresh memory mapped in by the kernel).
         public var accumulate_page_faults: Int
-        /// Writing the first task's `/dashboards` into a shard as a worker does (HDF5, gzip 4; CPU
-        /// seconds of this thread, not part of the accumulation rate), and that shard's bytes.
+        /// Writing a task's `/dashboards` into its shard as a worker does (HDF5, gzip 4; CPU seconds
+        /// of this thread, not part of the accumulation rate), and the shard's bytes: means over the tasks.
         public var task_shard_write_cpu_s: Double
         public var task_shard_bytes: Int
         public var tokens_per_s: Double
@@ -71,39 +71,44 @@ public struct DashboardBenchmark: Sendable {
             }
             drawn.append((ids, ids.map { "t\($0)" }, active, values))
         }
-        // Task by task, as a worker and the coordinator do: the worker converts the task's
-        // activations and builds its columns (timed: the rate per worker core), writes them to the
-        // task's shard (timed apart, the first task's only) and drops them; the coordinator adds
-        // them to the run's dashboards (timed apart, `merge_s`).
-        var d = FeatureDashboards(nLayers: layers, dTranscoder: width, parameters: parameters)
-        var seconds = 0.0, cpu = 0.0, faults = 0, mergeSeconds = 0.0, taskCount = 0
-        var shardSeconds = 0.0, shardBytes = 0
-        let dir = FileManager.default.temporaryDirectory
-        for first in stride(from: 0, to: drawn.count, by: promptsPerTask) {
-            let start = ContinuousClock.now, cpuStart = Self.threadCPUSeconds(), faultStart = Self.threadPageFaults()
-            let prompts = (first..<min(drawn.count, first + promptsPerTask)).map { k in
+        // First as a worker runs its tasks, one after the other: convert the task's activations
+        // and build its columns (timed: the rate per worker core), write them to the task's shard
+        // (timed apart) and drop them. Then as the coordinator merges the shards (`merge_s`; the
+        // columns rebuilt, untimed, rather than held: holding every task's would not be a worker's
+        // heap, and merging in between would not be a worker's process).
+        func task(_ first: Int) -> [TaskDashboards.Prompt] {
+            (first..<min(drawn.count, first + promptsPerTask)).map { k in
                 let p = drawn[k]
                 return TaskDashboards.Prompt(ordinal: Int64(k), tokens: p.tokens.map { Int32($0) }, strings: p.strings,
                                              features: p.active.map { Int32($0.layer * width + $0.index) },
                                              positions: p.active.map { Int32($0.pos) }, values: p.values)
             }
-            let columns = TaskDashboards.build(prompts, nLayers: layers, dTranscoder: width, parameters: parameters)
+        }
+        let firsts = Array(stride(from: 0, to: drawn.count, by: promptsPerTask))
+        var seconds = 0.0, cpu = 0.0, faults = 0, shardSeconds = 0.0, shardBytes = 0
+        let dir = FileManager.default.temporaryDirectory
+        for first in firsts {
+            let start = ContinuousClock.now, cpuStart = Self.threadCPUSeconds(), faultStart = Self.threadPageFaults()
+            let columns = TaskDashboards.build(task(first), nLayers: layers, dTranscoder: width, parameters: parameters)
             seconds += (ContinuousClock.now - start).seconds; cpu += Self.threadCPUSeconds() - cpuStart
             faults += Self.threadPageFaults() - faultStart
-            if taskCount == 0 {
-                let shard = dir.appendingPathComponent("circuits-bench-dashboards-task-\(UUID().uuidString.prefix(8)).h5")
-                defer { try? FileManager.default.removeItem(at: shard) }
-                let shardStart = Self.threadCPUSeconds()
-                let f = try HDF5File.create(shard)
-                try FeatureDashboardsFile.write(columns, into: f)
-                f.close()
-                shardSeconds = Self.threadCPUSeconds() - shardStart
-                shardBytes = (try FileManager.default.attributesOfItem(atPath: shard.path)[.size] as? Int) ?? 0
-            }
+            let shard = dir.appendingPathComponent("circuits-bench-dashboards-task-\(UUID().uuidString.prefix(8)).h5")
+            defer { try? FileManager.default.removeItem(at: shard) }
+            let shardStart = Self.threadCPUSeconds()
+            let f = try HDF5File.create(shard)
+            try FeatureDashboardsFile.write(columns, into: f)
+            f.close()
+            shardSeconds += Self.threadCPUSeconds() - shardStart
+            shardBytes += (try FileManager.default.attributesOfItem(atPath: shard.path)[.size] as? Int) ?? 0
+        }
+        shardSeconds /= Double(firsts.count); shardBytes /= firsts.count
+        var d = FeatureDashboards(nLayers: layers, dTranscoder: width, parameters: parameters)
+        var mergeSeconds = 0.0
+        for first in firsts {
+            let columns = TaskDashboards.build(task(first), nLayers: layers, dTranscoder: width, parameters: parameters)
             let mergeStart = ContinuousClock.now
             try d.add(columns)
             mergeSeconds += (ContinuousClock.now - mergeStart).seconds
-            taskCount += 1
         }
         let file = dir.appendingPathComponent("circuits-bench-dashboards-\(UUID().uuidString.prefix(8)).h5")
         defer { try? FileManager.default.removeItem(at: file) }

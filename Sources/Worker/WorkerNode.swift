@@ -79,6 +79,9 @@ public final class WorkerNode {
             throw WorkerError(reason: "\(options.endpoint) is beyond this machine: give --keys DIR (see `circuits keys --help`) to "
                               + "authenticate the coordinator, or --insecure to connect without authentication")
         }
+        // Every task builds its dashboards and shard in tens of MB of fresh buffers: keep the freed
+        // blocks for the next task instead of faulting new pages in (docs/shard-schema.md, Building).
+        HeapRetention.keepFreedMemory()
         let context = try ZMQContext()
         socket = try ZMQSocket(context, kind: .dealer, identity: options.workerID)
         defer { socket.close(); context.terminate() }

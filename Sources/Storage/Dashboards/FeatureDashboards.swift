@@ -69,19 +69,44 @@ public struct FeatureDashboards: Sendable {
         let B = Self.bins, k = parameters.topK, s = parameters.samplesPerBin
         for (g, m) in zip(c.seenFeature, c.maxActivation) { maxActivation[Int(g)] = max(maxActivation[Int(g)], m) }
         for (i, n) in zip(c.histogramIndex, c.histogramCount) { histogram[Int(i)] += n }
-        var touchedTop = Set<Int>(), touchedSamples = Set<Int>()
+        // Each example of `c` enters its list only when it ranks above the list's last while the
+        // list is full: a list only improves, so what is skipped can never be among the final
+        // first k (or s) of the union, in any order of the examples (exact, no sort, and no
+        // example built for what is skipped).
         for i in 0..<c.exampleCount {
-            let r = Int(c.windowOffset[i])..<Int(c.windowOffset[i + 1])
-            let e = DashboardExample(activation: c.exampleActivation[i], prompt: c.examplePrompt[i], position: c.examplePosition[i],
-                                     key: UInt64(bitPattern: c.exampleKey[i]), windowStart: c.windowStart[i],
-                                     tokens: Array(c.windowToken[r]), activations: Array(c.windowActivation[r]))
             let g = Int(c.exampleFeature[i]), group = Int(c.exampleGroup[i])
-            if group < 0 { top[g].append(e); touchedTop.insert(g) } else { samples[g * B + group, default: []].append(e); touchedSamples.insert(g * B + group) }
+            let activation = c.exampleActivation[i], prompt = c.examplePrompt[i], position = c.examplePosition[i]
+            let key = UInt64(bitPattern: c.exampleKey[i])
+            func example() -> DashboardExample {
+                let r = Int(c.windowOffset[i])..<Int(c.windowOffset[i + 1])
+                return DashboardExample(activation: activation, prompt: prompt, position: position, key: key, windowStart: c.windowStart[i],
+                                        tokens: Array(c.windowToken[r]), activations: Array(c.windowActivation[r]))
+            }
+            if group < 0 {
+                guard k > 0 else { continue }
+                if top[g].count == k, let last = top[g].last,
+                   !((activation, -prompt, -Int64(position)) > (last.activation, -last.prompt, -Int64(last.position))) { continue }
+                Self.insert(example(), into: &top[g], limit: k, by: DashboardExample.ranksAbove)
+            } else {
+                guard s > 0 else { continue }
+                let slot = g * B + group
+                if let list = samples[slot], list.count == s, let last = list.last,
+                   !((key, prompt, position) < (last.key, last.prompt, last.position)) { continue }
+                Self.insert(example(), into: &samples[slot, default: []], limit: s, by: DashboardExample.samplesBefore)
+            }
         }
-        for g in touchedTop { top[g] = Array(top[g].sorted(by: DashboardExample.ranksAbove).prefix(k)) }
-        for slot in touchedSamples { samples[slot] = Array(samples[slot]!.sorted(by: DashboardExample.samplesBefore).prefix(s)) }
         tokenStrings.merge(c.vocabulary) { mine, _ in mine }
         if logits == nil { logits = c.logits }
+    }
+
+    /// Inserts `e` into `list` (ordered by `before`) at its place, keeping the first `limit`.
+    static func insert(_ e: DashboardExample, into list: inout [DashboardExample], limit: Int,
+                       by before: (DashboardExample, DashboardExample) -> Bool) {
+        var j = list.count
+        while j > 0, before(e, list[j - 1]) { j -= 1 }
+        guard j < limit else { return }
+        if list.count == limit { list.removeLast() }
+        list.insert(e, at: j)
     }
 
     /// The dashboards of columns (a task's, or read from a file).

@@ -6,11 +6,12 @@
 /// 2. per feature, one pass over its entries: maximum, histogram (bins from the float's bits,
 ///    touched bins in a bit mask), the top-k in a sorted buffer of k packed keys that an entry
 ///    enters only when it beats the current k-th (`DashboardExample.ranksAbove`), and per bin the
-///    `samplesPerBin` smallest (sample key, entry); then the kept examples' columns, written
-///    once (top-k first, then the samples by bin);
-/// 3. the kept examples' windows: token ids from the task's tokens, activations from the
-///    feature's own neighbouring entries in its bucket (contexts are built only for kept
-///    examples, never per entry).
+///    `samplesPerBin` smallest (sample key, entry); the kept examples recorded as (entry, group,
+///    key), top-k first, then the samples by bin;
+/// 3. the kept examples' columns, each allocated at its final size and written once (no scratch
+///    copy), windows included: token ids from the task's tokens, activations from the feature's
+///    own neighbouring entries in its bucket (contexts are built only for kept examples, never
+///    per entry).
 /// The columns equal those of ranking each feature's entries by sorting them whole (the orders
 /// and ties of `ranksAbove` and `samplesBefore`; `TaskDashboardsTests` checks this against a
 /// naive builder). Cost: linear in the entries and the kept examples' windows, plus
@@ -38,6 +39,16 @@ public enum TaskDashboards {
         let bits = (v == 0 ? 0 : v).bitPattern
         let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         return UInt64(ordered) << 32 | UInt64(UInt32.max - UInt32(truncatingIfNeeded: rank))
+    }
+
+    /// A column of `count` values, `value(e)` for e = 0, 1, …, in order, written straight into the array's storage.
+    @inline(__always)
+    static func column<T>(_ count: Int, _ value: (Int) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { b, written in
+            guard let p = b.baseAddress else { return }
+            for e in 0..<count { (p + e).initialize(to: value(e)) }
+            written = count
+        }
     }
 
     /// One task's dashboard columns.
@@ -101,36 +112,23 @@ public enum TaskDashboards {
             } } }
         }
 
-        // 2. Per feature: maximum, histogram, top-k and samples; each kept example's columns written.
+        // 2. Per feature: maximum, histogram, top-k and samples; each kept example recorded as its
+        // entry, group and sample key (its columns are written in 3, once, at their final size).
         var seenFeature: [Int64] = [], maxActivation: [Float] = [], histogramIndex: [Int64] = [], histogramCount: [Int64] = []
         seenFeature.reserveCapacity(min(F, n)); maxActivation.reserveCapacity(min(F, n))
         histogramIndex.reserveCapacity(cellBound); histogramCount.reserveCapacity(cellBound)
         let M = exampleBound
-        let exFeature: UnsafeMutablePointer<Int64> = buffer(M), exGroup: UnsafeMutablePointer<Int32> = buffer(M)       // [M]
-        let exActivation: UnsafeMutablePointer<Float> = buffer(M), exPrompt: UnsafeMutablePointer<Int64> = buffer(M)   // [M]
-        let exPosition: UnsafeMutablePointer<Int32> = buffer(M), exKey: UnsafeMutablePointer<Int64> = buffer(M)       // [M]
-        let exWindowStart: UnsafeMutablePointer<Int32> = buffer(M), exEntry: UnsafeMutablePointer<Int32> = buffer(M)  // [M]
-        let exFirst: UnsafeMutablePointer<Int32> = buffer(M), offset: UnsafeMutablePointer<Int64> = buffer(M + 1)     // [M] window's first slot, [M + 1]
-        defer {
-            exFeature.deallocate(); exGroup.deallocate(); exActivation.deallocate(); exPrompt.deallocate(); exPosition.deallocate()
-            exKey.deallocate(); exWindowStart.deallocate(); exEntry.deallocate(); exFirst.deallocate(); offset.deallocate()
-        }
+        let exEntry: UnsafeMutablePointer<Int32> = buffer(M), exFeature: UnsafeMutablePointer<Int32> = buffer(M)   // [M]
+        let exGroup: UnsafeMutablePointer<Int32> = buffer(M), exKey: UnsafeMutablePointer<UInt64> = buffer(M)       // [M]
+        defer { exEntry.deallocate(); exFeature.deallocate(); exGroup.deallocate(); exKey.deallocate() }
         let top: UnsafeMutablePointer<UInt64> = buffer(k)                                                               // [k], best first
         let sampleKey: UnsafeMutablePointer<UInt64> = buffer(B * s), sampleEntry: UnsafeMutablePointer<Int32> = buffer(B * s)   // [B, s], smallest first
         let sampleCount: UnsafeMutablePointer<Int> = buffer(B), binCount: UnsafeMutablePointer<Int64> = buffer(B)      // [B]
         defer { top.deallocate(); sampleKey.deallocate(); sampleEntry.deallocate(); sampleCount.deallocate(); binCount.deallocate() }
         sampleCount.initialize(repeating: 0, count: B); binCount.initialize(repeating: 0, count: B)
-        var m = 0, width = 0   // examples kept, window tokens
-        offset[0] = 0
+        var m = 0   // examples kept
         func keep(_ g: Int, group: Int32, key: UInt64, entry i: Int) {
-            let t = Int(slot[i]), p = Int(promptOf[t]), from = promptStart[p]
-            let first = max(from, t - before), last = min(promptStart[p + 1] - 1, t + after)
-            exFeature[m] = Int64(g); exGroup[m] = group; exActivation[m] = value[i]; exPrompt[m] = ordinal[p]
-            exPosition[m] = Int32(t - from); exKey[m] = Int64(bitPattern: key); exWindowStart[m] = Int32(first - from); exEntry[m] = Int32(i)
-            exFirst[m] = Int32(first)
-            shown[first] += 1; shown[last + 1] -= 1
-            width += last - first + 1
-            offset[m + 1] = Int64(width)
+            exEntry[m] = Int32(i); exFeature[m] = Int32(g); exGroup[m] = group; exKey[m] = key
             m += 1
         }
         for g in 0..<F where start[g + 1] > start[g] {
@@ -177,30 +175,44 @@ public enum TaskDashboards {
         }
         out.seenFeature = seenFeature; out.maxActivation = maxActivation
         out.histogramIndex = histogramIndex; out.histogramCount = histogramCount
-        out.exampleFeature = Array(UnsafeBufferPointer(start: exFeature, count: m))
-        out.exampleGroup = Array(UnsafeBufferPointer(start: exGroup, count: m))
-        out.exampleActivation = Array(UnsafeBufferPointer(start: exActivation, count: m))
-        out.examplePrompt = Array(UnsafeBufferPointer(start: exPrompt, count: m))
-        out.examplePosition = Array(UnsafeBufferPointer(start: exPosition, count: m))
-        out.exampleKey = Array(UnsafeBufferPointer(start: exKey, count: m))
-        out.windowStart = Array(UnsafeBufferPointer(start: exWindowStart, count: m))
-        out.windowOffset = Array(UnsafeBufferPointer(start: offset, count: m + 1))
 
-        // 3. The windows: token ids copied from the task's tokens, activations from the feature's
+        // 3. The kept examples' columns, each allocated at its final size and written once (no
+        // scratch copy). Example e's window is slots first ... last of its prompt.
+        @inline(__always) func window(_ e: Int) -> (slot: Int, prompt: Int, first: Int, last: Int) {
+            let t = Int(slot[Int(exEntry[e])]), p = Int(promptOf[t])
+            return (t, p, max(promptStart[p], t - before), min(promptStart[p + 1] - 1, t + after))
+        }
+        out.exampleFeature = column(m) { Int64(exFeature[$0]) }
+        out.exampleGroup = column(m) { exGroup[$0] }
+        out.exampleActivation = column(m) { value[Int(exEntry[$0])] }
+        out.examplePrompt = column(m) { ordinal[window($0).prompt] }
+        out.examplePosition = column(m) { let w = window($0); return Int32(w.slot - promptStart[w.prompt]) }
+        out.exampleKey = column(m) { Int64(bitPattern: exKey[$0]) }
+        out.windowStart = column(m) { let w = window($0); return Int32(w.first - promptStart[w.prompt]) }
+        var width = 0   // window tokens so far
+        out.windowOffset = column(m + 1) { e in
+            guard e > 0 else { return 0 }
+            let w = window(e - 1)
+            shown[w.first] += 1; shown[w.last + 1] -= 1
+            width += w.last - w.first + 1
+            return Int64(width)
+        }
+        // The windows: token ids copied from the task's tokens, activations from the feature's
         // neighbouring entries (by slot in its bucket: walk both ways from the example's entry).
         var windowActivation: [Float] = []
         out.windowToken = [Int32](unsafeUninitializedCapacity: width) { tokens, tokensWritten in
             windowActivation = [Float](unsafeUninitializedCapacity: width) { activations, written in
                 guard let wt = tokens.baseAddress, let wa = activations.baseAddress else { return }
+                var at = 0
                 for e in 0..<m {
-                    let i = Int(exEntry[e]), g = Int(exFeature[e]), at = Int(offset[e]), count = Int(offset[e + 1]) - at
-                    let first = Int(exFirst[e]), last = first + count - 1
+                    let i = Int(exEntry[e]), g = Int(exFeature[e]), (_, _, first, last) = window(e), count = last - first + 1
                     let w = wa + at   // w[t − first]: the activation at slot t
                     for q in 0..<count { wt[at + q] = token[first + q]; w[q] = 0 }   // (a few tokens: no memcpy call)
                     var j = i
                     while j >= start[g], Int(slot[j]) >= first { w[Int(slot[j]) - first] = value[j]; j -= 1 }
                     j = i + 1
                     while j < start[g + 1], Int(slot[j]) <= last { w[Int(slot[j]) - first] = value[j]; j += 1 }
+                    at += count
                 }
                 written = width
             }

@@ -5,8 +5,10 @@ import Storage
 /// whose positions each activate about `activePerSlot` of `width` features per layer (feature
 /// frequencies skewed, activations log-uniform), cut into tasks of `promptsPerTask` prompts and
 /// built as a worker builds them (`TaskDashboards`, entries converted from `ActiveFeature`s, one
-/// core: the rate per worker core), then merged as the coordinator merges shards and written to
-/// HDF5 to measure the bytes per feature.
+/// core: the rate per worker core), each task's columns written to a shard (timed apart) and
+/// dropped as a worker does; then merged task by task as the coordinator merges shards, and the
+/// result written to HDF5 to measure the bytes per feature.
+/// The caller sets the process's heap as a worker process does (`HeapRetention`).
 public struct DashboardBenchmark: Sendable {
     public var layers = 12
     public var width = 8192
@@ -28,6 +30,12 @@ public struct DashboardBenchmark: Sendable {
         /// Wall time, and CPU time of this thread (the machine may be shared: the CPU time is the cost per core).
         public var accumulate_s: Double
         public var accumulate_cpu_s: Double
+        /// Page faults this thread took while accumulating (fresh memory mapped in by the kernel).
+        public var accumulate_page_faults: Int
+        /// Writing a task's `/dashboards` into its shard as a worker does (HDF5, gzip 4; CPU seconds
+        /// of this thread, not part of the accumulation rate), and the shard's bytes: means over the tasks.
+        public var task_shard_write_cpu_s: Double
+        public var task_shard_bytes: Int
         public var tokens_per_s: Double
         public var tokens_per_cpu_s: Double
         /// Features active at least once, and the `/dashboards` group's bytes on disk (HDF5, gzip 4).
@@ -63,23 +71,46 @@ public struct DashboardBenchmark: Sendable {
             }
             drawn.append((ids, ids.map { "t\($0)" }, active, values))
         }
-        var tasks: [DashboardColumns] = []
-        let start = ContinuousClock.now, cpuStart = Self.threadCPUSeconds()
-        for first in stride(from: 0, to: drawn.count, by: promptsPerTask) {
-            let prompts = (first..<min(drawn.count, first + promptsPerTask)).map { k in
+        // First as a worker runs its tasks, one after the other: convert the task's activations
+        // and build its columns (timed: the rate per worker core), write them to the task's shard
+        // (timed apart) and drop them. Then as the coordinator merges the shards (`merge_s`; the
+        // columns rebuilt, untimed, rather than held: holding every task's would not be a worker's
+        // heap, and merging in between would not be a worker's process).
+        func task(_ first: Int) -> [TaskDashboards.Prompt] {
+            (first..<min(drawn.count, first + promptsPerTask)).map { k in
                 let p = drawn[k]
                 return TaskDashboards.Prompt(ordinal: Int64(k), tokens: p.tokens.map { Int32($0) }, strings: p.strings,
                                              features: p.active.map { Int32($0.layer * width + $0.index) },
                                              positions: p.active.map { Int32($0.pos) }, values: p.values)
             }
-            tasks.append(TaskDashboards.build(prompts, nLayers: layers, dTranscoder: width, parameters: parameters))
         }
-        let seconds = (ContinuousClock.now - start).seconds, cpu = Self.threadCPUSeconds() - cpuStart
-        let mergeStart = ContinuousClock.now
+        let firsts = Array(stride(from: 0, to: drawn.count, by: promptsPerTask))
+        var seconds = 0.0, cpu = 0.0, faults = 0, shardSeconds = 0.0, shardBytes = 0
+        let dir = FileManager.default.temporaryDirectory
+        for first in firsts {
+            let start = ContinuousClock.now, cpuStart = Self.threadCPUSeconds(), faultStart = Self.threadPageFaults()
+            let columns = TaskDashboards.build(task(first), nLayers: layers, dTranscoder: width, parameters: parameters)
+            seconds += (ContinuousClock.now - start).seconds; cpu += Self.threadCPUSeconds() - cpuStart
+            faults += Self.threadPageFaults() - faultStart
+            let shard = dir.appendingPathComponent("circuits-bench-dashboards-task-\(UUID().uuidString.prefix(8)).h5")
+            defer { try? FileManager.default.removeItem(at: shard) }
+            let shardStart = Self.threadCPUSeconds()
+            let f = try HDF5File.create(shard)
+            try FeatureDashboardsFile.write(columns, into: f)
+            f.close()
+            shardSeconds += Self.threadCPUSeconds() - shardStart
+            shardBytes += (try FileManager.default.attributesOfItem(atPath: shard.path)[.size] as? Int) ?? 0
+        }
+        shardSeconds /= Double(firsts.count); shardBytes /= firsts.count
         var d = FeatureDashboards(nLayers: layers, dTranscoder: width, parameters: parameters)
-        for t in tasks { try d.add(t) }
-        let mergeSeconds = (ContinuousClock.now - mergeStart).seconds
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("circuits-bench-dashboards-\(UUID().uuidString.prefix(8)).h5")
+        var mergeSeconds = 0.0
+        for first in firsts {
+            let columns = TaskDashboards.build(task(first), nLayers: layers, dTranscoder: width, parameters: parameters)
+            let mergeStart = ContinuousClock.now
+            try d.add(columns)
+            mergeSeconds += (ContinuousClock.now - mergeStart).seconds
+        }
+        let file = dir.appendingPathComponent("circuits-bench-dashboards-\(UUID().uuidString.prefix(8)).h5")
         defer { try? FileManager.default.removeItem(at: file) }
         let f = try HDF5File.create(file)
         try FeatureDashboardsFile.write(d, into: f)
@@ -91,10 +122,18 @@ public struct DashboardBenchmark: Sendable {
                       top_k: parameters.topK, samples_per_bin: parameters.samplesPerBin,
                       window_tokens: parameters.windowBefore + 1 + parameters.windowAfter,
                       active_entries: drawn.reduce(0) { $0 + $1.active.count }, prompts_per_task: promptsPerTask, merge_s: mergeSeconds,
-                      accumulate_s: seconds, accumulate_cpu_s: cpu,
+                      accumulate_s: seconds, accumulate_cpu_s: cpu, accumulate_page_faults: faults,
+                      task_shard_write_cpu_s: shardSeconds, task_shard_bytes: shardBytes,
                       tokens_per_s: Double(seenTokens) / seconds, tokens_per_cpu_s: Double(seenTokens) / cpu, features_seen: seen, file_bytes: bytes,
                       bytes_per_feature: Double(bytes) / Double(layers * width), bytes_per_seen_feature: Double(bytes) / Double(max(1, seen)),
                       peak_rss_bytes: peakResidentBytes())
+    }
+
+    /// Page faults (minor and major) this thread has taken.
+    static func threadPageFaults() -> Int {
+        var u = rusage()
+        getrusage(1, &u)   // RUSAGE_THREAD (GNU, not imported into Swift)
+        return u.ru_minflt + u.ru_majflt
     }
 
     /// CPU seconds this thread has run.

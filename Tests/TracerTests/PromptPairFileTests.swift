@@ -8,7 +8,7 @@ import Tokenizers
 
 @Suite struct PromptPairFileTests {
     static let demo = repositoryRoot.appendingPathComponent("models/demo/model")
-    static let gpt2 = repositoryRoot.appendingPathComponent("Tests/Fixtures/tokenizers/gpt2_bpe")
+    static let qwen2 = repositoryRoot.appendingPathComponent("Tests/Fixtures/tokenizers/qwen2_bpe")
 
     /// Writes `lines` as a pair file and reads it with the demo model's tokenizer (327 words, context 64).
     static func read(_ lines: [String], tokenizer: URL = demo, nVocab: Int = 327, nCtx: Int = 64) throws -> PromptPairFile {
@@ -50,7 +50,7 @@ import Tokenizers
         (#"{"clean": "fact : the capital of texas is", "corrupt": "fact : the capital of ohio is", "answer": 3, "wrong": "columbus"}"#, "field 'answer' must be a string"),
         (#"{"id": 7, "clean": "a", "corrupt": "b", "answer": "c", "wrong": "d"}"#, "field 'id' must be a non-empty string"),
         (line("fact : the capital of texas is", clean, "austin", "sacramento"),
-         "clean has 7 tokens and corrupt 11 (BOS included); a pair needs the same number"),
+         "clean has 8 tokens and corrupt 11 (BOS included); a pair needs the same number"),
         (line("fact : the capital of narnia is", "fact : the capital of texas is", "austin", "sacramento"),
          "clean holds a word outside the vocabulary ('narnia') that would be read as the unknown token '<|endoftext|>'"),
         (line(clean, "fact : the capital of the state containing gotham is", "austin", "sacramento"),
@@ -80,16 +80,16 @@ import Tokenizers
         #expect(f.pairs.count == 1 && f.skipped.first?.reason == "id 'same' is used by an earlier line" && f.skipped.first?.line == 2)
     }
 
-    /// Byte-level BPE: " graph" (after a space) is the one token Ġgraph; a word of two tokens
-    /// names them; a word that is one token only with its space gets the hint.
+    /// Byte-level BPE without a prefix space (Qwen2 / GPT-2 / Llama 3 style): " graph" (after a
+    /// space) is the one token Ġgraph; "graph" is several, named, with the hint to add the space.
     @Test func byteLevelAnswersNeedTheirLeadingSpace() throws {
-        let t = try Tokenizer(modelDirectory: Self.gpt2)
-        let ok = try Self.read([Self.line("the quick brown", "the quick model", " graph", " model")], tokenizer: Self.gpt2, nVocab: 705, nCtx: 64)
+        let t = try Tokenizer(modelDirectory: Self.qwen2)
+        let ok = try Self.read([Self.line("the quick brown", "the quick model", " graph", " model")], tokenizer: Self.qwen2, nVocab: t.vocabularySize, nCtx: 64)
         let pair = try #require(ok.pairs.first)
         #expect(pair.answer == t.id(of: "Ġgraph") && pair.wrong == t.id(of: "Ġmodel"))
         let graphIds = try t.encode("graph")
         try #require(graphIds.count > 1, "'graph' without its space is several tokens in this vocabulary")
-        let bad = try Self.read([Self.line("the quick brown", "the quick model", "graph", " model")], tokenizer: Self.gpt2, nVocab: 705, nCtx: 64)
+        let bad = try Self.read([Self.line("the quick brown", "the quick model", "graph", " model")], tokenizer: Self.qwen2, nVocab: t.vocabularySize, nCtx: 64)
         let reason = try #require(bad.skipped.first?.reason)
         let pieces = graphIds.map { "'\(t.tokenString($0)!)'" }.joined(separator: " ")
         #expect(reason == "answer 'graph' is \(graphIds.count) tokens (\(pieces)), not one (this tokenizer marks a word after a space: write \" graph\")")

@@ -65,5 +65,12 @@ public struct EdgeTruthError: Error, CustomStringConvertible, Equatable, Sendabl
     public var file: String
     public var line: Int?
     public var reason: String
+
+    public init(file: String, line: Int?, reason: String) {
+        self.file = file
+        self.line = line
+        self.reason = reason
+    }
+
     public var description: String { "truth file \(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
 }

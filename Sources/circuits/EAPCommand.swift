@@ -109,7 +109,7 @@ extension Circuits {
                     + (igSteps.map { ", eap_ig (\($0) steps)" } ?? "") + (exact ? ", exact" : "") + String(format: "; loaded in %.2fs", loadSeconds)
                 logger.info("\(plan)")
                 var lastLog = ContinuousClock.now
-                let run = try EAPRun.run(file.entries, attribution: attribution, igSteps: igSteps, exact: exact) { done, total, row, elapsed in
+                let run = try EAPScoring.run(file.entries, attribution: attribution, igSteps: igSteps, exact: exact) { done, total, row, elapsed in
                     if let reason = row.reason { logger.warning("\(file.path):\(row.line) (id \(row.id)): skipped: \(reason)") }
                     guard done == total || (ContinuousClock.now - lastLog).seconds >= 2 else { return }
                     lastLog = ContinuousClock.now
@@ -143,7 +143,7 @@ extension EAPMetric: ExpressibleByArgument {}
 
 /// What `circuits eap` prints: a few lines, then one JSON object.
 struct EAPSummary {
-    let run: EAPRun
+    let run: EAPScoring
     let evaluation: EAPEvaluation
     let out: String
     let plot: String?
@@ -166,7 +166,8 @@ struct EAPSummary {
         }
         for m in EdgeScoreSums.Method.allCases {
             guard let secs = run.seconds[m] else { continue }
-            var line = String(format: "%-16s %.3fs (%.1f ms per pair)", Self.label(m), secs, 1000 * secs / Double(max(s.pairs, 1)))
+            var line = Self.label(m).padding(toLength: 17, withPad: " ", startingAt: 0)
+                + String(format: "%.3fs (%.1f ms per pair)", secs, 1000 * secs / Double(max(s.pairs, 1)))
             if let c = evaluation.curves[m] { line += String(format: "; AUC %.4f, pessimistic %.4f", c.auc, c.pessimisticAUC) }
             lines.append(line)
         }

@@ -9,7 +9,7 @@ public struct EAPBenchmarkResult: Codable, Sendable {
     /// Tokens per prompt, BOS included.
     public var n_pos: Int
     public var edges: Int
-    /// Wall seconds of EAP over every pair (`EAPRun`, the same code as `circuits eap`).
+    /// Wall seconds of EAP over every pair (`EAPScoring`, the same code as `circuits eap`).
     public var eap_s: Double
     public var per_pair_ms: Double
     /// Seconds to draw the model (not part of `eap_s`).
@@ -53,7 +53,7 @@ public enum EAPBenchmark {
         if let first = pairs.first { _ = try attribution.eap(first) }
         let entries = pairs.enumerated().map { PromptPairFile.Entry(line: $0 + 1, id: $1.id, pair: $1, reason: nil) }
         let start = ContinuousClock.now
-        let run = try EAPRun.run(entries, attribution: attribution, igSteps: nil, exact: false)
+        let run = try EAPScoring.run(entries, attribution: attribution, igSteps: nil, exact: false)
         let seconds = (ContinuousClock.now - start).seconds
         if let bad = run.table.rows.first(where: { $0.reason != nil }) {
             throw TracerError.invalidArgument("bench eap: pair \(bad.id) failed: \(bad.reason!)")

@@ -1,11 +1,11 @@
-// Tests of Sources/Tracer/EAP/EAPRun.swift with a scripted scorer: sums over the scored pairs
+// Tests of Sources/Tracer/EAP/EAPScoring.swift with a scripted scorer: sums over the scored pairs
 // only, skipped lines and engine failures in the table with their reasons, methods in order.
 import Foundation
 import Storage
 import Testing
 @testable import Tracer
 
-@Suite struct EAPRunTests {
+@Suite struct EAPScoringTests {
     static let edges = ["input->m0", "m0->logits", "input->logits"]
 
     static func pair(_ id: String, _ k: Int) -> PromptPair {
@@ -31,7 +31,7 @@ import Testing
             .init(line: 4, id: "c", pair: Self.pair("c", 4), reason: nil),   // exact fails on it
         ]
         var calls: [String] = [], progress: [(Int, Int, String)] = []
-        let run = try EAPRun.run(entries, edges: Self.edges, metric: "logit-diff", igSteps: 3, methods: [.eap, .eapIG, .exact],
+        let run = try EAPScoring.run(entries, edges: Self.edges, metric: "logit-diff", igSteps: 3, methods: [.eap, .eapIG, .exact],
                                  scorer: { p, m in
                                      calls.append("\(p.id):\(m.rawValue)")
                                      if p.id == "c", m == .exact { throw TracerError.invalidArgument("pair c: boom") }
@@ -54,7 +54,7 @@ import Testing
     @Test func badScoresSkipThePair() throws {
         let entries: [PromptPairFile.Entry] = [.init(line: 1, id: "a", pair: Self.pair("a", 1), reason: nil),
                                                .init(line: 2, id: "b", pair: Self.pair("b", 2), reason: nil)]
-        let run = try EAPRun.run(entries, edges: Self.edges, metric: "prob", igSteps: 0, methods: [.eap], scorer: { p, _ in
+        let run = try EAPScoring.run(entries, edges: Self.edges, metric: "prob", igSteps: 0, methods: [.eap], scorer: { p, _ in
             p.id == "a" ? PairEdgeScores(cleanMetric: 1, corruptMetric: 0, eap: [1, 2]) : PairEdgeScores(cleanMetric: 1, corruptMetric: 0, eap: [1, .nan, 2])
         })
         #expect(run.sums.pairs == 0)

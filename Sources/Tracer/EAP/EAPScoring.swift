@@ -7,7 +7,7 @@ import Storage
 ///
 /// A pair that a method fails on (the engine throws) is skipped with that reason, its other
 /// methods' scores discarded, and the run goes on; so are the pair file's bad lines.
-public struct EAPRun: Sendable {
+public struct EAPScoring: Sendable {
     public var sums: EdgeScoreSums
     public var table: EAPPairTable
     /// Seconds spent in each method, over every pair.
@@ -25,7 +25,7 @@ public struct EAPRun: Sendable {
     ///   - edges: the edge names, in the order the scorer's arrays use.
     ///   - metric, igSteps: recorded in the sums (`igSteps` 0 when EAP-IG is not run).
     public static func run(_ entries: [PromptPairFile.Entry], edges: [String], metric: String, igSteps: Int,
-                           methods: [EdgeScoreSums.Method], scorer: Scorer, progress: Progress? = nil) throws -> EAPRun {
+                           methods: [EdgeScoreSums.Method], scorer: Scorer, progress: Progress? = nil) throws -> EAPScoring {
         var sums = EdgeScoreSums(edges: edges, metric: metric, igSteps: igSteps, methods: methods)
         var table = EAPPairTable()
         var seconds = Dictionary(uniqueKeysWithValues: methods.map { ($0, 0.0) })
@@ -68,12 +68,12 @@ public struct EAPRun: Sendable {
             try sums.add(cleanMetric: c, corruptMetric: k, scores: scores)
             table.rows.append(.init(line: entry.line, id: entry.id, reason: nil, cleanMetric: c, corruptMetric: k))
         }
-        return EAPRun(sums: sums, table: table, seconds: seconds)
+        return EAPScoring(sums: sums, table: table, seconds: seconds)
     }
 
     /// `run` with `attribution`'s engine: EAP, EAP-IG with `igSteps` steps, exact patching.
     public static func run(_ entries: [PromptPairFile.Entry], attribution: EdgeAttribution, igSteps: Int?,
-                           exact: Bool, progress: Progress? = nil) throws -> EAPRun {
+                           exact: Bool, progress: Progress? = nil) throws -> EAPScoring {
         var methods: [EdgeScoreSums.Method] = [.eap]
         if igSteps != nil { methods.append(.eapIG) }
         if exact { methods.append(.exact) }

@@ -54,7 +54,7 @@ extension Circuits {
         @Option(help: "The task metric L: logit-diff (answer − wrong logit), prob (p(answer)) or kl (KL(p_clean ‖ p)).")
         var metric: EAPMetric = .logitDiff
 
-        @Option(help: "Also run EAP-IG with this many interpolation steps (1...\(Self.maxIGSteps); the paper's 5–8 suffice).")
+        @Option(help: "Also run EAP-IG with this many interpolation steps (1...\(Self.maxIGSteps); the demo results use 8).")
         var igSteps: Int?
 
         @Flag(help: "Also patch every edge exactly (one forward per edge and pair) and take its edges with |ΔL| ≥ \(EdgeTruth.exactFraction * 100)% of the mean total effect as ground truth.")

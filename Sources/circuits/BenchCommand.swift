@@ -8,7 +8,7 @@ extension Circuits {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure speed and memory (build with -c release).",
-            subcommands: [Attribution.self, Intervention.self, Pipeline.self, GlobalWeights.self, Dashboards.self, CoordinatorLoad.self, SimulatedWorkersCommand.self]
+            subcommands: [Attribution.self, Intervention.self, EAP.self, Pipeline.self, GlobalWeights.self, Dashboards.self, CoordinatorLoad.self, SimulatedWorkersCommand.self]
         )
     }
 }
@@ -202,6 +202,62 @@ extension Circuits.Bench {
                             ("intervened pass", String(format: "%.4f s", r.intervene_s)),
                             ("ratio", String(format: "%.2f (clean run + intervened pass) / clean run; %.2f intervened pass alone", r.ratio, r.intervene_ratio))]
                 print(BenchTable.format(rows))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            }
+        }
+    }
+}
+
+extension Circuits.Bench {
+    struct EAP: LoggingCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "eap",
+            abstract: "Time Edge Attribution Patching over random prompt pairs on a seeded model.",
+            discussion: """
+            Draws the GPT-2-small-shaped model of `circuits bench attribution` (12 layers, d_model 768, \
+            12 heads, vocab 50257; seeded; no transcoders) and times EAP (`circuits eap`'s code, \
+            logit-diff) over --pairs random pairs of --tokens tokens plus BOS, after one untimed \
+            warm-up pair. The issue's target: 100 pairs of 16 tokens in at most 60 s. Build with -c release.
+
+            Prints a table, then as its last line one JSON object: pairs, n_pos, edges, eap_s, \
+            per_pair_ms, setup_s, model, threads, machine.
+            """
+        )
+
+        @Option(help: "Prompt pairs.") var pairs: Int = 100
+        @Option(help: "Tokens per prompt, BOS added.") var tokens: Int = 16
+        @Option(help: "Layers of the synthetic model.") var layers: Int = 12
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+        @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard pairs >= 1, tokens >= 1, layers >= 1 else { throw ValidationError("--pairs, --tokens and --layers must be at least 1") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                if let threads { setBLASThreads(threads) }
+                let logger = Logger(label: "circuits.bench")
+                var s = SyntheticModel.Shape()
+                s.nLayers = layers
+                s.nCtx = max(s.nCtx, tokens + 1)
+                let setup = ContinuousClock.now
+                let model = try SyntheticModel.transformer(s, seed: seed)
+                let setupSeconds = (ContinuousClock.now - setup).seconds
+                let pairList = EAPBenchmark.randomPairs(pairs, promptTokens: tokens, nVocab: s.nVocab,
+                                                        bos: model.config.bosTokenId ?? s.nVocab - 1, seed: seed &+ 1)
+                logger.info("\(String(format: "setup %.1fs; EAP over %d pairs of %d positions", setupSeconds, pairs, tokens + 1))")
+                let (seconds, edges) = try EAPBenchmark.run(model, pairs: pairList)
+                let r = EAPBenchmarkResult(pairs: pairs, n_pos: tokens + 1, edges: edges, eap_s: seconds, per_pair_ms: 1000 * seconds / Double(pairs),
+                                           setup_s: setupSeconds, model: "synthetic-gpt2 (\(s.nLayers) layers, d_model \(s.dModel), \(s.nHeads) heads, vocab \(s.nVocab))",
+                                           threads: blasThreads, machine: InterventionBenchmark.machineDescription())
+                print(BenchTable.format([("model", r.model), ("machine", r.machine + ", \(r.threads) BLAS threads"),
+                                         ("pairs", "\(r.pairs) × \(r.n_pos) positions"), ("edges", "\(r.edges)"),
+                                         ("setup", String(format: "%.1f s", r.setup_s)),
+                                         ("EAP", String(format: "%.2f s (%.1f ms per pair)", r.eap_s, r.per_pair_ms))]))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(r), as: UTF8.self))

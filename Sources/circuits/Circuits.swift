@@ -23,7 +23,7 @@ struct Circuits: ParsableCommand {
         default info). Logs go to standard error: plain lines on a terminal, with a timestamp, \
         the logger's label and metadata when standard error is a file or a pipe.
         """,
-        subcommands: [Trace.self, Intervene.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, Features.self, GlobalWeights.self, ServeCommand.self, TrainTranscoders.self, Bench.self]
+        subcommands: [Trace.self, Intervene.self, EAP.self, Run.self, Coordinate.self, WorkerCommand.self, Keys.self, Merge.self, Report.self, Export.self, Features.self, GlobalWeights.self, ServeCommand.self, TrainTranscoders.self, Bench.self]
     )
 
     /// Parses the command line, bootstraps the log handler at the command's `--log-level`, runs

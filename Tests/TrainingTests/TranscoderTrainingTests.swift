@@ -37,7 +37,10 @@ import Tracer
     /// 24 steps straight vs 11 steps, checkpoint, a new run from the files, 13 more steps. Block
     /// boundaries (every 8 steps) and a resampling (every 7 steps, short dead window) fall on
     /// both sides of the interruption.
-    @Test(arguments: [ResumeCase(kind: .plt, activation: .relu), ResumeCase(kind: .clt, activation: .jumprelu)])
+    /// Serialized: OpenBLAS's threaded GEMM called from two test threads at once does not give
+    /// bit-identical sums run to run (both cases at once failed 3 times in 3 alone; one at a time,
+    /// or with one BLAS thread, never), and a training process has one caller.
+    @Test(.serialized, arguments: [ResumeCase(kind: .plt, activation: .relu), ResumeCase(kind: .clt, activation: .jumprelu)])
     func resumeIsBitForBit(_ c: ResumeCase) throws {
         let (model, _, prompts) = try TrainingFixture.load()
         var options = TrainingFixture.options(c.kind, c.activation, width: 32, steps: 24)

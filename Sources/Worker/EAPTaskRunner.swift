@@ -5,7 +5,7 @@ import Tokenizers
 import Tracer
 
 /// Runs the tasks of an EAP job (`JobSpec.eap`): each task's prompts are lines of the pairs file;
-/// the worker reads them into tokenized pairs (`CorpusPairReading`), scores every edge of every
+/// the worker reads them into tokenized pairs (`PromptPairFile.read(lines:…)`, the rules of `circuits eap`'s pair files), scores every edge of every
 /// pair (`EdgeAttribution`: EAP, and EAP-IG / exact patching when the job asks), and writes the
 /// task's sums (`EdgeScoreSums`) into its shard's `/eap` group, beside `/meta` and the prompt
 /// table (one row per pair: scored, or skipped with its reason). A pair that cannot be scored
@@ -65,7 +65,8 @@ public final class EAPTaskRunner: TaskRunning {
     ///   a skipped row of the shard, never thrown.
     public func run(_ task: TaskAssignment, to url: URL, progress: (Int) -> Void) throws -> TaskResult {
         let start = ContinuousClock.now
-        let read = CorpusPairReading.read(task.prompts.map { ($0.id, $0.text) }, tokenizer: tokenizer, config: attribution.model.config)
+        let read = PromptPairFile.read(lines: task.prompts.map { ($0.id, $0.text) }, tokenizer: tokenizer,
+                                       nVocab: attribution.model.config.nVocab, nCtx: attribution.model.config.nCtx)
         var pairByID: [String: PromptPair] = [:]
         for p in read.pairs { pairByID[p.id] = p }
         var skipReason: [String: String] = [:]

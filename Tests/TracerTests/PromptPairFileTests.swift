@@ -41,6 +41,25 @@ import Tokenizers
         #expect(f.skipped.isEmpty)
     }
 
+    /// A corpus task's lines (ids given by the coordinator) follow the same rules: the pair takes
+    /// the coordinator's id, bad lines are skipped with the file reader's reasons, in order.
+    @Test func corpusTaskLinesKeepTheCoordinatorsIds() throws {
+        let t = try Tokenizer(modelDirectory: Self.demo)
+        let lines: [(id: String, line: String)] = [
+            ("t-good", Self.line(Self.clean, Self.corrupt, "austin", "sacramento", id: "ignored")),
+            ("t-unknown", Self.line(Self.clean, "fact : the capital of the state containing gotham is", "austin", "sacramento")),
+            ("t-length", Self.line(Self.clean, "fact : the capital of the state is", "austin", "sacramento")),
+            ("t-json", "[1, 2]"),
+        ]
+        let read = PromptPairFile.read(lines: lines, tokenizer: t, nVocab: 327, nCtx: 64)
+        #expect(read.pairs.map(\.id) == ["t-good"])
+        #expect(read.pairs.first?.clean == (try t.attributedIds(for: Self.clean)))
+        #expect(read.skipped.map(\.id) == ["t-unknown", "t-length", "t-json"])
+        let file = try Self.read(lines.dropFirst().map(\.line))
+        #expect(read.skipped.map(\.reason) == file.skipped.map { $0.reason ?? "" })
+        #expect(read.skipped[0].reason.contains("gotham") && read.skipped[1].reason.contains("11 tokens"))
+    }
+
     /// Each bad line is skipped with its reason; the good lines around them are read; blank lines
     /// are not entries; ids default to `line-N`.
     @Test(arguments: [

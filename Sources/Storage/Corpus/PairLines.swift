@@ -4,7 +4,7 @@ extension Corpus {
     /// The lines of an EAP job's pairs file (`pairs:`), as the coordinator shards them: one
     /// `PromptItem` per non-blank line, its `id` the line's `"id"` (else `line-N`) and its `text`
     /// the whole JSON line, which the worker reads into a tokenized pair (Tracer's
-    /// `CorpusPairReading`, where a pair's own problems become its skip reason).
+    /// `PromptPairFile.read(lines:…)`, where a pair's own problems become its skip reason).
     ///
     /// Here only what the coordinator must know is checked: UTF-8, a JSON object, no NUL (HDF5
     /// strings end at NUL), an id seen once. A line failing that is an `invalid` entry with its

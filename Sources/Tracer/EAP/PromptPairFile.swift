@@ -74,6 +74,26 @@ public struct PromptPairFile: Sendable {
     }
 }
 
+extension PromptPairFile {
+    /// The pairs of an EAP corpus task: the lines the coordinator sent with the ids it gave them
+    /// (`Corpus.loadPairLines`), read by the rules above; the others with their reasons.
+    public static func read(lines: [(id: String, line: String)], tokenizer: Tokenizer, nVocab: Int, nCtx: Int)
+        -> (pairs: [PromptPair], skipped: [(id: String, reason: String)]) {
+        let reader = LineReader(tokenizer: tokenizer, nVocab: nVocab, nCtx: nCtx)
+        var pairs: [PromptPair] = [], skipped: [(id: String, reason: String)] = []
+        for (id, line) in lines {
+            let e = reader.entry(line, line: 0)
+            if var p = e.pair {
+                p.id = id
+                pairs.append(p)
+            } else {
+                skipped.append((id, e.reason ?? "unreadable"))
+            }
+        }
+        return (pairs, skipped)
+    }
+}
+
 /// Turns one line into an entry; every rule of `PromptPairFile` is checked here.
 struct LineReader {
     let tokenizer: Tokenizer

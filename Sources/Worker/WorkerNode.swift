@@ -97,7 +97,12 @@ public final class WorkerNode {
                                               threads: options.threads, version: CircuitsVersion.string)
         var job: JobSpec?
         while job == nil {
-            try send(.hello(workerID: id, capabilities: capabilities))
+            // Never blocking: a coordinator that refused this worker's handshake (CURVE keys it
+            // lacks) leaves the socket without a peer, where a blocking send would wait forever;
+            // an unsent hello is an unanswered one, and patience ends the wait.
+            if try !socket.trySend([try MessageCodec.encode(.hello(workerID: id, capabilities: capabilities))]) {
+                logger.debug("worker \(id): no connection to \(options.endpoint) to say hello on")
+            }
             switch try next(within: 5) {
             case let .job(spec)?: job = spec
             case let .reject(reason)?: throw WorkerError(reason: "coordinator rejected this worker: \(reason)")

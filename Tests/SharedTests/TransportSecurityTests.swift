@@ -105,6 +105,27 @@ import TestSupport
         #expect(try s.attempt(.worker(key: alice, coordinatorKey: try CurveKey.generate().publicKey), id: "alice2") == nil)
     }
 
+    /// A dealer without keys against a CURVE server: libzmq drops the connection whose handshake
+    /// failed (a protocol error: no reconnect), leaving the dealer without a peer, where a blocking
+    /// send would wait forever. `trySend` says no at once instead; the worker's hello uses it
+    /// (a worker without keys hung this way when its handshake failed before its first hello).
+    @Test func aFailedHandshakeLeavesNoPeerAndTrySendDoesNotBlock() throws {
+        let s = try Setup()
+        defer { s.close() }
+        let dealer = try ZMQSocket(s.context, kind: .dealer, identity: "plain-late")
+        defer { dealer.close() }
+        try dealer.connect(s.endpoint)
+        let start = ContinuousClock.now
+        var queued = true
+        while queued, ContinuousClock.now - start < .seconds(10) {
+            Thread.sleep(forTimeInterval: 0.05)
+            // Queued messages before the handshake fails; refused once the pipe is gone.
+            queued = try dealer.trySend([Data("hello".utf8)])
+        }
+        #expect(!queued, "the dealer kept a peer after its handshake failed")
+        #expect(try s.router.receive(timeoutMilliseconds: 200) == nil)
+    }
+
     @Test func deletingAPublicKeyRevokesTheWorker() throws {
         let s = try Setup()
         defer { s.close() }

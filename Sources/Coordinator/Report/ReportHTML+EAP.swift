@@ -4,17 +4,7 @@ extension ReportHTML {
     /// The page of an EAP job: cards, the circuits drawn as graphs, the top edges by each method
     /// run, the skipped pairs with their reasons, and every pair.
     static func renderEAP(_ r: CircuitReport, _ e: EAPSummary, title: String) -> String {
-        var h = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>
-        <style>
-        body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
-        h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
-        table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
-        td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#b00}.muted{color:#777}
-        .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
-        .card b{display:block;font-size:1.4em}svg text{font:11px system-ui,sans-serif}code{font-size:12px}
-        </style></head><body>
+        var h = pageHead(title: title) + """
         <h1>\(esc(title))</h1>
         <p class="muted">job \(esc(String(r.job_hash.prefix(16)))) · Edge Attribution Patching over prompt pairs (metric \(esc(e.metric))\(e.ig_steps > 0 ? ", EAP-IG with \(e.ig_steps) steps" : "")\(e.methods.contains("exact") ? ", exact patching" : ""))</p>
         <div class="cards">

@@ -4,9 +4,9 @@ import Storage
 /// `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) drawing
 /// the numbers of `report.json`.
 public enum ReportHTML {
-    public static func render(_ r: CircuitReport, title: String) -> String {
-        if let e = r.eap { return renderEAP(r, e, title: title) }
-        var h = """
+    /// The page's head and opening body tag: its title and the report's style sheet, plus `css`.
+    static func pageHead(title: String, css: String = "") -> String {
+        """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>
         <style>
@@ -16,8 +16,15 @@ public enum ReportHTML {
         td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#b00}.muted{color:#777}
         .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
         .card b{display:block;font-size:1.4em}svg text{font:11px system-ui,sans-serif}code{font-size:12px}
-        \(dashboardCSS)
+        \(css)
         </style></head><body>
+
+        """
+    }
+
+    public static func render(_ r: CircuitReport, title: String) -> String {
+        if let e = r.eap { return renderEAP(r, e, title: title) }
+        var h = pageHead(title: title, css: dashboardCSS) + """
         <h1>\(esc(title))</h1>
         <p class="muted">job \(esc(String(r.job_hash.prefix(16)))) · circuits attribution graphs, pruned (node and edge influence thresholds)</p>
         <div class="cards">

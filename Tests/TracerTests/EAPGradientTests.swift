@@ -20,7 +20,7 @@ import TestSupport
     /// first and last layers) with senders of every kind feeding them.
     static func edges(_ eng: EdgeAttribution) -> [(ComponentGraph.Sender, ComponentGraph.Receiver)] {
         let c = eng.model.config, L = c.nLayers, H = c.nHeads, KV = c.nKVHeads
-        var e: [(ComponentGraph.Sender, ComponentGraph.Receiver)] = [
+        let e: [(ComponentGraph.Sender, ComponentGraph.Receiver)] = [
             (.tokenEmbedding, .query(layer: 0, head: 0)),
             (.tokenEmbedding, .key(layer: 0, kvHead: KV - 1)),
             (.tokenEmbedding, .value(layer: 0, kvHead: 0)),

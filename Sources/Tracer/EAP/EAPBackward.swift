@@ -97,8 +97,8 @@ extension EdgeAttribution {
             if !model.inverseFrequencies.isEmpty {
                 dq.withUnsafeMutableBufferPointer { Q in dk.withUnsafeMutableBufferPointer { K in
                     for seg in 0..<S {
-                        applyRotaryTranspose(Q.baseAddress! + seg * T * qDim, nPos: T, nHeads: H, dHead: dh, inverseFrequencies: model.inverseFrequencies)
-                        applyRotaryTranspose(K.baseAddress! + seg * T * kvDim, nPos: T, nHeads: KV, dHead: dh, inverseFrequencies: model.inverseFrequencies)
+                        applyRotary(Q.baseAddress! + seg * T * qDim, nPos: T, nHeads: H, dHead: dh, inverseFrequencies: model.inverseFrequencies, transposed: true)
+                        applyRotary(K.baseAddress! + seg * T * kvDim, nPos: T, nHeads: KV, dHead: dh, inverseFrequencies: model.inverseFrequencies, transposed: true)
                     }
                 }}
             }

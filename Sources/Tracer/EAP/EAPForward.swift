@@ -85,7 +85,7 @@ extension EdgeAttribution {
     ///   patched receiver.
     func run(residual: [Float], nSegments S: Int, nPos T: Int, from start: Int = 0, patch: EAPPatch? = nil, record: Bool = false) -> EAPRun {
         let c = model.config, w = model.weights
-        let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads, m = c.dMLP
+        let d = c.dModel, dh = c.dHead, H = c.nHeads, KV = c.nKVHeads
         let qDim = H * dh, kvDim = KV * dh, R = S * T, group = H / KV
         let lay = layout
         precondition(residual.count == R * d && (patch == nil || patch!.segments.count == S) && (!record || start == 0))
@@ -224,27 +224,9 @@ extension EdgeAttribution {
                     for i in 0..<(T * d) { mlpIn[seg * T * d + i] = lnp[i] }
                 }
             }
-            var gate = [Float](repeating: 0, count: R * m), up: [Float] = []
-            // gate[R, dMLP] = mlpIn[R, d] · W_in[d, dMLP] (+ b_in)
-            gemm(&gate, ldc: m, mlpIn, lda: d, lw.wIn, ldb: m, m: R, n: m, k: d)
-            addBias(&gate, lw.bIn, width: m)
-            var hidden = gate
-            switch c.mlp {
-            case .geluTanh:
-                for i in hidden.indices { hidden[i] = geluTanh(hidden[i]) }
-            case let .gated(act):
-                up = [Float](repeating: 0, count: R * m)
-                // up[R, dMLP] = mlpIn[R, d] · W_up[d, dMLP]
-                gemm(&up, ldc: m, mlpIn, lda: d, lw.wUp!, ldb: m, m: R, n: m, k: d)
-                switch act {
-                case .silu: for i in hidden.indices { hidden[i] = silu(hidden[i]) * up[i] }
-                case .geluTanh: for i in hidden.indices { hidden[i] = geluTanh(hidden[i]) * up[i] }
-                }
-            }
-            // mlpOut[R, d] = hidden[R, dMLP] · W_out[dMLP, d] (+ b_out)
-            var mlpOut = [Float](repeating: 0, count: R * d)
-            gemm(&mlpOut, ldc: d, hidden, lda: m, lw.wOut, ldb: d, m: R, n: d, k: m)
-            addBias(&mlpOut, lw.bOut, width: d)
+            // The model's own MLP, keeping its pre-activations for the backward pass when recording.
+            let mlp = model.mlp(layer: l, input: mlpIn, nPos: R, keepPreactivations: record)
+            var mlpOut = mlp.out
             var mlpPre: [Float] = []
             if let post = lw.postMLPNorm { mlpPre = mlpOut; mlpOut = norm(mlpPre, post, rows: R, kind: .rmsNorm) }
             for seg in 0..<S where needed[seg].contains(lay.mlpSender(l)) {
@@ -256,7 +238,7 @@ extension EdgeAttribution {
             for i in 0..<(R * d) { x[i] += mlpOut[i] }
             if record {
                 layers.append(EAPLayerRecord(residPre: residPre, qPre: qPre, kPre: kPre, q: q, k: k, v: v, z: z, attnPre: attnPre,
-                                             postAttentionScale: postAttentionScale, residMid: residMid, gate: gate, up: up,
+                                             postAttentionScale: postAttentionScale, residMid: residMid, gate: mlp.gate, up: mlp.up,
                                              mlpPre: mlpPre, mlpOut: mlpOut))
             }
         }

@@ -50,23 +50,6 @@ func normBackward(dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: 
     }
 }
 
-/// The transpose of `applyRotary` on `[nPos, nHeads, dHead]` in place, positions counted from 0:
-/// forward `(x₁, x₂) ↦ (x₁c − x₂s, x₂c + x₁s)`, so `dx₁ = dy₁c + dy₂s`, `dx₂ = dy₂c − dy₁s`.
-func applyRotaryTranspose(_ g: UnsafeMutablePointer<Float>, nPos: Int, nHeads: Int, dHead: Int, inverseFrequencies: [Double]) {
-    let half = dHead / 2
-    for p in 0..<nPos {
-        for i in 0..<half {
-            let angle = Float(Float(inverseFrequencies[i]) * Float(p))
-            let c = cos(angle), s = sin(angle)
-            for h in 0..<nHeads {
-                let v = g + (p * nHeads + h) * dHead
-                let y1 = v[i], y2 = v[i + half]
-                v[i] = y1 * c + y2 * s
-                v[i + half] = y2 * c - y1 * s
-            }
-        }
-    }
-}
 
 /// d/dx of `geluTanh`: with `σ = sigmoid(2u)`, `2u = 2√(2/π)(x + 0.044715x³)`,
 /// `gelu' = σ + x·σ(1 − σ)·2√(2/π)(1 + 3·0.044715x²)`.

@@ -101,16 +101,17 @@ func rotaryInverseFrequencies(dHead: Int, theta: Double, scaling: ModelConfig.Ro
     return inv
 }
 
-/// Applies rotate-half rotary embeddings in place to `[nPos, nHeads, dHead]`.
+/// Applies rotate-half rotary embeddings in place to `[nPos, nHeads, dHead]`; `transposed`: their
+/// transpose (the rotation by the opposite angle), which carries a gradient back through them.
 func applyRotary(_ x: UnsafeMutablePointer<Float>, nPos: Int, firstPosition: Int = 0, nHeads: Int, dHead: Int,
-                 inverseFrequencies: [Double]) {
+                 inverseFrequencies: [Double], transposed: Bool = false) {
     let half = dHead / 2
     for row in 0..<nPos {
         let p = firstPosition + row
         for i in 0..<half {
             // HF computes cos/sin in float32 from float32 inv_freq · position.
             let angle = Float(Float(inverseFrequencies[i]) * Float(p))
-            let c = cos(angle), s = sin(angle)
+            let c = cos(angle), s = transposed ? -sin(angle) : sin(angle)
             for h in 0..<nHeads {
                 let v = x + (row * nHeads + h) * dHead
                 let x1 = v[i], x2 = v[i + half]

@@ -300,17 +300,27 @@ public final class Transformer: Sendable {
 
     /// The MLP of layer `l` on its input `[nPos, dModel]` (the norm already applied).
     func mlp(layer l: Int, input: [Float], nPos: Int) -> [Float] {
+        mlp(layer: l, input: input, nPos: nPos, keepPreactivations: false).out
+    }
+
+    /// The MLP of layer `l` on its input `[nPos, dModel]`, and, with `keepPreactivations`, what a
+    /// backward pass through it reads: the first projection before its activation and the gated
+    /// MLP's up projection, `[nPos, dMLP]` each (else, and `up` of a plain MLP, empty).
+    func mlp(layer l: Int, input: [Float], nPos: Int, keepPreactivations: Bool) -> (out: [Float], gate: [Float], up: [Float]) {
         let c = config, lw = weights.layers[l]
         let d = c.dModel, m = c.dMLP
         var hidden = [Float](repeating: 0, count: nPos * m)
         // hidden[T, dMLP] = x[T, d] · W_in[d, dMLP] (+ b_in)
         gemm(&hidden, ldc: m, input, lda: d, lw.wIn, ldb: m, m: nPos, n: m, k: d)
         if let b = lw.bIn { for p in 0..<nPos { for i in 0..<m { hidden[p * m + i] += b[i] } } }
+        let gate = keepPreactivations ? hidden : []
+        var up: [Float] = []
         switch c.mlp {
         case .geluTanh:
             for i in hidden.indices { hidden[i] = geluTanh(hidden[i]) }
         case let .gated(act):
-            var up = [Float](repeating: 0, count: nPos * m)
+            up = [Float](repeating: 0, count: nPos * m)
+            // up[T, dMLP] = x[T, d] · W_up[d, dMLP]
             gemm(&up, ldc: m, input, lda: d, lw.wUp!, ldb: m, m: nPos, n: m, k: d)
             switch act {
             case .silu: for i in hidden.indices { hidden[i] = silu(hidden[i]) * up[i] }
@@ -321,6 +331,6 @@ public final class Transformer: Sendable {
         var out = [Float](repeating: 0, count: nPos * d)
         gemm(&out, ldc: d, hidden, lda: m, lw.wOut, ldb: d, m: nPos, n: d, k: m)
         if let b = lw.bOut { for p in 0..<nPos { for i in 0..<d { out[p * d + i] += b[i] } } }
-        return out
+        return (out, gate, keepPreactivations ? up : [])
     }
 }

@@ -136,9 +136,7 @@ extension Circuits.Bench {
                     r.weight_storage = s.weightStorage.rawValue
                 }
                 print(BenchTable.render(r))
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             }
         }
     }
@@ -202,9 +200,7 @@ extension Circuits.Bench {
                             ("intervened pass", String(format: "%.4f s", r.intervene_s)),
                             ("ratio", String(format: "%.2f (clean run + intervened pass) / clean run; %.2f intervened pass alone", r.ratio, r.intervene_ratio))]
                 print(BenchTable.format(rows))
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             }
         }
     }
@@ -258,9 +254,7 @@ extension Circuits.Bench {
                                          ("pairs", "\(r.pairs) × \(r.n_pos) positions"), ("edges", "\(r.edges)"),
                                          ("setup", String(format: "%.1f s", r.setup_s)),
                                          ("EAP", String(format: "%.2f s (%.1f ms per pair)", r.eap_s, r.per_pair_ms))]))
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             }
         }
     }

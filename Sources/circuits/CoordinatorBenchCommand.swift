@@ -69,9 +69,7 @@ extension Circuits.Bench {
                 if metricsScrapesPerSecond > 0 {
                     print(String(format: "metrics              %d scrapes of /metrics during the run, slowest %.1f ms", r.metrics_scrapes, r.metrics_scrape_max_ms))
                 }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             }
         }
     }

@@ -54,9 +54,7 @@ extension Circuits.Bench {
                 \(r.samples_per_bin) samples per bin, windows of \(r.window_tokens) tokens
                 peak RSS             \(String(format: "%.2f", Double(r.peak_rss_bytes) / 1e9)) GB
                 """)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             }
         }
     }
